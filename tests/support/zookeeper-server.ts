@@ -1,0 +1,207 @@
+/**
+ * Real ZooKeeper servers for tests and benchmarks: Debian's `zookeeper` package, started on free loopback ports in
+ * a temporary directory, standalone or as a quorum. Every server started here is killed when the process exits.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CLASSPATH = '/etc/zookeeper/conf:/usr/share/java/zookeeper.jar';
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Sends a four-letter word and returns the reply ('' if the server does not answer). */
+export function fourLetterWord(port: number, word: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    let reply = '';
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(word));
+    socket.setTimeout(timeoutMs, () => socket.destroy());
+    socket.on('data', (chunk) => (reply += chunk.toString()));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', () => resolve(''));
+  });
+}
+
+export interface ZkServerOptions {
+  /** fsync every transaction (ZooKeeper's default). Tests turn it off to spare the disk; benchmarks may not. */
+  forceSync?: boolean;
+  /** Java heap for the server. */
+  heapMb?: number;
+}
+
+interface PeerPorts {
+  client: number;
+  quorum: number;
+  election: number;
+}
+
+/** One ZooKeeper server process; `stop`, `kill` and `start` again keep its data directory and port. */
+export class ZkServer {
+  private child?: ChildProcess;
+
+  constructor(
+    readonly id: number,
+    readonly dir: string,
+    readonly ports: PeerPorts,
+    private readonly cfgPath: string,
+    private readonly heapMb: number,
+  ) {}
+
+  get port(): number {
+    return this.ports.client;
+  }
+
+  get connectString(): string {
+    return `127.0.0.1:${this.ports.client}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Launches the JVM; resolves once the process is spawned (see `waitServing`). */
+  launch(): void {
+    if (this.child) throw new Error(`zookeeper server ${this.id} is already running`);
+    const child = spawn('java', [`-Xmx${this.heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dzookeeper.jmx.log4j.disable=true', '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
+      stdio: 'ignore',
+      cwd: this.dir,
+    });
+    live.add(child);
+    child.on('exit', () => live.delete(child));
+    this.child = child;
+  }
+
+  /** Resolves when the server answers `imok` and serves clients (standalone or part of a quorum). */
+  async waitServing(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const srvr = await fourLetterWord(this.ports.client, 'srvr');
+      if (/Mode: (standalone|leader|follower)/.test(srvr)) return;
+      await sleep(100);
+    }
+    throw new Error(`zookeeper server ${this.id} on port ${this.ports.client} did not start serving within ${timeoutMs} ms`);
+  }
+
+  async start(): Promise<void> {
+    this.launch();
+    await this.waitServing();
+  }
+
+  /** The server's role as `srvr` reports it, or '' if it is not serving. */
+  async mode(): Promise<string> {
+    return /Mode: (\w+)/.exec(await fourLetterWord(this.ports.client, 'srvr'))?.[1] ?? '';
+  }
+
+  /** SIGKILL: no clean shutdown, as in a crash. */
+  async kill(): Promise<void> {
+    await this.terminate('SIGKILL');
+  }
+
+  /** SIGTERM and wait for the process to exit. */
+  async stop(): Promise<void> {
+    await this.terminate('SIGTERM');
+  }
+
+  private async terminate(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+}
+
+/** A set of servers forming one ensemble (one server: standalone). */
+export class ZkEnsemble {
+  constructor(
+    readonly servers: ZkServer[],
+    private readonly root: string,
+  ) {}
+
+  get connectString(): string {
+    return this.servers.map((s) => s.connectString).join(',');
+  }
+
+  /** The server currently leading, if any. */
+  async leader(): Promise<ZkServer | undefined> {
+    for (const server of this.servers) if ((await server.mode()) === 'leader') return server;
+    return undefined;
+  }
+
+  /** Stops every server and removes the data directories. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.kill()));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Starts `size` servers as one ensemble on free loopback ports and waits until all of them serve. */
+export async function startZooKeeper(size = 1, options: ZkServerOptions = {}): Promise<ZkEnsemble> {
+  const root = mkdtempSync(join(tmpdir(), 'orchestrator-zk-'));
+  const peers: PeerPorts[] = [];
+  for (let i = 0; i < size; i++) peers.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const servers = peers.map((ports, i) => {
+    const id = i + 1;
+    const dir = join(root, `server-${id}`);
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    const lines = [
+      'tickTime=500',
+      'initLimit=20',
+      'syncLimit=10',
+      `dataDir=${join(dir, 'data')}`,
+      `clientPort=${ports.client}`,
+      'clientPortAddress=127.0.0.1',
+      'maxClientCnxns=0',
+      '4lw.commands.whitelist=*',
+      'admin.enableServer=false',
+      `forceSync=${options.forceSync ? 'yes' : 'no'}`,
+      // Session timeouts are bounded by [2, 20] ticks: 1 s to 10 s with a 500 ms tick, so tests can expire sessions quickly.
+      'minSessionTimeout=1000',
+      'maxSessionTimeout=30000',
+    ];
+    if (size > 1) {
+      writeFileSync(join(dir, 'data', 'myid'), `${id}\n`);
+      peers.forEach((p, j) => lines.push(`server.${j + 1}=127.0.0.1:${p.quorum}:${p.election}`));
+    }
+    const cfgPath = join(dir, 'zoo.cfg');
+    writeFileSync(cfgPath, lines.join('\n') + '\n');
+    return new ZkServer(id, dir, ports, cfgPath, options.heapMb ?? 256);
+  });
+  for (const server of servers) server.launch();
+  try {
+    await Promise.all(servers.map((s) => s.waitServing()));
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.kill()));
+    rmSync(root, { recursive: true, force: true });
+    throw err;
+  }
+  return new ZkEnsemble(servers, root);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
