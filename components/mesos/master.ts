@@ -1,0 +1,112 @@
+import * as k8s from '@pulumi/kubernetes';
+import * as pulumi from '@pulumi/pulumi';
+import { PLATFORM_PORTS } from '../../services/lib/contract';
+import { commonLabels, selectorLabels } from '../labels';
+import { containerResources, httpProbe, nonRootPodSecurity, podAntiAffinity, restrictedContainerSecurity } from '../pod-spec';
+import { quorumSize } from '../quorum';
+import type { AntiAffinity, ResourceRequirements, StorageConfig } from '../stack-config';
+import { MASTER_WORK_DIR, MESOS_LOG_DIR, masterEnv, prometheusScrape } from './spec';
+
+export interface MesosMasterArgs {
+  /** Namespace the masters live in. */
+  namespace: string;
+  /** `app.kubernetes.io/instance` of this installation. */
+  instance: string;
+  /** Pinned image, e.g. `mesosphere/mesos-master:1.11.0`. */
+  image: string;
+  /** Number of masters; odd, since the replicated log needs a majority. */
+  replicas: number;
+  antiAffinity: AntiAffinity;
+  resources: ResourceRequirements;
+  /** Volume claim for each master's work dir (the replicated log). */
+  storage: StorageConfig;
+  /** `zk://…/mesos`, from the ZooKeeper ensemble. */
+  zkUrl: pulumi.Input<string>;
+  /** Cluster name. */
+  cluster: string;
+}
+
+/**
+ * Mesos masters: a StatefulSet so each master keeps its replicated-log replica on its own volume across restarts,
+ * one leader elected through ZooKeeper, a Service on 5050, and a PodDisruptionBudget keeping the log's quorum.
+ */
+export class MesosMaster extends pulumi.ComponentResource {
+  /** `http://<service>.<namespace>.svc:5050`; non-leading masters redirect to the leader. */
+  public readonly url: pulumi.Output<string>;
+  /** `zk://…/mesos`: what frameworks and agents use to find the leading master. */
+  public readonly zkUrl: pulumi.Output<string>;
+  /** The replicated log's quorum, as passed in `MESOS_QUORUM`. */
+  public readonly quorum: number;
+
+  constructor(name: string, args: MesosMasterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('orchestrator:mesos:MesosMaster', name, {}, opts);
+    const labelArgs = { name: 'mesos-master', instance: args.instance, component: 'master' };
+    const labels = commonLabels(labelArgs);
+    const selector = selectorLabels(labelArgs);
+    const metadata = { namespace: args.namespace, labels };
+    this.quorum = quorumSize(args.replicas);
+    this.zkUrl = pulumi.output(args.zkUrl);
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
+
+    // Governing Service of the StatefulSet: gives each master a stable DNS name for its log replica's peers.
+    const headless = new k8s.core.v1.Service(
+      `${name}-headless`,
+      { metadata, spec: { clusterIP: 'None', publishNotReadyAddresses: true, selector, ports: [{ name: 'http', port: PLATFORM_PORTS.mesosMaster }] } },
+      { parent: this },
+    );
+    const service = new k8s.core.v1.Service(`${name}-svc`, { metadata, spec: { selector, ports: [{ name: 'http', port: PLATFORM_PORTS.mesosMaster }] } }, { parent: this });
+
+    new k8s.apps.v1.StatefulSet(
+      name,
+      {
+        metadata,
+        spec: {
+          serviceName: headless.metadata.name,
+          replicas: args.replicas,
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: selector },
+          template: {
+            metadata: { labels, annotations: prometheusScrape(PLATFORM_PORTS.mesosMaster, '/metrics/snapshot') },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              automountServiceAccountToken: false,
+              affinity: podAntiAffinity(args.antiAffinity, selector),
+              securityContext: nonRootPodSecurity(),
+              containers: [
+                {
+                  name: 'mesos-master',
+                  image: args.image,
+                  imagePullPolicy: 'IfNotPresent',
+                  env: pulumi.output(args.zkUrl).apply((zkUrl) => masterEnv({ zkUrl, replicas: args.replicas, cluster: args.cluster })),
+                  ports: [{ name: 'http', containerPort: PLATFORM_PORTS.mesosMaster }],
+                  resources: containerResources(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  readinessProbe: httpProbe('/health', PLATFORM_PORTS.mesosMaster, 5),
+                  livenessProbe: httpProbe('/health', PLATFORM_PORTS.mesosMaster, 30),
+                  volumeMounts: [
+                    { name: 'work', mountPath: MASTER_WORK_DIR },
+                    { name: 'logs', mountPath: MESOS_LOG_DIR },
+                  ],
+                },
+              ],
+              volumes: [{ name: 'logs', emptyDir: {} }],
+            },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'work', labels },
+              spec: { accessModes: ['ReadWriteOnce'], storageClassName: args.storage.className || undefined, resources: { requests: { storage: args.storage.size } } },
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: { minAvailable: this.quorum, selector: { matchLabels: selector } } }, { parent: this });
+
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc:${PLATFORM_PORTS.mesosMaster}`;
+    this.registerOutputs({ url: this.url, zkUrl: this.zkUrl, quorum: this.quorum });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The stack configuration: every `orchestrator:*` key, its default, and its rule, validated once into a typed
+ * object before any resource is declared. Components never read `pulumi.Config` themselves.
+ *
+ * A bad value stops the program with one line naming the key and the rule, for example
+ * `orchestrator:zookeeper.replicas must be an odd number between 1 and 7 (got 2)`.
+ */
+import { z } from 'zod';
+
+/** The project's config namespace: keys are written `orchestrator:<key>` in `Pulumi.<stack>.yaml`. */
+export const CONFIG_NAMESPACE = 'orchestrator';
+
+// Kubernetes quantities (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/quantity/),
+// restricted to positive values: a zero or negative request is always a mistake here.
+const QUANTITY = /^(\d+(\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const quantity = z.string().regex(QUANTITY, { error: 'must be a positive Kubernetes quantity such as 500m, 2, 512Mi or 10Gi' }).refine((q) => parseQuantity(q) > 0, {
+  error: 'must be a positive Kubernetes quantity such as 500m, 2, 512Mi or 10Gi',
+});
+
+// An image reference pinned to a tag other than `latest` (optionally with a digest). Pinning is what makes a
+// `pulumi up` repeatable: the same stack config always runs the same bits.
+const IMAGE = /^(?<repo>[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/;
+const image = z
+  .string()
+  .regex(IMAGE, { error: 'must be an image pinned to a tag, e.g. zookeeper:3.8.4' })
+  .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+
+const resourceList = z.strictObject({ cpu: quantity, memory: quantity });
+const resources = z
+  .strictObject({ requests: resourceList, limits: resourceList })
+  .refine((r) => parseQuantity(r.requests.cpu) <= parseQuantity(r.limits.cpu), { error: 'must not exceed limits.cpu', path: ['requests', 'cpu'] })
+  .refine((r) => parseQuantity(r.requests.memory) <= parseQuantity(r.limits.memory), { error: 'must not exceed limits.memory', path: ['requests', 'memory'] });
+
+const storage = (defaultSize: string) =>
+  z
+    .strictObject({
+      /** StorageClass for the volume claims; empty means the cluster's default class. */
+      className: z.string().regex(/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$/, { error: 'must be a StorageClass name (lower-case DNS subdomain) or empty for the default class' }).default(''),
+      size: quantity.default(defaultSize),
+    })
+    .prefault({});
+
+const antiAffinity = z.enum(['required', 'preferred'], { error: 'must be "required" (one pod per node) or "preferred"' });
+
+const replicas = (max: number) => z.number({ error: `must be a whole number between 1 and ${max}` }).int({ error: `must be a whole number between 1 and ${max}` }).min(1, { error: `must be a whole number between 1 and ${max}` }).max(max, { error: `must be a whole number between 1 and ${max}` });
+
+// Quorum-based parts need an odd count: an even ensemble tolerates no more failures than the odd one below it.
+const oddReplicas = z
+  .number({ error: 'must be an odd number between 1 and 7' })
+  .refine((n) => Number.isInteger(n) && n >= 1 && n <= 7 && n % 2 === 1, { error: 'must be an odd number between 1 and 7' });
+
+const labelMap = z.record(z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, { error: 'must be a valid label key' }), z.string().max(63, { error: 'must be a label value of at most 63 characters' }));
+
+const toleration = z.strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal'], { error: 'must be Exists or Equal' }).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute'], { error: 'must be NoSchedule, PreferNoSchedule or NoExecute' }).optional(),
+  tolerationSeconds: z.number().int().min(0).optional(),
+});
+
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a DNS-1123 label (lower-case letters, digits and -)' }).max(63, { error: 'must be at most 63 characters' });
+
+/** Defaults are the development-sized platform; `Pulumi.prod.yaml` raises what production needs. */
+export const stackConfigSchema = z.strictObject({
+  /** Namespace every object lives in; other teams' StackReferences rely on it. */
+  namespace: dnsLabel.default('orchestrator'),
+  /** Pinned images of the platform's parts. */
+  images: z
+    .strictObject({
+      zookeeper: image.default('zookeeper:3.8.4'),
+      mesosMaster: image.default('mesosphere/mesos-master:1.11.0'),
+      mesosAgent: image.default('mesosphere/mesos-slave:1.11.0'),
+      marathon: image.default('mesosphere/marathon:v1.11.24'),
+    })
+    .prefault({}),
+  zookeeper: z
+    .strictObject({
+      replicas: oddReplicas.default(1),
+      antiAffinity: antiAffinity.default('preferred'),
+      resources: resources.default({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+      storage: storage('5Gi'),
+      /** JVM heap; keep it well under the memory limit so the page cache has room for snapshots. */
+      heapMb: z.number().int().min(64, { error: 'must be a whole number of MiB, at least 64' }).default(512),
+      tickTimeMs: z.number().int().min(100, { error: 'must be a whole number of milliseconds, at least 100' }).max(10000, { error: 'must be at most 10000 ms' }).default(2000),
+      initLimit: z.number().int().min(1, { error: 'must be a whole number of ticks, at least 1' }).default(10),
+      syncLimit: z.number().int().min(1, { error: 'must be a whole number of ticks, at least 1' }).default(5),
+    })
+    .prefault({}),
+  mesosMaster: z
+    .strictObject({
+      replicas: oddReplicas.default(1),
+      antiAffinity: antiAffinity.default('preferred'),
+      resources: resources.default({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+      storage: storage('2Gi'),
+      /** Cluster name shown in the Mesos UI and used by frameworks. */
+      cluster: dnsLabel.default('orchestrator'),
+    })
+    .prefault({}),
+  mesosAgents: z
+    .strictObject({
+      resources: resources.default({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+      /** Schedules agents only on matching nodes (empty: every node). */
+      nodeSelector: labelMap.default({}),
+      tolerations: z.array(toleration).default([]),
+      /** Images warmed on every node before the agent starts, so task containers start in seconds. */
+      prePullImages: z.array(image).default([]),
+      /** Host directory for the agent's sandboxes; mounted at the same path because Docker executors resolve it on the host. */
+      workDir: z.string().regex(/^\/[^\s]*[^/\s]$/, { error: 'must be an absolute host path without a trailing slash' }).default('/var/lib/mesos/agent'),
+    })
+    .prefault({}),
+  marathon: z
+    .strictObject({
+      replicas: replicas(9).default(1),
+      antiAffinity: antiAffinity.default('preferred'),
+      resources: resources.default({ requests: { cpu: '250m', memory: '768Mi' }, limits: { cpu: '1', memory: '1536Mi' } }),
+    })
+    .prefault({}),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type ResourceRequirements = StackConfig['zookeeper']['resources'];
+export type StorageConfig = StackConfig['zookeeper']['storage'];
+export type AntiAffinity = StackConfig['zookeeper']['antiAffinity'];
+export type Toleration = StackConfig['mesosAgents']['tolerations'][number];
+
+/** A stack configuration that breaks a rule. The message is the one line an operator needs. */
+export class StackConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackConfigError';
+  }
+}
+
+/**
+ * Validates raw config values (keys without the `orchestrator:` prefix, values as YAML gives them) into a
+ * `StackConfig`. Throws `StackConfigError` naming the first offending key.
+ */
+export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
+  const result = stackConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = `${CONFIG_NAMESPACE}:${issue.path.map(String).join('.')}`;
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.length > 0 ? `${key}.` : `${CONFIG_NAMESPACE}:`;
+    const names = issue.keys.map((k) => `${prefix}${k}`).join(', ');
+    throw new StackConfigError(`${names} ${issue.keys.length === 1 ? 'is not a known setting' : 'are not known settings'} (see the config reference in README.md)`);
+  }
+  const got = valueAt(raw, issue.path);
+  const message = issue.code === 'invalid_type' && got === undefined ? `${key} is required` : `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  throw new StackConfigError(message);
+}
+
+/**
+ * Turns the engine's flat config map (`{"orchestrator:zookeeper": "{\"replicas\":3}"}`, structured values arrive
+ * as JSON strings) into the raw object `parseStackConfig` takes. Other namespaces (e.g. `kubernetes:`) are ignored.
+ */
+export function rawConfigFromEngine(all: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(all)) {
+    const [ns, key] = splitKey(fullKey);
+    if (ns !== CONFIG_NAMESPACE) continue;
+    raw[key] = decodeValue(value);
+  }
+  return raw;
+}
+
+function splitKey(fullKey: string): [string, string] {
+  const colon = fullKey.indexOf(':');
+  return colon < 0 ? ['', fullKey] : [fullKey.slice(0, colon), fullKey.slice(colon + 1)];
+}
+
+function decodeValue(value: string): unknown {
+  const trimmed = value.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+function valueAt(raw: unknown, path: PropertyKey[]): unknown {
+  let node = raw;
+  for (const part of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<PropertyKey, unknown>)[part];
+  }
+  return node;
+}
+
+const SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** The numeric value of a Kubernetes quantity (cores for cpu, bytes for memory); NaN if it is not one. */
+export function parseQuantity(q: string): number {
+  const match = QUANTITY.exec(q);
+  if (!match) return Number.NaN;
+  return Number(match[1]) * SUFFIX[match[3] ?? ''];
+}

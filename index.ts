@@ -1,0 +1,31 @@
+/**
+ * orchestrator: the Mesos + Marathon + ZooKeeper platform on Kubernetes.
+ *
+ * Config is read and validated once, before any resource is declared; a bad value stops the program with one
+ * line naming the key and the rule. The exports below are the stack's public contract (see README.md).
+ */
+import * as pulumi from '@pulumi/pulumi';
+import { definePlatform } from './components/platform';
+import { parseStackConfig, rawConfigFromEngine, StackConfigError } from './components/stack-config';
+
+function readConfig() {
+  try {
+    return parseStackConfig(rawConfigFromEngine(pulumi.runtime.allConfig()));
+  } catch (err) {
+    // Surface the one readable line instead of a stack trace through the language host.
+    if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+}
+
+const config = readConfig();
+const platform = definePlatform(config, `${pulumi.getProject()}-${pulumi.getStack()}`);
+
+export const namespace = platform.namespace;
+export const zookeeperConnectString = platform.zookeeperConnectString;
+export const zookeeperQuorum = platform.zookeeperQuorum;
+export const mesosMasterUrl = platform.mesosMasterUrl;
+export const mesosZkUrl = platform.mesosZkUrl;
+export const mesosQuorum = platform.mesosQuorum;
+export const marathonUrl = platform.marathonUrl;
+export const marathonZkUrl = platform.marathonZkUrl;

@@ -1,0 +1,120 @@
+/**
+ * Runs the Pulumi program (index.ts) under `pulumi.runtime.setMocks` with a given stack config and collects every
+ * resource it registers. Each run gets a fresh module registry, so runs do not share Pulumi runtime state.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+export interface Emitted {
+  /** Type token, e.g. `kubernetes:apps/v1:StatefulSet` or `orchestrator:zookeeper:ZooKeeperEnsemble`. */
+  type: string;
+  /** Pulumi logical name. */
+  name: string;
+  /** The inputs the program passed (for Kubernetes objects: the object itself). */
+  inputs: Record<string, any>;
+}
+
+export interface ProgramRun {
+  resources: Emitted[];
+  /** Stack outputs, resolved. */
+  outputs: Record<string, unknown>;
+}
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** The `config:` map of `Pulumi.<stack>.yaml`, as the engine hands it to the program (objects as JSON strings). */
+export function stackFileConfig(stack: string): Record<string, string> {
+  const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> };
+  return engineConfig(doc.config ?? {});
+}
+
+/** Encodes `{ 'orchestrator:zookeeper': { replicas: 3 } }` the way the engine passes config to a program. */
+export function engineConfig(config: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+/** The raw (un-prefixed) values of a stack file, for `parseStackConfig`. */
+export function stackFileRaw(stack: string): Record<string, unknown> {
+  const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(doc.config ?? {}).map(([k, v]) => [k.replace(/^orchestrator:/, ''), v]));
+}
+
+export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+  const resources: Emitted[] = [];
+  let program: Record<string, unknown> = {};
+  let pulumi: typeof import('@pulumi/pulumi') | undefined;
+  await new Promise<void>((resolve, reject) => {
+    jest.isolateModules(() => {
+      pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
+      void pulumi.runtime
+        .setMocks(
+          {
+            newResource(args) {
+              resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+              const state = { ...args.inputs };
+              // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
+              if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
+                state.metadata = { ...state.metadata, name: `${args.name}-${shortHash(args.name)}` };
+              }
+              return { id: `${args.name}-id`, state };
+            },
+            call(args) {
+              return args.inputs;
+            },
+          },
+          'orchestrator',
+          stack,
+          false,
+        )
+        .then(() => {
+          pulumi!.runtime.setAllConfig(config);
+          try {
+            program = require('../../../index');
+            resolve();
+          } catch (err) {
+            reject(err);
+          }
+        }, reject);
+    });
+  });
+  const outputs = await resolveOutputs(pulumi!, program);
+  await settle(() => resources.length);
+  return { resources, outputs };
+}
+
+async function resolveOutputs(pulumi: typeof import('@pulumi/pulumi'), exports: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const entries = await Promise.all(
+    Object.entries(exports).map(
+      async ([k, v]) => [k, pulumi.Output.isInstance(v) ? await new Promise((resolve) => (v as import('@pulumi/pulumi').Output<unknown>).apply(resolve)) : v] as const,
+    ),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Waits until registrations stop arriving (the mock monitor registers asynchronously). */
+async function settle(count: () => number): Promise<void> {
+  let last = -1;
+  let stable = 0;
+  while (stable < 5) {
+    await new Promise((r) => setTimeout(r, 10));
+    const now = count();
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+}
+
+function shortHash(text: string): string {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h.toString(16).padStart(8, '0').slice(0, 7);
+}
+
+/** Kubernetes objects only (not component resources). */
+export function kubernetesObjects(run: ProgramRun): Emitted[] {
+  return run.resources.filter((r) => r.type.startsWith('kubernetes:'));
+}
+
+export function ofKind(run: ProgramRun, kind: string): Emitted[] {
+  return kubernetesObjects(run).filter((r) => r.type.endsWith(`:${kind}`));
+}
