@@ -1,0 +1,1061 @@
+/**
+ * The allocation loop and the state it owns, after Mesos's `HierarchicalAllocatorProcess`: agents × roles ×
+ * frameworks, quota guarantees and limits with headroom, offer filters, suppress/revive — and, beside offers, a
+ * queue mode where the allocator places submitted tasks itself by progressive filling.
+ *
+ * Synchronous and deterministic (clock and randomness are injected) so tests and the journal replay drive it
+ * directly. Every public mutation validates first and throws an `AllocatorError` before touching anything; durable
+ * changes are expressed as journal `Op`s and applied through `apply`, the same path a new leader replays.
+ *
+ * A cycle runs in two stages, as in Mesos: stage one serves roles below their guarantees (up to the guarantee),
+ * stage two serves everyone, and neither hands out the headroom unmet guarantees still need nor breaks a limit.
+ * Within a stage, queue-mode tasks are placed before offers are made: both follow the same DRF order, and placing
+ * tasks one at a time is what keeps queue-mode roles' shares level (progressive filling).
+ */
+import { DrfSorter } from './drf-sorter';
+import { badRequest, conflict, gone, notFound } from './errors';
+import type {
+  AgentSpec,
+  AgentState,
+  Allocation,
+  FrameworkSpec,
+  FrameworkState,
+  Offer,
+  Op,
+  RoleConfig,
+  RoleState,
+  Snapshot,
+  SubtreeTotals,
+  Task,
+  TaskGroup,
+  TaskGroupRecord,
+  TaskRecord,
+  TaskRequest,
+  TaskState,
+} from './model';
+import { OfferFilters } from './offer-filters';
+import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, requiredHeadroom } from './quota';
+import {
+  accumulate,
+  add,
+  capScalars,
+  contains,
+  emptyResources,
+  emptyScalars,
+  formatResources,
+  isEmpty,
+  portCount,
+  Resources,
+  ScalarBounds,
+  ScalarName,
+  Scalars,
+  SCALAR_NAMES,
+  round3,
+  subtract,
+  subtractRanges,
+  takePorts,
+} from './resources';
+import { roleNameError, selfAndAncestors } from './role-names';
+
+export interface AllocatorOptions {
+  /** Resources ignored by the fairness computation (default gpus: a few GPU jobs should not make a role "rich"). */
+  excludedResources?: ScalarName[];
+  /** An offer must hold at least one of these (Mesos default: 0.01 cpus or 32 MB). */
+  minAllocatable?: ScalarBounds[];
+  /** Default cap on outstanding offers per framework. */
+  maxOffersPerFramework?: number;
+  /** Offers not answered in this time are rescinded. */
+  offerTimeoutMs?: number;
+  /** Filter length for declines and unused accepted resources when the framework gives none (Mesos: 5 s). */
+  defaultRefuseSeconds?: number;
+  /** Seeded randomness for the agent order (tests and benchmarks pass one; default Math.random). */
+  random?: () => number;
+  now?: () => number;
+}
+
+/** Notifications the service forwards to framework streams; all of them are about transient state. */
+export interface AllocatorListener {
+  offer?(offer: Offer): void;
+  rescind?(offer: Offer, reason: string): void;
+  lost?(task: Task, reason: string): void;
+}
+
+export interface CycleResult {
+  offers: Offer[];
+  /** Queue-mode placements made this cycle, already applied; the caller journals them before announcing. */
+  placed: Task[];
+  rescinded: number;
+  agentsConsidered: number;
+}
+
+export interface AcceptRequest {
+  offerIds: string[];
+  tasks: Array<{ id?: string; name: string; resources: Resources }>;
+  refuseSeconds?: number;
+}
+
+const DEFAULT_MIN_ALLOCATABLE: ScalarBounds[] = [{ cpus: 0.01 }, { mem: 32 }];
+
+interface RoleRuntime extends RoleState {
+  /** The role and its ancestors, root first. */
+  paths: string[];
+  chain: SubtreeTotals[];
+  limited: boolean;
+  guaranteed: boolean;
+  /** Agents holding a reservation for this role. */
+  reservedAgents: Set<AgentState>;
+}
+
+export class Allocator {
+  readonly agents = new Map<string, AgentState>();
+  readonly frameworks = new Map<string, FrameworkState>();
+  readonly configs = new Map<string, RoleConfig>();
+  readonly offers = new Map<string, Offer>();
+  readonly tasks = new Map<string, Task>();
+  readonly groups = new Map<string, TaskGroup>();
+  listener: AllocatorListener = {};
+
+  private readonly roles = new Map<string, RoleRuntime>();
+  private readonly totals = new Map<string, SubtreeTotals>();
+  private readonly roleSorter: DrfSorter<RoleRuntime>;
+  private readonly filters = new OfferFilters();
+  private readonly agentList: AgentState[] = [];
+  private readonly agentIndex = new Map<AgentState, number>();
+  private readonly dirtyAgents = new Set<AgentState>();
+  private readonly retired = new Map<string, string>();
+  private readonly clusterTotal: Scalars = emptyScalars();
+  /** Unreserved resources not held by offers or tasks, over all agents: the pool headroom is measured against. */
+  private readonly clusterFree: Scalars = emptyScalars();
+  private required: Scalars | null = null;
+  /** The cluster total changed: every share is stale. Applied lazily, so registering 50,000 agents re-sorts once. */
+  private totalsChanged = false;
+  /** Bumped whenever resources are freed or added: a queue group blocked at an older generation may fit again. */
+  private freeGeneration = 1;
+  private offerSeq = 0;
+  private readonly offerPrefix: string;
+  private readonly excluded: ScalarName[];
+  private readonly minAllocatable: ScalarBounds[];
+  readonly maxOffersPerFramework: number;
+  private readonly offerTimeoutMs: number;
+  private readonly defaultRefuseSeconds: number;
+  private readonly random: () => number;
+  readonly now: () => number;
+  private readonly cycleAgents: AgentState[] = [];
+
+  constructor(options: AllocatorOptions = {}) {
+    this.excluded = options.excludedResources ?? ['gpus'];
+    this.minAllocatable = options.minAllocatable ?? DEFAULT_MIN_ALLOCATABLE;
+    this.maxOffersPerFramework = options.maxOffersPerFramework ?? 100;
+    this.offerTimeoutMs = options.offerTimeoutMs ?? 30_000;
+    this.defaultRefuseSeconds = options.defaultRefuseSeconds ?? 5;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.roleSorter = new DrfSorter<RoleRuntime>({ excluded: this.excluded });
+    // Offer ids only need to be unique for this leader's lifetime; a time prefix keeps them unique across failovers.
+    this.offerPrefix = `o${this.now().toString(36)}`;
+  }
+
+  // --- reads ------------------------------------------------------------------------------------------------------
+
+  get total(): Scalars {
+    return { ...this.clusterTotal };
+  }
+
+  roleNames(): string[] {
+    return [...new Set([...this.configs.keys(), ...this.roles.keys()])].sort();
+  }
+
+  roleConfig(role: string): RoleConfig {
+    return this.configs.get(role) ?? { weight: 1, quota: { guarantees: {}, limits: {} } };
+  }
+
+  /** Allocated resources (offers and tasks) in the role's subtree. */
+  roleAllocated(role: string): Scalars {
+    const t = this.totals.get(role);
+    return t ? { ...t.allocated } : emptyScalars();
+  }
+
+  roleConsumed(role: string): Scalars {
+    const t = this.totals.get(role);
+    const out = emptyScalars();
+    if (t) for (const n of SCALAR_NAMES) out[n] = t.allocated[n] - t.reservedAllocated[n] + t.reserved[n];
+    return out;
+  }
+
+  roleShare(role: string): number {
+    this.syncTotals();
+    return this.roleSorter.subtreeShare(role);
+  }
+
+  /** Roles in the order the sorter would serve them now. */
+  roleOrder(): string[] {
+    this.syncTotals();
+    return this.roleSorter.sort().map((r) => r.name);
+  }
+
+  frameworkShare(frameworkId: string, role: string): number {
+    this.syncTotals();
+    return this.roles.get(role)?.frameworkSorter.share(frameworkId) ?? 0;
+  }
+
+  private syncTotals(): void {
+    if (!this.totalsChanged) return;
+    this.totalsChanged = false;
+    this.roleSorter.setTotal(this.clusterTotal);
+    for (const r of this.roles.values()) r.frameworkSorter.setTotal(this.clusterTotal);
+  }
+
+  get freeResources(): Scalars {
+    return { ...this.clusterFree };
+  }
+
+  pendingTasks(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.remaining;
+    return n;
+  }
+
+  hasDirtyAgents(): boolean {
+    return this.dirtyAgents.size > 0;
+  }
+
+  // --- operations: validate, then apply ---------------------------------------------------------------------------
+
+  /** Adds an agent or changes its resources. Outstanding offers on a changed agent are rescinded. */
+  putAgent(id: string, spec: AgentSpec): Op {
+    for (const [role, r] of Object.entries(spec.reservations)) {
+      const err = roleNameError(role);
+      if (err) throw badRequest(`reservations: role '${role}' ${err}`);
+      if (isEmpty(r)) throw badRequest(`reservations.${role} must reserve some resources`);
+    }
+    const reservedSum = Object.values(spec.reservations).reduce((acc, r) => add(acc, r), emptyResources());
+    if (!contains(spec.resources, reservedSum)) {
+      throw badRequest(`reservations (${formatResources(reservedSum)}) must fit in the agent's resources (${formatResources(spec.resources)})`);
+    }
+    const existing = this.agents.get(id);
+    if (existing) {
+      // Tasks keep running through an update, so the new shape must still hold what they use, pool by pool.
+      let unreserved = emptyResources();
+      const reserved = new Map<string, Resources>();
+      for (const t of existing.tasks) {
+        unreserved = add(unreserved, t.unreserved);
+        if (!isEmpty(t.reserved)) reserved.set(t.role, add(reserved.get(t.role) ?? emptyResources(), t.reserved));
+      }
+      if (!contains(subtract(spec.resources, reservedSum), unreserved)) {
+        throw conflict(`agent '${id}' runs tasks using ${formatResources(unreserved)} of unreserved resources, which the new resources do not hold`);
+      }
+      for (const [role, used] of reserved) {
+        if (!contains(spec.reservations[role] ?? emptyResources(), used)) throw conflict(`agent '${id}' runs tasks using ${formatResources(used)} reserved for '${role}', which the new reservations do not hold`);
+      }
+    }
+    const op: Op = { t: 'agent', id, spec };
+    this.apply(op);
+    return op;
+  }
+
+  removeAgent(id: string): { op: Op; lost: Task[] } {
+    const agent = this.agents.get(id);
+    if (!agent) throw notFound(`agent '${id}' is not registered`);
+    const lost = [...agent.tasks];
+    const op: Op = { t: 'agentRemoved', id };
+    this.apply(op);
+    return { op, lost };
+  }
+
+  setRole(role: string, update: { weight?: number; quota?: { guarantees?: ScalarBounds; limits?: ScalarBounds } }): Op {
+    const err = roleNameError(role);
+    if (err) throw badRequest(`role name '${role}' ${err}`);
+    const current = this.roleConfig(role);
+    const config: RoleConfig = {
+      weight: update.weight ?? current.weight,
+      quota: update.quota ? { guarantees: { ...(update.quota.guarantees ?? {}) }, limits: { ...(update.quota.limits ?? {}) } } : current.quota,
+    };
+    if (!(config.weight > 0)) throw badRequest(`weight must be greater than 0 (got ${config.weight})`);
+    const qerr = quotaConfigError(role, config, this.configs);
+    if (qerr) throw badRequest(qerr);
+    const op: Op = { t: 'role', role, config };
+    this.apply(op);
+    return op;
+  }
+
+  addFramework(spec: FrameworkSpec): Op {
+    if (this.frameworks.has(spec.id)) throw conflict(`framework '${spec.id}' already exists`);
+    if (spec.roles.length === 0) throw badRequest('roles must name at least one role');
+    for (const role of spec.roles) {
+      const err = roleNameError(role);
+      if (err) throw badRequest(`roles: role name '${role}' ${err}`);
+    }
+    if (new Set(spec.roles).size !== spec.roles.length) throw badRequest('roles must not repeat a role');
+    const op: Op = { t: 'framework', spec };
+    this.apply(op);
+    return op;
+  }
+
+  removeFramework(id: string): { op: Op; ended: Task[] } {
+    const fw = this.requireFramework(id);
+    const ended = [...fw.tasks];
+    const op: Op = { t: 'frameworkRemoved', id };
+    this.apply(op);
+    return { op, ended };
+  }
+
+  /** Suppress (or revive, `suppressed=false`) offers and placements for some of the framework's roles. */
+  setSuppressed(frameworkId: string, roles: string[] | undefined, suppressed: boolean): Op {
+    const fw = this.requireFramework(frameworkId);
+    const list = roles ?? fw.roles;
+    for (const r of list) if (!fw.roles.includes(r)) throw badRequest(`roles: framework '${frameworkId}' is not subscribed to role '${r}'`);
+    const op: Op = { t: 'suppress', frameworkId, roles: list, suppressed };
+    this.apply(op);
+    // Revive also forgets the framework's filters for those roles, as in Mesos: "I want to see everything again".
+    if (!suppressed) this.filters.clear(frameworkId, list);
+    if (!suppressed) for (const a of this.agentList) this.dirtyAgents.add(a);
+    return op;
+  }
+
+  /** Accepts offers (all on one agent, one role) and launches tasks in them; the rest is declined with a filter. */
+  accept(frameworkId: string, req: AcceptRequest): { op: Op; tasks: TaskRecord[] } {
+    const fw = this.requireFramework(frameworkId);
+    const offers = this.resolveOffers(fw, req.offerIds);
+    const agentId = offers[0].agentId;
+    const role = offers[0].role;
+    let offered = emptyResources();
+    let offeredReserved = emptyResources();
+    for (const o of offers) {
+      if (o.agentId !== agentId) throw badRequest(`offerIds: offers '${offers[0].id}' and '${o.id}' are on different agents; accept offers of one agent at a time`);
+      if (o.role !== role) throw badRequest(`offerIds: offers '${offers[0].id}' and '${o.id}' are for different roles`);
+      offered = add(offered, o.resources);
+      offeredReserved = add(offeredReserved, o.reserved);
+    }
+    let needed = emptyResources();
+    const ids = new Set<string>();
+    for (const [i, t] of req.tasks.entries()) {
+      if (t.id !== undefined) {
+        if (this.tasks.has(t.id) || ids.has(t.id)) throw conflict(`tasks[${i}].id '${t.id}' is already in use`);
+        ids.add(t.id);
+      }
+      if (isEmpty(t.resources)) throw badRequest(`tasks[${i}].resources must ask for some resources`);
+      needed = add(needed, t.resources);
+    }
+    if (!contains(offered, needed)) {
+      throw badRequest(`tasks need ${formatResources(needed)} but the offers hold ${formatResources(offered)}`);
+    }
+    // Split each task between the role's reservation and the unreserved pool, reservation first.
+    let reservedLeft = offeredReserved;
+    const records: TaskRecord[] = req.tasks.map((t) => {
+      const fromReserved: Resources = {
+        cpus: Math.min(t.resources.cpus, reservedLeft.cpus),
+        mem: Math.min(t.resources.mem, reservedLeft.mem),
+        disk: Math.min(t.resources.disk, reservedLeft.disk),
+        gpus: Math.min(t.resources.gpus, reservedLeft.gpus),
+        ports: subtractRanges(t.resources.ports, subtractRanges(t.resources.ports, reservedLeft.ports)),
+      };
+      reservedLeft = subtract(reservedLeft, fromReserved);
+      return {
+        id: t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.offerSeq}`,
+        name: t.name,
+        frameworkId,
+        role,
+        agentId,
+        resources: t.resources,
+        reserved: fromReserved,
+        unreserved: subtract(t.resources, fromReserved),
+      };
+    });
+    const op: Op = { t: 'launch', offerIds: offers.map((o) => o.id), tasks: records };
+    this.apply(op);
+    const unused = subtract(offered, needed);
+    const refuse = req.refuseSeconds ?? this.defaultRefuseSeconds;
+    if (refuse > 0 && !isEmpty(unused)) this.filters.add(frameworkId, agentId, role, unused, this.now() + refuse * 1000);
+    return { op, tasks: records };
+  }
+
+  /** Returns offers to the pool; with `refuseSeconds` > 0 the framework will not see them again for that long. */
+  decline(frameworkId: string, offerIds: string[], refuseSeconds?: number): void {
+    const fw = this.requireFramework(frameworkId);
+    const offers = this.resolveOffers(fw, offerIds);
+    const refuse = refuseSeconds ?? this.defaultRefuseSeconds;
+    const now = this.now();
+    for (const o of offers) {
+      this.removeOffer(o, 'declined');
+      if (refuse > 0) this.filters.add(frameworkId, o.agentId, o.role, o.resources, now + refuse * 1000);
+    }
+  }
+
+  /** Queue mode: adds a group of `count` identical tasks for the allocator to place. */
+  submitTasks(frameworkId: string, id: string, spec: { name: string; role?: string; request: TaskRequest; count: number }): Op {
+    const fw = this.requireFramework(frameworkId);
+    if (fw.mode !== 'queue') throw badRequest(`framework '${frameworkId}' is in offer mode; subscribe with mode "queue" to submit tasks`);
+    const role = spec.role ?? fw.roles[0];
+    if (!fw.roles.includes(role)) throw badRequest(`role: framework '${frameworkId}' is not subscribed to role '${role}'`);
+    if (!(spec.count >= 1 && Number.isInteger(spec.count))) throw badRequest('count must be an integer of at least 1');
+    const r = spec.request;
+    if (r.cpus <= 0 && r.mem <= 0 && r.disk <= 0 && r.gpus <= 0 && r.ports <= 0) throw badRequest('resources must ask for some resources');
+    if (this.groups.has(id)) throw conflict(`task group '${id}' already exists`);
+    const op: Op = { t: 'group', group: { id, frameworkId, role, name: spec.name, request: { ...r }, remaining: spec.count, placed: 0 } };
+    this.apply(op);
+    return op;
+  }
+
+  /** A task finished or failed: its resources go back to the pool. */
+  endTask(taskId: string, state: TaskState): { op: Op; task: Task } {
+    const task = this.tasks.get(taskId);
+    if (!task) throw notFound(`task '${taskId}' is not running`);
+    const op: Op = { t: 'taskEnded', id: taskId, state };
+    this.apply(op);
+    return { op, task };
+  }
+
+  // --- the journal's entry point -------------------------------------------------------------------------------------
+
+  /** Applies one journal operation. Live requests reach here after validation; a new leader replays the journal. */
+  apply(op: Op): void {
+    switch (op.t) {
+      case 'agent':
+        return this.applyAgent(op.id, op.spec);
+      case 'agentRemoved':
+        return this.applyAgentRemoved(op.id);
+      case 'role':
+        return this.applyRole(op.role, op.config);
+      case 'framework':
+        return this.applyFramework(op.spec);
+      case 'frameworkRemoved':
+        return this.applyFrameworkRemoved(op.id);
+      case 'suppress':
+        return this.applySuppress(op.frameworkId, op.roles, op.suppressed);
+      case 'launch':
+        for (const id of op.offerIds) {
+          const o = this.offers.get(id);
+          if (o) this.removeOffer(o, 'accepted');
+        }
+        for (const t of op.tasks) this.startTask(t);
+        return;
+      case 'place':
+        for (const t of op.tasks) this.applyPlacement(t);
+        return;
+      case 'group':
+        return this.applyGroup(op.group);
+      case 'taskEnded':
+        return this.finishTask(op.id);
+    }
+  }
+
+  snapshot(): Snapshot {
+    return {
+      agents: [...this.agents.values()].map((a) => ({ id: a.id, spec: { resources: a.resources, attributes: a.attributes, reservations: a.reservations } })),
+      roles: [...this.configs].map(([role, config]) => ({ role, config })),
+      frameworks: [...this.frameworks.values()].map((f) => ({
+        spec: { id: f.id, name: f.name, roles: f.roles, mode: f.mode, maxOffers: f.maxOffers },
+        suppressed: [...f.suppressed],
+      })),
+      tasks: [...this.tasks.values()].map((t) => taskRecord(t)),
+      groups: [...this.groups.values()].map((g) => ({ id: g.id, frameworkId: g.frameworkId, role: g.role, name: g.name, request: g.request, remaining: g.remaining, placed: g.placed })),
+    };
+  }
+
+  restore(s: Snapshot): void {
+    for (const a of s.agents) this.applyAgent(a.id, a.spec);
+    for (const r of s.roles) this.applyRole(r.role, r.config);
+    for (const f of s.frameworks) {
+      this.applyFramework(f.spec);
+      if (f.suppressed.length > 0) this.applySuppress(f.spec.id, f.suppressed, true);
+    }
+    for (const g of s.groups) this.applyGroup(g);
+    for (const t of s.tasks) this.startTask(t);
+  }
+
+  // --- the allocation cycle ---------------------------------------------------------------------------------------
+
+  /**
+   * One allocation cycle. `scope: 'changed'` looks only at agents whose free resources changed since the last cycle
+   * (the event-driven path that keeps offer latency low); `'all'` looks at every agent (the periodic cycle).
+   */
+  allocate(scope: 'all' | 'changed' = 'all'): CycleResult {
+    const now = this.now();
+    this.syncTotals();
+    const result: CycleResult = { offers: [], placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
+    const agents = this.cycleAgents;
+    agents.length = 0;
+    const source: Iterable<AgentState> = scope === 'all' ? this.agentList : this.dirtyAgents;
+    for (const a of source) if (this.agentHasFree(a)) agents.push(a);
+    this.dirtyAgents.clear();
+    // Random agent order, as in Mesos: no agent is systematically offered first to the neediest role.
+    for (let i = agents.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      const t = agents[i];
+      agents[i] = agents[j];
+      agents[j] = t;
+    }
+    result.agentsConsidered = agents.length;
+    if (agents.length === 0) return result;
+    for (const stage of [1, 2] as const) {
+      this.placeQueued(agents, stage, result.placed);
+      this.makeOffers(agents, stage, now, result.offers);
+    }
+    return result;
+  }
+
+  private makeOffers(agents: AgentState[], stage: 1 | 2, now: number, out: Offer[]): void {
+    for (const agent of agents) {
+      if (!this.agentHasFree(agent)) continue;
+      const order = this.roleSorter.sort();
+      for (const role of order) {
+        if (role.offerReady === 0) continue;
+        if (stage === 1 && !(role.guaranteed && hasRoom(this.guaranteeRoomOf(role)))) continue;
+        let candidate = this.offerable(agent, role, stage);
+        if (!candidate) continue;
+        for (const fw of role.frameworkSorter.sort()) {
+          if (!this.offerReadyFor(fw, role.name)) continue;
+          if (this.filters.isFiltered(fw.id, agent.id, role.name, candidate.resources, now)) continue;
+          out.push(this.makeOffer(fw, role, agent, candidate, now));
+          candidate = this.offerable(agent, role, stage);
+          if (!candidate) break;
+        }
+        if (!this.agentHasFree(agent)) break;
+      }
+    }
+  }
+
+  /** What `role` may be offered on `agent` in `stage`, or null if that is below the minimum allocatable. */
+  private offerable(agent: AgentState, role: RoleRuntime, stage: 1 | 2): { reserved: Resources; unreserved: Resources; resources: Resources } | null {
+    const reserved = role.reservedAgents.size > 0 ? (agent.freeReserved.get(role.name) ?? emptyResources()) : emptyResources();
+    const bound = this.unreservedBound(role, stage);
+    let unreserved = bound ? capScalars(agent.free, bound) : agent.free;
+    if (stage === 1 && isEmpty(reserved)) {
+      // Stage one is for progress toward guarantees: an agent offering none of the guaranteed resources waits.
+      const g = this.guaranteeRoomOf(role);
+      let progress = false;
+      for (const n of SCALAR_NAMES) if ((g[n] ?? 0) > 0 && unreserved[n] > 0) progress = true;
+      if (!progress) return null;
+    }
+    if (isEmpty(unreserved)) unreserved = emptyResources();
+    const resources = isEmpty(reserved) ? unreserved : add(reserved, unreserved);
+    if (!this.meetsMinimum(resources)) return null;
+    return { reserved, unreserved, resources };
+  }
+
+  /**
+   * The most of each unreserved resource `role` may take now: its limit room, and what is left of the free pool
+   * after unmet guarantees are held back — plus, for a role below its own guarantee, that shortfall (serving it
+   * does not eat anyone else's headroom). Stage one caps guaranteed resources at the guarantee itself.
+   */
+  private unreservedBound(role: RoleRuntime, stage: 1 | 2): ScalarBounds | null {
+    const required = this.requiredHeadroom();
+    const anyRequired = required.cpus > 0 || required.mem > 0 || required.disk > 0 || required.gpus > 0;
+    if (!role.limited && !role.guaranteed && !anyRequired) return null;
+    const limit = role.limited ? limitRoom(role.paths, this.configs, this.totals) : {};
+    const g = role.guaranteed ? this.guaranteeRoomOf(role) : {};
+    const bound: ScalarBounds = {};
+    for (const n of SCALAR_NAMES) {
+      const surplus = Math.max(0, this.clusterFree[n] - required[n]);
+      let b: number | undefined;
+      if (stage === 1 && g[n] !== undefined) b = g[n];
+      else if (anyRequired) b = surplus + (g[n] ?? 0);
+      const l = limit[n];
+      if (l !== undefined) b = b === undefined ? l : Math.min(b, l);
+      if (b !== undefined) bound[n] = b;
+    }
+    return bound;
+  }
+
+  private requiredHeadroom(): Scalars {
+    if (!this.required) this.required = requiredHeadroom(this.configs, this.totals);
+    return this.required;
+  }
+
+  private guaranteeRoomOf(role: RoleRuntime): ScalarBounds {
+    return guaranteeRoom(role.paths, this.configs, this.totals);
+  }
+
+  private meetsMinimum(r: Resources): boolean {
+    for (const m of this.minAllocatable) {
+      let ok = true;
+      for (const n of SCALAR_NAMES) {
+        const v = m[n];
+        if (v !== undefined && r[n] < v) ok = false;
+      }
+      if (ok) return true;
+    }
+    return false;
+  }
+
+  private makeOffer(fw: FrameworkState, role: RoleRuntime, agent: AgentState, c: { reserved: Resources; unreserved: Resources; resources: Resources }, now: number): Offer {
+    const offer: Offer = {
+      id: `${this.offerPrefix}-${++this.offerSeq}`,
+      frameworkId: fw.id,
+      role: role.name,
+      agentId: agent.id,
+      reserved: c.reserved,
+      unreserved: c.unreserved,
+      resources: c.resources,
+      createdAt: now,
+      expiresAt: now + this.offerTimeoutMs,
+    };
+    const before = this.readiness(fw);
+    this.hold(offer);
+    this.offers.set(offer.id, offer);
+    fw.offers.add(offer);
+    agent.offers.add(offer);
+    this.updateReadiness(fw, before);
+    this.listener.offer?.(offer);
+    return offer;
+  }
+
+  /** Rescinds offers past their timeout. Offers are created in time order, so the map's head holds the oldest. */
+  private expireOffers(now: number): number {
+    let n = 0;
+    for (const o of this.offers.values()) {
+      if (o.expiresAt > now) break;
+      this.removeOffer(o, 'expired');
+      this.listener.rescind?.(o, 'expired');
+      n++;
+    }
+    return n;
+  }
+
+  // --- queue mode: progressive filling ----------------------------------------------------------------------------
+
+  /**
+   * Places queued tasks one at a time, always for the role (then framework) with the lowest share, on the first agent
+   * in this cycle's random order that fits. A group that fits nowhere is parked until resources are freed.
+   */
+  private placeQueued(agents: AgentState[], stage: 1 | 2, out: Task[]): void {
+    if (this.groups.size === 0) return;
+    const cursors = new Map<string, number>();
+    const exhausted = new Set<RoleRuntime>();
+    const skipped = new Set<TaskGroup>();
+    for (;;) {
+      let placed: Task | null = null;
+      for (const role of this.roleSorter.sort()) {
+        if (role.queued === 0 || exhausted.has(role)) continue;
+        if (stage === 1 && !(role.guaranteed && hasRoom(this.guaranteeRoomOf(role)))) continue;
+        for (const fw of role.frameworkSorter.sort()) {
+          if (fw.mode !== 'queue' || fw.suppressed.has(role.name)) continue;
+          for (const group of fw.groups) {
+            if (group.role !== role.name || group.remaining === 0 || skipped.has(group) || group.blockedAt >= this.freeGeneration) continue;
+            placed = this.placeOne(group, role, stage, agents, cursors);
+            if (placed) break;
+            skipped.add(group);
+          }
+          if (placed) break;
+        }
+        if (placed) break;
+        exhausted.add(role);
+      }
+      if (!placed) return;
+      out.push(placed);
+    }
+  }
+
+  private placeOne(group: TaskGroup, role: RoleRuntime, stage: 1 | 2, agents: AgentState[], cursors: Map<string, number>): Task | null {
+    const req = group.request;
+    // Reservations first: they count toward the role's quota already, so no bound applies to them.
+    for (const agent of role.reservedAgents) {
+      const split = this.fitOnAgent(agent, role, req, null);
+      if (split) return this.commitPlacement(group, agent, split);
+    }
+    const bound = this.unreservedBound(role, stage);
+    if (bound) {
+      for (const n of SCALAR_NAMES) {
+        const b = bound[n];
+        if (b !== undefined && req[n] > b + 1e-9) return null;
+      }
+      if (stage === 1) {
+        const g = this.guaranteeRoomOf(role);
+        let progress = false;
+        for (const n of SCALAR_NAMES) if ((g[n] ?? 0) > 0 && req[n] > 0) progress = true;
+        if (!progress) return null;
+      }
+    }
+    // Within one cycle an agent only loses resources, so an agent too small for a shape stays too small: each shape
+    // keeps a cursor and no agent is examined twice for it.
+    const key = `${req.cpus}/${req.mem}/${req.disk}/${req.gpus}/${req.ports}`;
+    let i = cursors.get(key) ?? 0;
+    for (; i < agents.length; i++) {
+      const a = agents[i];
+      const f = a.free;
+      if (f.cpus >= req.cpus && f.mem >= req.mem && f.disk >= req.disk && f.gpus >= req.gpus && (req.ports === 0 || portCount(f.ports) >= req.ports)) break;
+    }
+    cursors.set(key, i);
+    if (i === agents.length) {
+      group.blockedAt = this.freeGeneration;
+      return null;
+    }
+    const agent = agents[i];
+    const split = this.fitOnAgent(agent, role, req, 'unreserved')!;
+    return this.commitPlacement(group, agent, split);
+  }
+
+  /** Splits a request between the role's reservation on the agent and the unreserved pool, or null if it does not fit. */
+  private fitOnAgent(agent: AgentState, role: RoleRuntime, req: TaskRequest, only: 'unreserved' | null): { reserved: Resources; unreserved: Resources } | null {
+    const res = only === 'unreserved' ? emptyResources() : (agent.freeReserved.get(role.name) ?? emptyResources());
+    const free = agent.free;
+    const reserved: Resources = emptyResources();
+    const unreserved: Resources = emptyResources();
+    for (const n of SCALAR_NAMES) {
+      const fromRes = Math.min(req[n], res[n]);
+      const rest = req[n] - fromRes;
+      if (rest > free[n] + 1e-9) return null;
+      reserved[n] = fromRes;
+      unreserved[n] = Math.round(rest * 1000) / 1000;
+    }
+    if (req.ports > 0) {
+      const fromRes = Math.min(req.ports, portCount(res.ports));
+      const rp = takePorts(res.ports, fromRes);
+      const up = takePorts(free.ports, req.ports - fromRes);
+      if (!rp || !up) return null;
+      reserved.ports = rp;
+      unreserved.ports = up;
+    }
+    return { reserved, unreserved };
+  }
+
+  private commitPlacement(group: TaskGroup, agent: AgentState, split: { reserved: Resources; unreserved: Resources }): Task {
+    const record: TaskRecord = {
+      id: `${group.id}.${group.placed}`,
+      name: group.name,
+      frameworkId: group.frameworkId,
+      role: group.role,
+      agentId: agent.id,
+      groupId: group.id,
+      reserved: split.reserved,
+      unreserved: split.unreserved,
+      resources: add(split.reserved, split.unreserved),
+    };
+    return this.applyPlacement(record);
+  }
+
+  private applyPlacement(record: TaskRecord): Task {
+    const group = record.groupId ? this.groups.get(record.groupId) : undefined;
+    if (group) {
+      group.remaining--;
+      group.placed++;
+      if (group.remaining <= 0) this.dropGroup(group);
+    }
+    return this.startTask(record);
+  }
+
+  // --- state changes ----------------------------------------------------------------------------------------------
+
+  private applyAgent(id: string, spec: AgentSpec): void {
+    let agent = this.agents.get(id);
+    if (agent) {
+      for (const o of [...agent.offers]) {
+        this.removeOffer(o, 'agent updated');
+        this.listener.rescind?.(o, 'agent updated');
+      }
+      this.unregisterAgentCapacity(agent);
+      agent.resources = spec.resources;
+      agent.attributes = spec.attributes;
+      agent.reservations = spec.reservations;
+    } else {
+      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: new Set(), tasks: new Set() };
+      this.agents.set(id, agent);
+      this.agentIndex.set(agent, this.agentList.length);
+      this.agentList.push(agent);
+    }
+    // Free pools are the capacity minus what running tasks hold.
+    let reservedSum = emptyResources();
+    agent.freeReserved = new Map();
+    for (const [role, r] of Object.entries(spec.reservations)) {
+      reservedSum = add(reservedSum, r);
+      agent.freeReserved.set(role, r);
+      const rr = this.ensureRole(role);
+      rr.reservedAgents.add(agent);
+      for (const t of rr.chain) accumulate(t.reserved, r, 1);
+    }
+    agent.free = subtract(spec.resources, reservedSum);
+    for (const t of agent.tasks) {
+      agent.free = subtract(agent.free, t.unreserved);
+      if (!isEmpty(t.reserved)) agent.freeReserved.set(t.role, subtract(agent.freeReserved.get(t.role) ?? emptyResources(), t.reserved));
+    }
+    accumulate(this.clusterTotal, spec.resources, 1);
+    accumulate(this.clusterFree, agent.free, 1);
+    this.totalsChanged = true;
+    this.required = null;
+    this.freeGeneration++;
+    this.dirtyAgents.add(agent);
+  }
+
+  /** Takes an agent's capacity and reservations out of the cluster totals (before an update or removal). */
+  private unregisterAgentCapacity(agent: AgentState): void {
+    accumulate(this.clusterTotal, agent.resources, -1);
+    accumulate(this.clusterFree, agent.free, -1);
+    for (const [role, r] of Object.entries(agent.reservations)) {
+      const rr = this.roles.get(role);
+      if (!rr) continue;
+      rr.reservedAgents.delete(agent);
+      for (const t of rr.chain) accumulate(t.reserved, r, -1);
+    }
+  }
+
+  private applyAgentRemoved(id: string): void {
+    const agent = this.agents.get(id);
+    if (!agent) return;
+    for (const o of [...agent.offers]) {
+      this.removeOffer(o, 'agent removed');
+      this.listener.rescind?.(o, 'agent removed');
+    }
+    for (const t of [...agent.tasks]) {
+      this.finishTask(t.id);
+      this.listener.lost?.(t, `agent '${id}' was removed`);
+    }
+    this.unregisterAgentCapacity(agent);
+    this.filters.removeAgent(id);
+    this.agents.delete(id);
+    const idx = this.agentIndex.get(agent)!;
+    const last = this.agentList.pop()!;
+    if (last !== agent) {
+      this.agentList[idx] = last;
+      this.agentIndex.set(last, idx);
+    }
+    this.agentIndex.delete(agent);
+    this.dirtyAgents.delete(agent);
+    this.totalsChanged = true;
+    this.required = null;
+  }
+
+  private applyRole(role: string, config: RoleConfig): void {
+    this.configs.set(role, config);
+    this.ensureRole(role);
+    this.roleSorter.setWeight(role, config.weight);
+    for (const r of this.roles.values()) {
+      r.limited = r.paths.some((p) => hasLimits(this.configs.get(p)));
+      r.guaranteed = r.paths.some((p) => hasGuarantees(this.configs.get(p)));
+    }
+    this.required = null;
+    this.freeGeneration++;
+    for (const a of this.agentList) this.dirtyAgents.add(a);
+  }
+
+  private applyFramework(spec: FrameworkSpec): void {
+    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), tasks: new Set(), groups: [] };
+    this.frameworks.set(fw.id, fw);
+    for (const name of fw.roles) {
+      const role = this.ensureRole(name);
+      role.frameworks.add(fw);
+      role.frameworkSorter.add(fw.id, fw);
+      if (fw.mode === 'offers') role.offerReady++;
+    }
+    for (const a of this.agentList) this.dirtyAgents.add(a);
+  }
+
+  private applyFrameworkRemoved(id: string): void {
+    const fw = this.frameworks.get(id);
+    if (!fw) return;
+    for (const o of [...fw.offers]) {
+      this.removeOffer(o, 'framework removed');
+      this.listener.rescind?.(o, 'framework removed');
+    }
+    for (const t of [...fw.tasks]) this.finishTask(t.id);
+    for (const g of [...fw.groups]) this.dropGroup(g);
+    const before = this.readiness(fw);
+    for (const name of fw.roles) {
+      const role = this.roles.get(name)!;
+      if (before[fw.roles.indexOf(name)]) role.offerReady--;
+      role.frameworks.delete(fw);
+      role.frameworkSorter.remove(fw.id);
+    }
+    this.filters.removeFramework(id);
+    this.frameworks.delete(id);
+  }
+
+  private applySuppress(frameworkId: string, roles: string[], suppressed: boolean): void {
+    const fw = this.frameworks.get(frameworkId);
+    if (!fw) return;
+    const before = this.readiness(fw);
+    const queuedBefore = this.queuedFlags(fw);
+    for (const r of roles) {
+      if (suppressed) fw.suppressed.add(r);
+      else fw.suppressed.delete(r);
+    }
+    this.updateReadiness(fw, before);
+    this.updateQueued(fw, queuedBefore);
+  }
+
+  private applyGroup(record: TaskGroupRecord): void {
+    const fw = this.frameworks.get(record.frameworkId);
+    if (!fw || record.remaining <= 0) return;
+    const group: TaskGroup = { ...record, request: { ...record.request }, blockedAt: 0 };
+    const before = this.queuedFlags(fw);
+    this.groups.set(group.id, group);
+    fw.groups.push(group);
+    this.updateQueued(fw, before);
+    for (const a of this.agentList) this.dirtyAgents.add(a);
+  }
+
+  private dropGroup(group: TaskGroup): void {
+    const fw = this.frameworks.get(group.frameworkId);
+    this.groups.delete(group.id);
+    if (!fw) return;
+    const before = this.queuedFlags(fw);
+    const i = fw.groups.indexOf(group);
+    if (i >= 0) fw.groups.splice(i, 1);
+    this.updateQueued(fw, before);
+  }
+
+  private startTask(record: TaskRecord): Task {
+    const task: Task = { ...record };
+    this.hold(task);
+    this.tasks.set(task.id, task);
+    this.frameworks.get(task.frameworkId)?.tasks.add(task);
+    this.agents.get(task.agentId)?.tasks.add(task);
+    return task;
+  }
+
+  private finishTask(id: string): void {
+    const task = this.tasks.get(id);
+    if (!task) return;
+    this.tasks.delete(id);
+    this.frameworks.get(task.frameworkId)?.tasks.delete(task);
+    this.agents.get(task.agentId)?.tasks.delete(task);
+    this.release(task);
+  }
+
+  private removeOffer(offer: Offer, reason: string): void {
+    if (!this.offers.delete(offer.id)) return;
+    const fw = this.frameworks.get(offer.frameworkId);
+    const before = fw ? this.readiness(fw) : null;
+    fw?.offers.delete(offer);
+    this.agents.get(offer.agentId)?.offers.delete(offer);
+    this.release(offer);
+    if (fw && before) this.updateReadiness(fw, before);
+    this.retired.set(offer.id, reason);
+    // Remember why recent offers went away, to answer "expired" rather than "unknown"; bounded so it cannot grow.
+    if (this.retired.size > 50_000) {
+      const oldest = this.retired.keys().next().value;
+      if (oldest !== undefined) this.retired.delete(oldest);
+    }
+  }
+
+  /** Takes an allocation's resources out of the agent's free pools and charges them to the role and framework. */
+  private hold(a: Allocation): void {
+    const agent = this.agents.get(a.agentId);
+    if (!agent) throw new Error(`allocation on unknown agent ${a.agentId}`);
+    agent.free = subtract(agent.free, a.unreserved);
+    if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
+    accumulate(this.clusterFree, a.unreserved, -1);
+    this.charge(a, 1);
+  }
+
+  private release(a: Allocation): void {
+    const agent = this.agents.get(a.agentId);
+    if (agent) {
+      agent.free = add(agent.free, a.unreserved);
+      if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, add(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
+      accumulate(this.clusterFree, a.unreserved, 1);
+      this.dirtyAgents.add(agent);
+    }
+    this.charge(a, -1);
+    this.freeGeneration++;
+  }
+
+  private charge(a: Allocation, sign: 1 | -1): void {
+    const role = this.ensureRole(a.role);
+    const r = a.reserved;
+    const u = a.unreserved;
+    const amount: Scalars = { cpus: round3(r.cpus + u.cpus), mem: round3(r.mem + u.mem), disk: round3(r.disk + u.disk), gpus: round3(r.gpus + u.gpus) };
+    for (const t of role.chain) {
+      accumulate(t.allocated, amount, sign);
+      accumulate(t.reservedAllocated, a.reserved, sign);
+    }
+    if (sign > 0) {
+      this.roleSorter.allocated(role.name, amount);
+      if (role.frameworkSorter.has(a.frameworkId)) role.frameworkSorter.allocated(a.frameworkId, amount);
+    } else {
+      this.roleSorter.unallocated(role.name, amount);
+      if (role.frameworkSorter.has(a.frameworkId)) role.frameworkSorter.unallocated(a.frameworkId, amount);
+    }
+    if (role.guaranteed) this.required = null;
+  }
+
+  private ensureRole(name: string): RoleRuntime {
+    let role = this.roles.get(name);
+    if (role) return role;
+    const paths = selfAndAncestors(name);
+    const chain = paths.map((p) => {
+      let t = this.totals.get(p);
+      if (!t) this.totals.set(p, (t = { allocated: emptyScalars(), reservedAllocated: emptyScalars(), reserved: emptyScalars() }));
+      return t;
+    });
+    const frameworkSorter = new DrfSorter<FrameworkState>({ excluded: this.excluded });
+    frameworkSorter.setTotal(this.clusterTotal);
+    role = {
+      name,
+      paths,
+      chain,
+      frameworks: new Set(),
+      frameworkSorter,
+      offerReady: 0,
+      queued: 0,
+      limited: paths.some((p) => hasLimits(this.configs.get(p))),
+      guaranteed: paths.some((p) => hasGuarantees(this.configs.get(p))),
+      reservedAgents: new Set(),
+    };
+    this.roles.set(name, role);
+    this.roleSorter.add(name, role);
+    for (const p of paths) {
+      const w = this.configs.get(p)?.weight;
+      if (w !== undefined) this.roleSorter.setWeight(p, w);
+    }
+    return role;
+  }
+
+  // --- bookkeeping that lets the loop skip roles in O(1) ----------------------------------------------------------
+
+  private offerReadyFor(fw: FrameworkState, role: string): boolean {
+    return fw.mode === 'offers' && fw.offers.size < fw.maxOffers && !fw.suppressed.has(role);
+  }
+
+  private readiness(fw: FrameworkState): boolean[] {
+    return fw.roles.map((r) => this.offerReadyFor(fw, r));
+  }
+
+  private updateReadiness(fw: FrameworkState, before: boolean[]): void {
+    for (let i = 0; i < fw.roles.length; i++) {
+      const now = this.offerReadyFor(fw, fw.roles[i]);
+      if (now !== before[i]) this.roles.get(fw.roles[i])!.offerReady += now ? 1 : -1;
+    }
+  }
+
+  private queuedFlags(fw: FrameworkState): boolean[] {
+    return fw.roles.map((r) => fw.mode === 'queue' && !fw.suppressed.has(r) && fw.groups.some((g) => g.role === r));
+  }
+
+  private updateQueued(fw: FrameworkState, before: boolean[]): void {
+    const after = this.queuedFlags(fw);
+    for (let i = 0; i < fw.roles.length; i++) if (after[i] !== before[i]) this.roles.get(fw.roles[i])!.queued += after[i] ? 1 : -1;
+  }
+
+  private agentHasFree(a: AgentState): boolean {
+    if (!isEmpty(a.free)) return true;
+    for (const r of a.freeReserved.values()) if (!isEmpty(r)) return true;
+    return false;
+  }
+
+  private requireFramework(id: string): FrameworkState {
+    const fw = this.frameworks.get(id);
+    if (!fw) throw notFound(`framework '${id}' is not subscribed`);
+    return fw;
+  }
+
+  private resolveOffers(fw: FrameworkState, ids: string[]): Offer[] {
+    if (ids.length === 0) throw badRequest('offerIds must name at least one offer');
+    if (new Set(ids).size !== ids.length) throw badRequest('offerIds must not repeat an offer');
+    return ids.map((id) => {
+      const o = this.offers.get(id);
+      if (!o) {
+        const why = this.retired.get(id);
+        if (why) throw gone(`offer '${id}' is no longer valid (${why})`);
+        throw notFound(`offer '${id}' is unknown`);
+      }
+      if (o.frameworkId !== fw.id) throw badRequest(`offerIds: offer '${id}' was made to another framework`);
+      return o;
+    });
+  }
+}
+
+function taskRecord(t: Task): TaskRecord {
+  const r: TaskRecord = { id: t.id, name: t.name, frameworkId: t.frameworkId, role: t.role, agentId: t.agentId, resources: t.resources, reserved: t.reserved, unreserved: t.unreserved };
+  if (t.groupId !== undefined) r.groupId = t.groupId;
+  return r;
+}
