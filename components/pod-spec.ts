@@ -43,7 +43,14 @@ export function httpProbe(path: string, port: number, initialDelaySeconds: numbe
   return { httpGet: { path, port }, initialDelaySeconds, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
 }
 
+/** A container environment variable as plain data: a literal value or one of the pod's own fields. */
+export interface EnvVar {
+  name: string;
+  value?: string;
+  valueFrom?: { fieldRef: { fieldPath: string } };
+}
+
 /** Environment variables taken from the pod's own fields (its IP, its name) through the downward API. */
-export function fieldEnv(name: string, fieldPath: string): k8s.types.input.core.v1.EnvVar {
+export function fieldEnv(name: string, fieldPath: string): EnvVar {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }

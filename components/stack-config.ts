@@ -86,6 +86,11 @@ export const stackConfigSchema = z.strictObject({
       initLimit: z.number().int().min(1, { error: 'must be a whole number of ticks, at least 1' }).default(10),
       syncLimit: z.number().int().min(1, { error: 'must be a whole number of ticks, at least 1' }).default(5),
     })
+    // A heap that fills the limit gets the server OOM-killed under load; ZooKeeper also leans on the page cache.
+    .refine((zk) => zk.heapMb * 2 ** 20 <= 0.75 * parseQuantity(zk.resources.limits.memory), {
+      error: 'must leave a quarter of the memory limit to the page cache and JVM overhead',
+      path: ['heapMb'],
+    })
     .prefault({}),
   mesosMaster: z
     .strictObject({

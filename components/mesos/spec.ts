@@ -4,10 +4,8 @@
  */
 import type * as k8s from '@pulumi/kubernetes';
 import { PLATFORM_PORTS } from '../../services/lib/contract';
-import { fieldEnv } from '../pod-spec';
+import { EnvVar, fieldEnv } from '../pod-spec';
 import { quorumSize } from '../quorum';
-
-type EnvVar = k8s.types.input.core.v1.EnvVar;
 
 export const MASTER_WORK_DIR = '/var/lib/mesos/master';
 export const MESOS_LOG_DIR = '/var/log/mesos';

@@ -59,6 +59,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
     const topology: EnsembleTopology = { statefulSet: name, headlessService: `${name}-headless`, namespace: args.namespace, replicas: args.replicas };
     const metadata = { namespace: args.namespace, labels };
 
+    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
     const cfg = zooCfg(topology, { tickTimeMs: args.tickTimeMs, initLimit: args.initLimit, syncLimit: args.syncLimit, dataDir: DATA_DIR, dataLogDir: `${DATA_DIR}/log` });
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata, data: { 'zoo.cfg': cfg } }, { parent: this });
 
@@ -101,6 +102,8 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
             // The hash makes a changed zoo.cfg roll the servers; a mounted ConfigMap alone would not restart them.
             metadata: { labels, annotations: { 'orchestrator/config-hash': sha256(cfg).slice(0, 16) } },
             spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              automountServiceAccountToken: false,
               affinity: podAntiAffinity(args.antiAffinity, selector),
               securityContext: nonRootPodSecurity(ZOOKEEPER_UID),
               terminationGracePeriodSeconds: 30,

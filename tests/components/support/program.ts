@@ -1,6 +1,7 @@
 /**
  * Runs the Pulumi program (index.ts) under `pulumi.runtime.setMocks` with a given stack config and collects every
- * resource it registers. Each run gets a fresh module registry, so runs do not share Pulumi runtime state.
+ * resource it registers. Each run gets a fresh module registry and drains its RPCs before returning, so runs must
+ * be awaited one after another (never in parallel).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ export interface ProgramRun {
 
 const ROOT = join(__dirname, '..', '..', '..');
 
+// Every run loads a fresh copy of the Pulumi SDK, and each copy adds its own process exit hook.
+process.setMaxListeners(100);
+
 /** The `config:` map of `Pulumi.<stack>.yaml`, as the engine hands it to the program (objects as JSON strings). */
 export function stackFileConfig(stack: string): Record<string, string> {
   const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> };
@@ -44,42 +48,34 @@ export async function runProgram(stack: string, config: Record<string, string>):
   const resources: Emitted[] = [];
   let program: Record<string, unknown> = {};
   let pulumi: typeof import('@pulumi/pulumi') | undefined;
-  await new Promise<void>((resolve, reject) => {
-    jest.isolateModules(() => {
-      pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
-      void pulumi.runtime
-        .setMocks(
-          {
-            newResource(args) {
-              resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-              const state = { ...args.inputs };
-              // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
-              if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
-                state.metadata = { ...state.metadata, name: `${args.name}-${shortHash(args.name)}` };
-              }
-              return { id: `${args.name}-id`, state };
-            },
-            call(args) {
-              return args.inputs;
-            },
-          },
-          'orchestrator',
-          stack,
-          false,
-        )
-        .then(() => {
-          pulumi!.runtime.setAllConfig(config);
-          try {
-            program = require('../../../index');
-            resolve();
-          } catch (err) {
-            reject(err);
+  await jest.isolateModulesAsync(async () => {
+    pulumi = require('@pulumi/pulumi') as typeof import('@pulumi/pulumi');
+    await pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+          const state = { ...args.inputs };
+          // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
+          if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
+            state.metadata = { ...state.metadata, name: `${args.name}-${shortHash(args.name)}` };
           }
-        }, reject);
-    });
+          return { id: `${args.name}-id`, state };
+        },
+        call(args) {
+          return args.inputs;
+        },
+      },
+      'orchestrator',
+      stack,
+      false,
+    );
+    pulumi.runtime.setAllConfig(config);
+    program = require('../../../index');
   });
   const outputs = await resolveOutputs(pulumi!, program);
-  await settle(() => resources.length);
+  // Drain every outstanding registration before the next run installs its own mock monitor (the monitor is
+  // process-global, whatever the module registry).
+  await pulumi!.runtime.disconnect();
   return { resources, outputs };
 }
 
@@ -90,18 +86,6 @@ async function resolveOutputs(pulumi: typeof import('@pulumi/pulumi'), exports: 
     ),
   );
   return Object.fromEntries(entries);
-}
-
-/** Waits until registrations stop arriving (the mock monitor registers asynchronously). */
-async function settle(count: () => number): Promise<void> {
-  let last = -1;
-  let stable = 0;
-  while (stable < 5) {
-    await new Promise((r) => setTimeout(r, 10));
-    const now = count();
-    stable = now === last ? stable + 1 : 0;
-    last = now;
-  }
 }
 
 function shortHash(text: string): string {

@@ -1,0 +1,97 @@
+import { parseQuantity, parseStackConfig, rawConfigFromEngine, stackConfigSchema } from '../../components/stack-config';
+import { stackFileRaw } from './support/program';
+
+describe('parseStackConfig', () => {
+  test('an empty config yields the documented defaults', () => {
+    const config = parseStackConfig({});
+    expect(config.namespace).toBe('orchestrator');
+    expect(config.zookeeper).toMatchObject({ replicas: 1, antiAffinity: 'preferred', storage: { className: '', size: '5Gi' }, heapMb: 512 });
+    expect(config.mesosMaster.replicas).toBe(1);
+    expect(config.marathon.replicas).toBe(1);
+    expect(config.mesosAgents).toMatchObject({ nodeSelector: {}, tolerations: [], prePullImages: [], workDir: '/var/lib/mesos/agent' });
+    expect(Object.values(config.images).every((image) => /:[^:]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);
+  });
+
+  test.each([
+    [{ zookeeper: { replicas: 2 } }, 'orchestrator:zookeeper.replicas must be an odd number between 1 and 7 (got 2)'],
+    [{ zookeeper: { replicas: 9 } }, 'orchestrator:zookeeper.replicas must be an odd number between 1 and 7 (got 9)'],
+    [{ mesosMaster: { replicas: 0 } }, 'orchestrator:mesosMaster.replicas must be an odd number between 1 and 7 (got 0)'],
+    [{ zookeeper: { replicas: '3' } }, 'orchestrator:zookeeper.replicas must be an odd number between 1 and 7 (got "3")'],
+    [{ marathon: { replicas: 1.5 } }, 'orchestrator:marathon.replicas must be a whole number between 1 and 9 (got 1.5)'],
+    [{ zookeeper: { replica: 3 } }, 'orchestrator:zookeeper.replica is not a known setting (see the config reference in README.md)'],
+    [{ zookeper: {} }, 'orchestrator:zookeper is not a known setting (see the config reference in README.md)'],
+    [{ images: { zookeeper: 'zookeeper' } }, 'orchestrator:images.zookeeper must be an image pinned to a tag, e.g. zookeeper:3.8.4 (got "zookeeper")'],
+    [{ images: { zookeeper: 'zookeeper:latest' } }, 'orchestrator:images.zookeeper must be pinned to a tag other than latest (got "zookeeper:latest")'],
+    [{ mesosAgents: { prePullImages: ['busybox'] } }, 'orchestrator:mesosAgents.prePullImages.0 must be an image pinned to a tag, e.g. zookeeper:3.8.4 (got "busybox")'],
+    [
+      { zookeeper: { resources: { requests: { cpu: '-1', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } } },
+      'orchestrator:zookeeper.resources.requests.cpu must be a positive Kubernetes quantity such as 500m, 2, 512Mi or 10Gi (got "-1")',
+    ],
+    [
+      { zookeeper: { resources: { requests: { cpu: '0', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } } },
+      'orchestrator:zookeeper.resources.requests.cpu must be a positive Kubernetes quantity such as 500m, 2, 512Mi or 10Gi (got "0")',
+    ],
+    [
+      { marathon: { resources: { requests: { cpu: '2', memory: '1Gi' }, limits: { cpu: '1', memory: '1Gi' } } } },
+      'orchestrator:marathon.resources.requests.cpu must not exceed limits.cpu (got "2")',
+    ],
+    [{ zookeeper: { resources: { requests: { cpu: '1' } } } }, 'orchestrator:zookeeper.resources.requests.memory is required'],
+    [{ zookeeper: { storage: { size: '10 GB' } } }, 'orchestrator:zookeeper.storage.size must be a positive Kubernetes quantity such as 500m, 2, 512Mi or 10Gi (got "10 GB")'],
+    [{ zookeeper: { antiAffinity: 'strict' } }, 'orchestrator:zookeeper.antiAffinity must be "required" (one pod per node) or "preferred" (got "strict")'],
+    [{ namespace: 'Orchestrator' }, 'orchestrator:namespace must be a DNS-1123 label (lower-case letters, digits and -) (got "Orchestrator")'],
+    [{ mesosAgents: { workDir: 'var/lib/mesos' } }, 'orchestrator:mesosAgents.workDir must be an absolute host path without a trailing slash (got "var/lib/mesos")'],
+    [{ zookeeper: { heapMb: 1024 } }, 'orchestrator:zookeeper.heapMb must leave a quarter of the memory limit to the page cache and JVM overhead (got 1024)'],
+  ])('%j is refused: %s', (raw, message) => {
+    expect(() => parseStackConfig(raw)).toThrow(message);
+  });
+
+  test('a refused config names only the first problem, in one line', () => {
+    try {
+      parseStackConfig({ zookeeper: { replicas: 2 }, marathon: { replicas: 0 } });
+      throw new Error('accepted');
+    } catch (err) {
+      expect((err as Error).message.split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('rawConfigFromEngine', () => {
+  test('keeps only the orchestrator namespace and decodes structured values', () => {
+    const raw = rawConfigFromEngine({ 'orchestrator:zookeeper': '{"replicas":3}', 'orchestrator:namespace': 'platform', 'kubernetes:context': 'kind' });
+    expect(raw).toEqual({ zookeeper: { replicas: 3 }, namespace: 'platform' });
+  });
+});
+
+describe.each(['dev', 'prod'])('Pulumi.%s.yaml', (stack) => {
+  test('is a valid stack config', () => {
+    expect(() => parseStackConfig(stackFileRaw(stack))).not.toThrow();
+  });
+
+  test('sets only values that differ from the defaults', () => {
+    const defaults = stackConfigSchema.parse({});
+    const sameAsDefault: string[] = [];
+    const visit = (value: unknown, fallback: unknown, path: string): void => {
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value)) visit(v, (fallback as Record<string, unknown> | undefined)?.[k], `${path}.${k}`);
+      } else if (JSON.stringify(value) === JSON.stringify(fallback)) sameAsDefault.push(path);
+    };
+    for (const [key, value] of Object.entries(stackFileRaw(stack))) visit(value, (defaults as Record<string, unknown>)[key], key);
+    expect(sameAsDefault).toEqual([]);
+  });
+});
+
+describe('parseQuantity', () => {
+  test.each([
+    ['500m', 0.5],
+    ['2', 2],
+    ['1.5', 1.5],
+    ['512Mi', 512 * 2 ** 20],
+    ['10Gi', 10 * 2 ** 30],
+    ['1G', 1e9],
+  ])('%s = %d', (q, value) => expect(parseQuantity(q)).toBe(value));
+
+  test('is NaN for something that is not a quantity', () => {
+    expect(parseQuantity('-1')).toBeNaN();
+    expect(parseQuantity('ten')).toBeNaN();
+  });
+});
