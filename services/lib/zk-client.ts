@@ -264,7 +264,10 @@ export class ZkClient extends EventEmitter {
     });
   }
 
-  /** Ends the session; its ephemeral nodes are removed by the server at once. Safe to call twice. */
+  /**
+   * Ends the session. The close request is sent without waiting for the reply, so the server removes the session's
+   * ephemeral nodes shortly after, not before this returns. Safe to call twice.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
