@@ -1,0 +1,66 @@
+/**
+ * The last synced identity of every node on each side — the memory that makes conflict detection and echo
+ * suppression possible. A write the engine makes is recorded here with the version the write produced, so when
+ * that write's watch event comes back the node reads as "unchanged since the last sync" and nothing is copied.
+ *
+ * It is kept in memory and snapshotted (gzip JSON) to the state store; a snapshot a little behind is harmless
+ * because nodes whose content is equal on both sides are simply re-recorded on the next compare.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { LedgerEntry } from './conflict-policy';
+import { isWithin, Rel } from './tree-paths';
+
+export class SyncLedger {
+  private readonly entries = new Map<Rel, LedgerEntry>();
+  private generation = 0;
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bumped on every change, so a snapshotter knows whether there is anything new to write. */
+  get changes(): number {
+    return this.generation;
+  }
+
+  get(rel: Rel): LedgerEntry | undefined {
+    return this.entries.get(rel);
+  }
+
+  has(rel: Rel): boolean {
+    return this.entries.has(rel);
+  }
+
+  set(rel: Rel, entry: LedgerEntry): void {
+    this.entries.set(rel, entry);
+    this.generation++;
+  }
+
+  delete(rel: Rel): void {
+    if (this.entries.delete(rel)) this.generation++;
+  }
+
+  /** Forgets `rel` and everything under it (a subtree was deleted). */
+  deleteSubtree(rel: Rel): void {
+    for (const key of this.entries.keys()) if (isWithin(key, rel)) this.entries.delete(key);
+    this.generation++;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.generation++;
+  }
+
+  snapshot(): Buffer {
+    const rows: [Rel, number, number, number, number][] = [];
+    for (const [rel, e] of this.entries) rows.push([rel, e.a.czxid, e.a.version, e.b.czxid, e.b.version]);
+    return gzipSync(JSON.stringify({ v: 1, rows }));
+  }
+
+  static restore(buffer: Buffer): SyncLedger {
+    const ledger = new SyncLedger();
+    const parsed = JSON.parse(gunzipSync(buffer).toString('utf8')) as { v: number; rows: [Rel, number, number, number, number][] };
+    for (const [rel, ac, av, bc, bv] of parsed.rows) ledger.entries.set(rel, { a: { czxid: ac, version: av }, b: { czxid: bc, version: bv } });
+    return ledger;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * A running sync between two opened sides: the replicator, its ledger and conflict record (restored from and
+ * snapshotted to the state store when there is one), and the lag heartbeat. `sync`, `cutover` and service mode
+ * all run one of these; they differ only in what they do around it.
+ */
+import type { Logger } from '../../lib/logger';
+import { ConflictLog, ConflictRecord } from './conflict-log';
+import { directionOf, EngineConfig, filterOf } from './config';
+import type { Direction } from './conflict-policy';
+import type { EnsembleSide } from './ensemble-side';
+import { LagHeartbeat } from './lag-heartbeat';
+import type { SyncMetrics } from './metrics';
+import type { PathFilter } from './path-filter';
+import { Replicator } from './replicator';
+import type { StateStore } from './state-store';
+import { SyncLedger } from './sync-ledger';
+
+const LEDGER_FILE = 'ledger.json.gz';
+const CONFLICTS_FILE = 'conflicts.jsonl';
+
+export interface SyncSessionOptions {
+  config: EngineConfig;
+  source: EnsembleSide;
+  target: EnsembleSide;
+  store?: StateStore;
+  metrics: SyncMetrics;
+  logger: Logger;
+  direction?: Direction;
+}
+
+export interface SyncStatus {
+  direction: Direction;
+  queueDepth: number;
+  writes: number;
+  ledgerEntries: number;
+  conflicts: number;
+  lagMs: number | null;
+  initialCompareDone: boolean;
+}
+
+export class SyncSession {
+  readonly filter: PathFilter;
+  readonly ledger: SyncLedger;
+  readonly conflicts: ConflictLog;
+  readonly replicator: Replicator;
+  private heartbeat?: LagHeartbeat;
+  private snapshotTimer?: NodeJS.Timeout;
+  private savedGeneration = -1;
+  initialCompareDone = false;
+
+  constructor(private readonly options: SyncSessionOptions) {
+    const { config, store, logger } = options;
+    this.filter = filterOf(config);
+    const snapshot = store?.readBuffer(LEDGER_FILE);
+    this.ledger = snapshot ? SyncLedger.restore(snapshot) : new SyncLedger();
+    if (snapshot) logger.info({ entries: this.ledger.size }, 'ledger restored');
+    this.conflicts = new ConflictLog(10_000, store ? (r) => store.appendLine(CONFLICTS_FILE, JSON.stringify(r)) : undefined);
+    if (store) this.conflicts.load(store.readLines(CONFLICTS_FILE).map((line) => JSON.parse(line) as ConflictRecord));
+    this.replicator = new Replicator({
+      a: options.source,
+      b: options.target,
+      filter: this.filter,
+      direction: options.direction ?? directionOf(config),
+      policy: config.policy,
+      ledger: this.ledger,
+      conflicts: this.conflicts,
+      metrics: options.metrics,
+      logger,
+      concurrency: config.concurrency,
+      fullCompareIntervalMs: config.fullCompareIntervalMs,
+    });
+  }
+
+  /** Runs the initial full compare (the initial copy) and keeps replicating; resolves when the first compare is done. */
+  async start(): Promise<void> {
+    const started = Date.now();
+    if (this.options.store) this.snapshotTimer = setInterval(() => this.saveLedger(), 1000);
+    if (this.options.target.root !== '/') await this.options.target.client.mkdirp(this.options.target.root);
+    await this.replicator.start();
+    this.initialCompareDone = true;
+    this.options.logger.info({ durationMs: Date.now() - started, nodes: this.ledger.size }, 'initial compare done; replicating');
+    this.startHeartbeat(this.replicator.currentDirection === 'b-to-a' ? 'target' : 'source');
+  }
+
+  /** (Re)starts the heartbeat from `origin`; a heartbeat period of 0 disables it. */
+  startHeartbeat(origin: 'source' | 'target'): void {
+    this.stopHeartbeat();
+    const { config, source, target, metrics, logger } = this.options;
+    if (config.heartbeatMs <= 0) return;
+    const [from, to] = origin === 'source' ? [source, target] : [target, source];
+    this.heartbeat = new LagHeartbeat({ origin: from, destination: to, rel: config.heartbeatRel, intervalMs: config.heartbeatMs, metrics, logger });
+    this.heartbeat.start();
+  }
+
+  stopHeartbeat(): void {
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+  }
+
+  get lag(): LagHeartbeat | undefined {
+    return this.heartbeat;
+  }
+
+  status(): SyncStatus {
+    const lag = this.heartbeat?.currentLagMs();
+    return {
+      direction: this.replicator.currentDirection,
+      queueDepth: this.replicator.queueDepth,
+      writes: this.replicator.writes,
+      ledgerEntries: this.ledger.size,
+      conflicts: this.conflicts.count,
+      lagMs: lag === undefined || !Number.isFinite(lag) ? null : lag,
+      initialCompareDone: this.initialCompareDone,
+    };
+  }
+
+  saveLedger(): void {
+    const store = this.options.store;
+    if (!store || this.ledger.changes === this.savedGeneration) return;
+    const generation = this.ledger.changes;
+    store.writeBuffer(LEDGER_FILE, this.ledger.snapshot());
+    this.savedGeneration = generation;
+  }
+
+  async stop(): Promise<void> {
+    this.stopHeartbeat();
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    await this.replicator.stop();
+    this.saveLedger();
+  }
+}

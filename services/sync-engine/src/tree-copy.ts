@@ -1,0 +1,112 @@
+/**
+ * Bulk copy of a subtree from one ensemble to another: data and ACLs, ephemerals skipped and listed, sequential
+ * nodes created under their exact names. Requests are pipelined (bounded by the limiter); children are created as
+ * soon as their parent exists, so the copy streams down the tree instead of going level by level.
+ *
+ * Idempotent and resumable: an existing target node is compared and only fixed where it differs, so a second run
+ * or a run after a crash writes only what is missing. The client creates nodes world-open and sets the real ACL
+ * after the node's children are copied (a restrictive ACL could otherwise stop the engine creating them); a crash
+ * in between leaves an open ACL that the next run finds, because it re-checks ACLs of existing nodes.
+ */
+import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode } from '../../lib/zk-client';
+import type { Logger } from '../../lib/logger';
+import type { EnsembleSide } from './ensemble-side';
+import { InFlightLimiter } from './in-flight-limiter';
+import type { PathFilter } from './path-filter';
+import { retryOnConnectionLoss } from './retry';
+import { aclEqual, aclRedacted, readableAclEntries } from './tree-hash';
+import { childRel, displayRel, Rel } from './tree-paths';
+
+export interface CopyOptions {
+  source: EnsembleSide;
+  target: EnsembleSide;
+  filter: PathFilter;
+  /** Requests in flight at once, both sides together. */
+  maxInFlight?: number;
+  logger: Logger;
+  /** Called after each node, for progress reporting and metrics. */
+  onNode?: (outcome: 'created' | 'updated' | 'unchanged') => void;
+}
+
+export interface CopyReport {
+  scanned: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  aclsSet: number;
+  skippedEphemerals: string[];
+  /** Nodes whose digest ACL ZooKeeper redacted for lack of ADMIN: copied with only the readable entries. */
+  redactedAcls: string[];
+  durationMs: number;
+}
+
+export async function copyTree(options: CopyOptions): Promise<CopyReport> {
+  const { source, target, filter } = options;
+  const limiter = new InFlightLimiter(options.maxInFlight ?? 1000);
+  const report: CopyReport = { scanned: 0, created: 0, updated: 0, unchanged: 0, aclsSet: 0, skippedEphemerals: [], redactedAcls: [], durationMs: 0 };
+  const started = Date.now();
+  const onSource = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(source, op));
+  const onTarget = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(target, op));
+
+  await retryOnConnectionLoss(target, () => target.client.mkdirp(target.root));
+
+  const visit = async (rel: Rel): Promise<void> => {
+    const [node, acl] = await Promise.all([onSource(() => source.get(rel)), onSource(() => source.acl(rel))]);
+    if (!node || !acl) return; // deleted while we walked
+    if (node.stat.ephemeralOwner !== '0') {
+      report.skippedEphemerals.push(displayRel(rel));
+      return;
+    }
+    report.scanned++;
+    if (aclRedacted(acl.acl)) {
+      report.redactedAcls.push(displayRel(rel));
+      acl.acl = readableAclEntries(acl.acl);
+    }
+    const names = node.stat.numChildren > 0 ? ((await onSource(() => source.children(rel))) ?? []) : [];
+
+    let aclWanted: ZkAcl[] | undefined;
+    const created = rel !== '' && (await onTarget(() => createIfMissing(target, rel, node.data)));
+    if (created) {
+      report.created++;
+      options.onNode?.('created');
+      if (!aclEqual(acl.acl, OPEN_ACL_UNSAFE)) aclWanted = acl.acl;
+    } else {
+      const [existing, existingAcl] = await Promise.all([onTarget(() => target.get(rel)), onTarget(() => target.acl(rel))]);
+      if (!existing || !existingAcl) throw new Error(`target node ${target.abs(rel)} vanished during the copy; is another writer deleting it?`);
+      if (!existing.data.equals(node.data)) {
+        await onTarget(() => target.client.set(target.abs(rel), node.data));
+        report.updated++;
+        options.onNode?.('updated');
+      } else {
+        report.unchanged++;
+        options.onNode?.('unchanged');
+      }
+      if (!aclEqual(existingAcl.acl, acl.acl)) aclWanted = acl.acl;
+    }
+
+    await Promise.all(names.map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)).map(visit));
+
+    if (aclWanted) {
+      const wanted = aclWanted;
+      await onTarget(() => target.client.setAcl(target.abs(rel), wanted));
+      report.aclsSet++;
+    }
+  };
+
+  await visit('');
+  report.durationMs = Date.now() - started;
+  options.logger.info({ ...report, skippedEphemerals: report.skippedEphemerals.length, redactedAcls: report.redactedAcls.length }, 'copy finished');
+  if (report.redactedAcls.length) options.logger.warn({ paths: report.redactedAcls.slice(0, 100) }, 'digest ACLs were redacted by the source; pass --source-auth to copy them in full');
+  return report;
+}
+
+/** Creates the node; false if it already exists. Retried creates that find their own earlier attempt count as existing. */
+async function createIfMissing(side: EnsembleSide, rel: Rel, data: Buffer): Promise<boolean> {
+  try {
+    await side.client.create(side.abs(rel), data);
+    return true;
+  } catch (err) {
+    if (isZkError(err, ZkCode.NODEEXISTS)) return false;
+    throw err;
+  }
+}

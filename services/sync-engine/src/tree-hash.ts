@@ -1,0 +1,95 @@
+/**
+ * Merkle hashes over a znode tree and the comparison that walks two of them. A node's digest covers its data and
+ * its ACL; a subtree's hash covers the node's digest and its children's names and subtree hashes, so two equal
+ * subtree hashes prove the whole subtree equal and the comparison descends only where hashes differ. Sequential
+ * nodes are compared by name, which is what "kept their names" means; ephemerals are not part of either tree.
+ */
+import { createHash } from 'node:crypto';
+import type { ZkAcl } from '../../lib/zk-client';
+import { childRel, displayRel, Rel } from './tree-paths';
+
+export interface HashedNode {
+  data: Buffer;
+  acl: Buffer;
+  children: string[];
+  subtree?: Buffer;
+}
+
+export type HashTree = Map<Rel, HashedNode>;
+
+export type DifferenceKind = 'missing-on-target' | 'missing-on-source' | 'data' | 'acl';
+
+export interface Difference {
+  path: string;
+  kind: DifferenceKind;
+}
+
+export function sha1(...parts: (Buffer | string)[]): Buffer {
+  const h = createHash('sha1');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** ACLs in a canonical order, so the same entries listed differently hash the same (ZooKeeper treats them as a set). */
+export function canonicalAcl(acl: ZkAcl[]): string {
+  return acl
+    .map((a) => `${a.scheme}:${a.auth}:${a.perms}`)
+    .sort()
+    .join(',');
+}
+
+/**
+ * ZooKeeper (since the CVE-2019-0201 fix) shows digest ACL entries as `user:x` to a session without ADMIN on the
+ * node. Such an ACL cannot be copied faithfully; the engine needs credentials (`--source-auth`).
+ */
+export function aclRedacted(acl: ZkAcl[]): boolean {
+  return acl.some((a) => a.scheme === 'digest' && a.auth.endsWith(':x'));
+}
+
+/** The entries of a redacted ACL that can be copied: failing closed beats a world-open copy of a guarded node. */
+export function readableAclEntries(acl: ZkAcl[]): ZkAcl[] {
+  return acl.filter((a) => !(a.scheme === 'digest' && a.auth.endsWith(':x')));
+}
+
+export function aclEqual(a: ZkAcl[], b: ZkAcl[]): boolean {
+  return canonicalAcl(a) === canonicalAcl(b);
+}
+
+export function hashedNode(data: Buffer, acl: ZkAcl[], children: string[]): HashedNode {
+  return { data: sha1(data), acl: sha1(canonicalAcl(acl)), children: [...children].sort() };
+}
+
+/** Fills in every subtree hash, bottom-up from `rel`. */
+export function computeSubtreeHashes(tree: HashTree, rel: Rel = ''): Buffer {
+  const node = tree.get(rel);
+  if (!node) throw new Error(`hash tree has no node ${displayRel(rel)}`);
+  const h = createHash('sha1');
+  h.update(node.data);
+  h.update(node.acl);
+  for (const name of node.children) {
+    h.update(name);
+    h.update('\0');
+    h.update(computeSubtreeHashes(tree, childRel(rel, name)));
+  }
+  node.subtree = h.digest();
+  return node.subtree;
+}
+
+/**
+ * The paths where `target` differs from `source`. A subtree missing on one side is reported once, at its top.
+ * Both trees must have had `computeSubtreeHashes` run.
+ */
+export function compareHashTrees(source: HashTree, target: HashTree, rel: Rel = '', out: Difference[] = []): Difference[] {
+  const a = source.get(rel);
+  const b = target.get(rel);
+  if (!a || !b) {
+    if (a || b) out.push({ path: displayRel(rel), kind: a ? 'missing-on-target' : 'missing-on-source' });
+    return out;
+  }
+  if (a.subtree && b.subtree && a.subtree.equals(b.subtree)) return out;
+  if (!a.data.equals(b.data)) out.push({ path: displayRel(rel), kind: 'data' });
+  if (!a.acl.equals(b.acl)) out.push({ path: displayRel(rel), kind: 'acl' });
+  const names = new Set([...a.children, ...b.children]);
+  for (const name of [...names].sort()) compareHashTrees(source, target, childRel(rel, name), out);
+  return out;
+}

@@ -1,0 +1,168 @@
+/**
+ * What the sync-engine tests share: real ZooKeeper pairs, in-process engines built from the same flags the CLI
+ * takes, the engine as a child process (for kill -9 and SIGSTOP), and polling with deadlines instead of sleeps.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../services/lib/logger';
+import { CreateMode, ZkAcl, ZkClient } from '../../../services/lib/zk-client';
+import { EngineConfig, parseCli } from '../../../services/sync-engine/src/config';
+import { EnsembleSide } from '../../../services/sync-engine/src/ensemble-side';
+import { SyncMetrics } from '../../../services/sync-engine/src/metrics';
+import { PathFilter } from '../../../services/sync-engine/src/path-filter';
+import { openCheckedSides } from '../../../services/sync-engine/src/preflight';
+import { StateStore } from '../../../services/sync-engine/src/state-store';
+import { SyncSession } from '../../../services/sync-engine/src/sync-session';
+import { verifyTrees, VerifyReport } from '../../../services/sync-engine/src/verify';
+import { startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
+
+export const logger = silentLogger();
+let counter = 0;
+
+/** A chroot name no other case in this process uses. */
+export function uniqueRoot(label: string): string {
+  return `/${label}-${process.pid}-${++counter}`;
+}
+
+export interface Pair {
+  a: ZkEnsemble;
+  b: ZkEnsemble;
+  /** Plain client sessions on each ensemble, for test writes and reads. */
+  za: ZkClient;
+  zb: ZkClient;
+  close(): Promise<void>;
+}
+
+export async function startPair(): Promise<Pair> {
+  const [a, b] = await Promise.all([startZooKeeper(1), startZooKeeper(1)]);
+  const [za, zb] = await Promise.all([ZkClient.connect({ connect: a.connectString }), ZkClient.connect({ connect: b.connectString })]);
+  return {
+    a,
+    b,
+    za,
+    zb,
+    async close() {
+      za.close();
+      zb.close();
+      await Promise.all([a.destroy(), b.destroy()]);
+    },
+  };
+}
+
+export function config(mode: string, source: string, target: string, extra: string[] = []): EngineConfig {
+  return parseCli([mode, '--source', source, '--target', target, '--session-timeout-ms', '4000', '--connect-timeout-ms', '3000', ...extra]);
+}
+
+export function stateDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sync-engine-state-'));
+}
+
+/** An in-process sync between `source` and `target` connect strings. */
+export async function startSync(source: string, target: string, extra: string[] = []): Promise<{ session: SyncSession; sides: { source: EnsembleSide; target: EnsembleSide }; metrics: SyncMetrics; stop(): Promise<void> }> {
+  const cfg = config('sync', source, target, extra);
+  const sides = await openCheckedSides(cfg, logger);
+  const metrics = new SyncMetrics();
+  const session = new SyncSession({ config: cfg, ...sides, store: cfg.stateDir ? new StateStore(cfg.stateDir) : undefined, metrics, logger });
+  await session.start();
+  return {
+    session,
+    sides,
+    metrics,
+    async stop() {
+      await session.stop();
+      sides.source.close();
+      sides.target.close();
+    },
+  };
+}
+
+/** Verify through the engine's own code path (heartbeats ignored, as the CLI does). */
+export async function verify(source: string, target: string, extra: string[] = []): Promise<VerifyReport> {
+  const cfg = config('verify', source, target, extra);
+  const sides = await openCheckedSides(cfg, logger, { targetRootMustExist: true });
+  try {
+    return await verifyTrees({ ...sides, filter: new PathFilter({ include: cfg.include, exclude: [...cfg.exclude, '/.sync-engine-heartbeat-*'] }) });
+  } finally {
+    sides.source.close();
+    sides.target.close();
+  }
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+}
+
+/** The data at `path`, or undefined if it does not exist (or the read fails). */
+export async function dataAt(zk: ZkClient, path: string): Promise<string | undefined> {
+  try {
+    return (await zk.get(path)).data.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function waitForData(zk: ZkClient, path: string, expected: string | undefined, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`${path} = ${expected === undefined ? '(absent)' : JSON.stringify(expected)}`, async () => (await dataAt(zk, path)) === expected, timeoutMs);
+}
+
+/** Creates `count` nodes under `root` in a shape with some depth: root/g<i>/n<j>. */
+export async function populate(zk: ZkClient, root: string, count: number, data = (i: number) => `value-${i}`): Promise<void> {
+  await zk.mkdirp(root);
+  const groups = Math.max(1, Math.ceil(count / 50));
+  await Promise.all(Array.from({ length: groups }, (_, g) => zk.create(`${root}/g${g}`, `group-${g}`)));
+  await Promise.all(Array.from({ length: count }, (_, i) => zk.create(`${root}/g${i % groups}/n${i}`, data(i))));
+}
+
+export const READ_ONLY_ACL: ZkAcl[] = [{ perms: 1, scheme: 'world', auth: 'anyone' }];
+export { CreateMode };
+
+export interface ChildEngine {
+  proc: ChildProcess;
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/** The CLI as a child process (`npx tsx services/sync-engine/src/cli.ts ...`), as an operator would run it. */
+export function spawnEngine(args: string[]): ChildEngine {
+  const proc = spawn(process.execPath, [require.resolve('tsx/cli'), 'services/sync-engine/src/cli.ts', ...args], {
+    cwd: join(__dirname, '../../..'),
+    env: { ...process.env, LOG_LEVEL: process.env.SYNC_TEST_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(proc);
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.on('exit', (code) => {
+      live.delete(proc);
+      resolve(code);
+    }),
+  );
+  return {
+    proc,
+    output: () => out,
+    waitForOutput: (pattern, timeoutMs = 30_000) => waitFor(`engine output ${pattern}`, () => pattern.test(out), timeoutMs).catch((err: Error) => Promise.reject(new Error(`${err.message}\n--- engine output ---\n${out}`))),
+    exited,
+    kill: (signal = 'SIGKILL') => proc.kill(signal),
+  };
+}
