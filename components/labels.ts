@@ -32,3 +32,9 @@ export function commonLabels(args: LabelArgs): Labels {
 export function selectorLabels(args: LabelArgs): Labels {
   return { 'app.kubernetes.io/name': args.name, 'app.kubernetes.io/instance': args.instance };
 }
+
+/** The labels, selector and metadata every object of one platform part shares. */
+export function partIdentity(args: LabelArgs & { namespace: string }): { labels: Labels; selector: Labels; metadata: { namespace: string; labels: Labels } } {
+  const labels = commonLabels(args);
+  return { labels, selector: selectorLabels(args), metadata: { namespace: args.namespace, labels } };
+}

@@ -1,22 +1,17 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { PLATFORM_PORTS } from '../services/lib/contract';
-import { commonLabels, selectorLabels } from './labels';
+import { partIdentity } from './labels';
 import { marathonEnv } from './mesos/spec';
 import { containerResources, httpProbe, nonRootPodSecurity, podAntiAffinity, restrictedContainerSecurity } from './pod-spec';
-import type { AntiAffinity, ResourceRequirements } from './stack-config';
+import type { AntiAffinity } from './stack-config';
+import { disruptionBudget, tokenlessServiceAccount, WorkloadArgs } from './workload-parts';
 
-export interface MarathonArgs {
-  /** Namespace Marathon lives in. */
-  namespace: string;
-  /** `app.kubernetes.io/instance` of this installation. */
-  instance: string;
-  /** Pinned image, e.g. `mesosphere/marathon:v1.11.24`. */
-  image: string;
+export interface MarathonArgs extends WorkloadArgs {
   /** Instances; one leads, the others proxy API calls to it and take over on failure. */
   replicas: number;
+  /** Spread of instances over nodes. */
   antiAffinity: AntiAffinity;
-  resources: ResourceRequirements;
   /** `zk://…/mesos` of the masters. */
   masterZkUrl: pulumi.Input<string>;
   /** `zk://…/marathon`, Marathon's state and leader election. */
@@ -33,12 +28,9 @@ export class Marathon extends pulumi.ComponentResource {
 
   constructor(name: string, args: MarathonArgs, opts?: pulumi.ComponentResourceOptions) {
     super('orchestrator:marathon:Marathon', name, {}, opts);
-    const labelArgs = { name: 'marathon', instance: args.instance, component: 'scheduler' };
-    const labels = commonLabels(labelArgs);
-    const selector = selectorLabels(labelArgs);
-    const metadata = { namespace: args.namespace, labels };
+    const { labels, selector, metadata } = partIdentity({ name: 'marathon', component: 'scheduler', instance: args.instance, namespace: args.namespace });
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
+    const serviceAccount = tokenlessServiceAccount(name, metadata, this);
     const service = new k8s.core.v1.Service(`${name}-svc`, { metadata, spec: { selector, ports: [{ name: 'http', port: PLATFORM_PORTS.marathon }] } }, { parent: this });
 
     new k8s.apps.v1.Deployment(
@@ -77,7 +69,7 @@ export class Marathon extends pulumi.ComponentResource {
     );
 
     // One instance at a time: the others keep serving (followers proxy to the leader) while one is evicted.
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } }, { parent: this });
+    disruptionBudget(name, metadata, selector, { maxUnavailable: 1 }, this);
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc:${PLATFORM_PORTS.marathon}`;
     this.registerOutputs({ url: this.url });

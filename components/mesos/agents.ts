@@ -1,19 +1,13 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { PLATFORM_PORTS } from '../../services/lib/contract';
-import { commonLabels, selectorLabels } from '../labels';
+import { partIdentity } from '../labels';
 import { NON_ROOT_UID, containerResources, httpProbe, restrictedContainerSecurity } from '../pod-spec';
-import type { ResourceRequirements, Toleration } from '../stack-config';
+import type { Toleration } from '../stack-config';
+import { tokenlessServiceAccount, WorkloadArgs } from '../workload-parts';
 import { MESOS_LOG_DIR, agentEnv, prePullContainers, prometheusScrape } from './spec';
 
-export interface MesosAgentsArgs {
-  /** Namespace the agents live in. */
-  namespace: string;
-  /** `app.kubernetes.io/instance` of this installation. */
-  instance: string;
-  /** Pinned image, e.g. `mesosphere/mesos-slave:1.11.0`. */
-  image: string;
-  resources: ResourceRequirements;
+export interface MesosAgentsArgs extends WorkloadArgs {
   /** `zk://…/mesos` of the masters. */
   masterZkUrl: pulumi.Input<string>;
   /** Host directory for sandboxes. */
@@ -35,12 +29,9 @@ export class MesosAgents extends pulumi.ComponentResource {
 
   constructor(name: string, args: MesosAgentsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('orchestrator:mesos:MesosAgents', name, {}, opts);
-    const labelArgs = { name: 'mesos-agent', instance: args.instance, component: 'agent' };
-    const labels = commonLabels(labelArgs);
-    const selector = selectorLabels(labelArgs);
-    const metadata = { namespace: args.namespace, labels };
+    const { labels, selector, metadata } = partIdentity({ name: 'mesos-agent', component: 'agent', instance: args.instance, namespace: args.namespace });
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
+    const serviceAccount = tokenlessServiceAccount(name, metadata, this);
 
     const daemonSet = new k8s.apps.v1.DaemonSet(
       name,

@@ -1,23 +1,18 @@
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { PLATFORM_PORTS } from '../../services/lib/contract';
-import { commonLabels, selectorLabels } from '../labels';
+import { partIdentity } from '../labels';
 import { containerResources, httpProbe, nonRootPodSecurity, podAntiAffinity, restrictedContainerSecurity } from '../pod-spec';
 import { quorumSize } from '../quorum';
-import type { AntiAffinity, ResourceRequirements, StorageConfig } from '../stack-config';
+import type { AntiAffinity, StorageConfig } from '../stack-config';
+import { disruptionBudget, tokenlessServiceAccount, volumeClaim, WorkloadArgs } from '../workload-parts';
 import { MASTER_WORK_DIR, MESOS_LOG_DIR, masterEnv, prometheusScrape } from './spec';
 
-export interface MesosMasterArgs {
-  /** Namespace the masters live in. */
-  namespace: string;
-  /** `app.kubernetes.io/instance` of this installation. */
-  instance: string;
-  /** Pinned image, e.g. `mesosphere/mesos-master:1.11.0`. */
-  image: string;
+export interface MesosMasterArgs extends WorkloadArgs {
   /** Number of masters; odd, since the replicated log needs a majority. */
   replicas: number;
+  /** Spread of masters over nodes. */
   antiAffinity: AntiAffinity;
-  resources: ResourceRequirements;
   /** Volume claim for each master's work dir (the replicated log). */
   storage: StorageConfig;
   /** `zk://…/mesos`, from the ZooKeeper ensemble. */
@@ -40,14 +35,11 @@ export class MesosMaster extends pulumi.ComponentResource {
 
   constructor(name: string, args: MesosMasterArgs, opts?: pulumi.ComponentResourceOptions) {
     super('orchestrator:mesos:MesosMaster', name, {}, opts);
-    const labelArgs = { name: 'mesos-master', instance: args.instance, component: 'master' };
-    const labels = commonLabels(labelArgs);
-    const selector = selectorLabels(labelArgs);
-    const metadata = { namespace: args.namespace, labels };
+    const { labels, selector, metadata } = partIdentity({ name: 'mesos-master', component: 'master', instance: args.instance, namespace: args.namespace });
     this.quorum = quorumSize(args.replicas);
     this.zkUrl = pulumi.output(args.zkUrl);
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
+    const serviceAccount = tokenlessServiceAccount(name, metadata, this);
 
     // Governing Service of the StatefulSet: gives each master a stable DNS name for its log replica's peers.
     const headless = new k8s.core.v1.Service(
@@ -93,18 +85,13 @@ export class MesosMaster extends pulumi.ComponentResource {
               volumes: [{ name: 'logs', emptyDir: {} }],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: 'work', labels },
-              spec: { accessModes: ['ReadWriteOnce'], storageClassName: args.storage.className || undefined, resources: { requests: { storage: args.storage.size } } },
-            },
-          ],
+          volumeClaimTemplates: [volumeClaim('work', labels, args.storage)],
         },
       },
       { parent: this },
     );
 
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: { minAvailable: this.quorum, selector: { matchLabels: selector } } }, { parent: this });
+    disruptionBudget(name, metadata, selector, { minAvailable: this.quorum }, this);
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc:${PLATFORM_PORTS.mesosMaster}`;
     this.registerOutputs({ url: this.url, zkUrl: this.zkUrl, quorum: this.quorum });

@@ -2,24 +2,18 @@ import { createHash } from 'node:crypto';
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
 import { PLATFORM_PORTS } from '../../services/lib/contract';
-import { commonLabels, selectorLabels } from '../labels';
+import { partIdentity } from '../labels';
 import { containerResources, nonRootPodSecurity, podAntiAffinity, restrictedContainerSecurity } from '../pod-spec';
 import { quorumSize } from '../quorum';
-import type { AntiAffinity, ResourceRequirements, StorageConfig } from '../stack-config';
+import type { AntiAffinity, StorageConfig } from '../stack-config';
+import { disruptionBudget, tokenlessServiceAccount, volumeClaim, WorkloadArgs } from '../workload-parts';
 import { EnsembleTopology, fourLetterWordProbe, podConnectString, startCommand, zkUrl, zooCfg } from './spec';
 
-export interface ZooKeeperEnsembleArgs {
-  /** Namespace the ensemble lives in. */
-  namespace: string;
-  /** `app.kubernetes.io/instance` of this installation. */
-  instance: string;
-  /** Pinned image, e.g. `zookeeper:3.8.4`. */
-  image: string;
+export interface ZooKeeperEnsembleArgs extends WorkloadArgs {
   /** Number of servers; odd, so that a majority survives the loss of (n-1)/2. */
   replicas: number;
   /** Spread of servers over nodes. */
   antiAffinity: AntiAffinity;
-  resources: ResourceRequirements;
   /** Volume claim for each server's snapshots and transaction log. */
   storage: StorageConfig;
   /** JVM heap of each server in MiB. */
@@ -50,16 +44,13 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
 
   constructor(name: string, args: ZooKeeperEnsembleArgs, opts?: pulumi.ComponentResourceOptions) {
     super('orchestrator:zookeeper:ZooKeeperEnsemble', name, {}, opts);
-    const labelArgs = { name: 'zookeeper', instance: args.instance, component: 'coordination' };
-    const labels = commonLabels(labelArgs);
-    const selector = selectorLabels(labelArgs);
+    const { labels, selector, metadata } = partIdentity({ name: 'zookeeper', component: 'coordination', instance: args.instance, namespace: args.namespace });
     this.quorum = quorumSize(args.replicas);
 
     // These two names are part of the contract: pod DNS names (and so the server list in zoo.cfg) derive from them.
     const topology: EnsembleTopology = { statefulSet: name, headlessService: `${name}-headless`, namespace: args.namespace, replicas: args.replicas };
-    const metadata = { namespace: args.namespace, labels };
 
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, { parent: this });
+    const serviceAccount = tokenlessServiceAccount(name, metadata, this);
     const cfg = zooCfg(topology, { tickTimeMs: args.tickTimeMs, initLimit: args.initLimit, syncLimit: args.syncLimit, dataDir: DATA_DIR, dataLogDir: `${DATA_DIR}/log` });
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata, data: { 'zoo.cfg': cfg } }, { parent: this });
 
@@ -131,28 +122,15 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
               volumes: [{ name: 'config', configMap: { name: config.metadata.name } }],
             },
           },
-          volumeClaimTemplates: [
-            {
-              metadata: { name: 'data', labels },
-              spec: {
-                accessModes: ['ReadWriteOnce'],
-                storageClassName: args.storage.className || undefined,
-                resources: { requests: { storage: args.storage.size } },
-              },
-            },
-          ],
+          volumeClaimTemplates: [volumeClaim('data', labels, args.storage)],
         },
       },
       { parent: this },
     );
 
-    new k8s.policy.v1.PodDisruptionBudget(
-      `${name}-pdb`,
-      // A drain may take servers down only while a majority stays up. With one server that is none: a single-server
-      // ensemble cannot be drained without downtime, and the PDB says so instead of hiding it.
-      { metadata, spec: { minAvailable: this.quorum, selector: { matchLabels: selector } } },
-      { parent: this },
-    );
+    // A drain may take servers down only while a majority stays up. With one server that is none: a single-server
+    // ensemble cannot be drained without downtime, and the PDB says so instead of hiding it.
+    disruptionBudget(name, metadata, selector, { minAvailable: this.quorum }, this);
 
     this.clientServiceName = client.metadata.name;
     // Resolves once the headless Service exists, so consumers are ordered after the names they need.
