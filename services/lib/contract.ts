@@ -28,6 +28,11 @@ export const ALLOCATOR = {
     zkRoot: 'ALLOCATOR_ZK_ROOT',
     allocationIntervalMs: 'ALLOCATOR_INTERVAL_MS',
     advertiseUrl: 'ALLOCATOR_ADVERTISE_URL',
+    zkSessionTimeoutMs: 'ALLOCATOR_ZK_SESSION_TIMEOUT_MS',
+    offerTimeoutMs: 'ALLOCATOR_OFFER_TIMEOUT_MS',
+    maxOffersPerFramework: 'ALLOCATOR_MAX_OFFERS_PER_FRAMEWORK',
+    fairnessExcludedResources: 'ALLOCATOR_FAIRNESS_EXCLUDED_RESOURCES',
+    minAllocatable: 'ALLOCATOR_MIN_ALLOCATABLE',
   },
 } as const satisfies ServiceContract;
 

@@ -13,7 +13,7 @@
  * tasks one at a time is what keeps queue-mode roles' shares level (progressive filling).
  */
 import { DrfSorter } from './drf-sorter';
-import { badRequest, conflict, gone, notFound } from './errors';
+import { AllocatorError, badRequest, conflict, gone, notFound } from './errors';
 import type {
   AgentSpec,
   AgentState,
@@ -34,7 +34,7 @@ import type {
   TaskState,
 } from './model';
 import { OfferFilters } from './offer-filters';
-import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, requiredHeadroom } from './quota';
+import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, requiredHeadroom, totalGuarantees } from './quota';
 import {
   accumulate,
   add,
@@ -92,6 +92,11 @@ export interface AcceptRequest {
   offerIds: string[];
   tasks: Array<{ id?: string; name: string; resources: Resources }>;
   refuseSeconds?: number;
+}
+
+export interface RoleUpdate {
+  weight?: number;
+  quota?: { guarantees?: ScalarBounds; limits?: ScalarBounds };
 }
 
 const DEFAULT_MIN_ALLOCATABLE: ScalarBounds[] = [{ cpus: 0.01 }, { mem: 32 }];
@@ -162,7 +167,7 @@ export class Allocator {
   }
 
   roleNames(): string[] {
-    return [...new Set([...this.configs.keys(), ...this.roles.keys()])].sort();
+    return [...new Set([...this.configs.keys(), ...this.totals.keys()])].sort();
   }
 
   roleConfig(role: string): RoleConfig {
@@ -262,20 +267,41 @@ export class Allocator {
     return { op, lost };
   }
 
-  setRole(role: string, update: { weight?: number; quota?: { guarantees?: ScalarBounds; limits?: ScalarBounds } }): Op {
-    const err = roleNameError(role);
-    if (err) throw badRequest(`role name '${role}' ${err}`);
-    const current = this.roleConfig(role);
-    const config: RoleConfig = {
-      weight: update.weight ?? current.weight,
-      quota: update.quota ? { guarantees: { ...(update.quota.guarantees ?? {}) }, limits: { ...(update.quota.limits ?? {}) } } : current.quota,
-    };
-    if (!(config.weight > 0)) throw badRequest(`weight must be greater than 0 (got ${config.weight})`);
-    const qerr = quotaConfigError(role, config, this.configs);
-    if (qerr) throw badRequest(qerr);
-    const op: Op = { t: 'role', role, config };
-    this.apply(op);
-    return op;
+  setRole(role: string, update: RoleUpdate): Op {
+    return this.setRoles([{ role, ...update }])[0];
+  }
+
+  /**
+   * Updates several roles all-or-nothing (Mesos's /weights and /quota take lists). With `capacityCheck`, total
+   * guarantees may not exceed the cluster's capacity — Mesos's overcommit check, which `force` skips.
+   */
+  setRoles(updates: Array<RoleUpdate & { role: string }>, capacityCheck?: { status: 400 | 409 }): Op[] {
+    const next = new Map(this.configs);
+    const ops: Op[] = [];
+    for (const u of updates) {
+      const err = roleNameError(u.role);
+      if (err) throw badRequest(`role name '${u.role}' ${err}`);
+      const current = next.get(u.role) ?? this.roleConfig(u.role);
+      const config: RoleConfig = {
+        weight: u.weight ?? current.weight,
+        quota: u.quota ? { guarantees: { ...(u.quota.guarantees ?? {}) }, limits: { ...(u.quota.limits ?? {}) } } : current.quota,
+      };
+      if (!(config.weight > 0)) throw badRequest(`weight of role '${u.role}' must be greater than 0 (got ${config.weight})`);
+      const qerr = quotaConfigError(u.role, config, next);
+      if (qerr) throw badRequest(qerr);
+      next.set(u.role, config);
+      ops.push({ t: 'role', role: u.role, config });
+    }
+    if (capacityCheck) {
+      const need = totalGuarantees(next);
+      for (const n of SCALAR_NAMES) {
+        if (need[n] > this.clusterTotal[n] + 1e-9) {
+          throw new AllocatorError(capacityCheck.status, `total quota guarantees (${formatResources(need)}) exceed cluster capacity (${formatResources(this.clusterTotal)}); use 'force' to bypass this check`);
+        }
+      }
+    }
+    for (const op of ops) this.apply(op);
+    return ops;
   }
 
   addFramework(spec: FrameworkSpec): Op {

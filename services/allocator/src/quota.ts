@@ -74,6 +74,16 @@ export function requiredHeadroom(configs: ReadonlyMap<string, RoleConfig>, total
   return need;
 }
 
+/** Guarantees summed over the outermost guaranteed roles: what the cluster must be able to hold. */
+export function totalGuarantees(configs: ReadonlyMap<string, RoleConfig>): Scalars {
+  const sum: Scalars = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
+  for (const [role, config] of configs) {
+    if (!hasGuarantees(config) || hasGuaranteedAncestor(role, configs)) continue;
+    for (const name of SCALAR_NAMES) sum[name] += config.quota.guarantees[name] ?? 0;
+  }
+  return sum;
+}
+
 export function hasGuarantees(config: RoleConfig | undefined): boolean {
   if (!config) return false;
   for (const name of SCALAR_NAMES) if ((config.quota.guarantees[name] ?? 0) > 0) return true;

@@ -14,7 +14,10 @@ export function roleNameError(name: string): string | null {
     if (part.length === 0) return "must not contain '//'";
     if (part === '.' || part === '..') return "must not have '.' or '..' as a path component";
     if (part.startsWith('-')) return "path components must not start with '-'";
-    if (/[\x00-\x1f\x7f]/.test(part)) return 'must not contain control characters';
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i);
+      if (c < 0x20 || c === 0x7f) return 'must not contain control characters';
+    }
   }
   return null;
 }
