@@ -65,7 +65,7 @@ export async function freezeTree(options: FreezeOptions): Promise<number> {
   let changed = 0;
   let level: Rel[] = [''];
   while (level.length > 0) {
-    const acls = await Promise.all(level.map((rel) => run(() => side.acl(rel))));
+    const acls = await Promise.all(level.map((rel) => aclIfExists(side, rel, run)));
     let newOriginals = false;
     const toFreeze: Rel[] = [];
     level.forEach((rel, i) => {
@@ -97,7 +97,7 @@ export async function unfreezeTree(options: Omit<FreezeOptions, 'persist'>): Pro
   let changed = 0;
   let level: Rel[] = [''];
   while (level.length > 0) {
-    const acls = await Promise.all(level.map((rel) => run(() => side.acl(rel))));
+    const acls = await Promise.all(level.map((rel) => aclIfExists(side, rel, run)));
     const toRestore = level.filter((_, i) => acls[i] && aclEqual(acls[i]!.acl, frozen));
     await Promise.all(toRestore.map((rel) => run(() => side.client.setAcl(side.abs(rel), record.originals[rel] ?? OPEN_ACL_UNSAFE).catch(ignoreMissing))));
     changed += toRestore.length;
@@ -123,4 +123,10 @@ export function freezeLens(frozenSide: EnsembleSide, record: FreezeRecord): AclL
 
 function ignoreMissing(err: { code?: number }): void {
   if (err.code !== -101) throw err;
+}
+
+/** Existence first: a getAcl that fails crashes the native client (see EnsembleSide.acl). */
+async function aclIfExists(side: EnsembleSide, rel: Rel, run: <T>(op: () => Promise<T>) => Promise<T>): Promise<{ acl: ZkAcl[]; stat: { numChildren: number } } | null> {
+  const stat = await run(() => side.client.exists(side.abs(rel)));
+  return stat ? run(() => side.acl(rel)) : null;
 }

@@ -103,6 +103,11 @@ export class EnsembleSide extends EventEmitter {
     }
   }
 
+  /**
+   * The node's ACL. Call it only for a node just read as existing: the native client (zookeeper 7.x) crashes the
+   * process when a getAcl completes with any error — it frees the ACL vector it was never given — so the engine
+   * keeps the window for NONODE down to a concurrent delete between two pipelined requests.
+   */
   async acl(rel: Rel): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
     try {
       return await this.zk.getAcl(this.abs(rel));

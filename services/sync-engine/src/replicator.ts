@@ -262,11 +262,8 @@ export class Replicator {
     if (armData) this.armedData[i].add(rel);
     if (armChildren) this.armedChildren[i].add(rel);
     try {
-      const [node, children, acl] = await Promise.all([
-        side.get(rel, armData ? this.watcher(i, 'data', rel) : undefined),
-        side.children(rel, armChildren ? this.watcher(i, 'children', rel) : undefined),
-        withAcl ? side.acl(rel) : Promise.resolve(null),
-      ]);
+      const [node, children] = await Promise.all([side.get(rel, armData ? this.watcher(i, 'data', rel) : undefined), side.children(rel, armChildren ? this.watcher(i, 'children', rel) : undefined)]);
+      const acl = withAcl && node ? await side.acl(rel) : null;
       if (!node && armData) this.armedData[i].delete(rel);
       if (!children && armChildren) this.armedChildren[i].delete(rel);
       const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';

@@ -51,7 +51,8 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
   await retryOnConnectionLoss(target, () => target.client.mkdirp(target.root));
 
   const visit = async (rel: Rel): Promise<void> => {
-    const [node, acl] = await Promise.all([onSource(() => source.get(rel)), onSource(() => source.acl(rel))]);
+    const node = await onSource(() => source.get(rel));
+    const acl = node && (await onSource(() => source.acl(rel)));
     if (!node || !acl) return; // deleted while we walked
     if (node.stat.ephemeralOwner !== '0') {
       report.skippedEphemerals.push(displayRel(rel));
@@ -71,7 +72,8 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       options.onNode?.('created');
       if (!aclEqual(acl.acl, OPEN_ACL_UNSAFE)) aclWanted = acl.acl;
     } else {
-      const [existing, existingAcl] = await Promise.all([onTarget(() => target.get(rel)), onTarget(() => target.acl(rel))]);
+      const existing = await onTarget(() => target.get(rel));
+      const existingAcl = existing && (await onTarget(() => target.acl(rel)));
       if (!existing || !existingAcl) throw new Error(`target node ${target.abs(rel)} vanished during the copy; is another writer deleting it?`);
       if (!existing.data.equals(node.data)) {
         await onTarget(() => target.client.set(target.abs(rel), node.data));

@@ -46,7 +46,8 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
   const tree: HashTree = new Map();
 
   const visit = async (rel: Rel): Promise<boolean> => {
-    const [node, acl] = await Promise.all([run(() => side.get(rel)), run(() => side.acl(rel))]);
+    const node = await run(() => side.get(rel));
+    const acl = node && (await run(() => side.acl(rel)));
     if (!node || !acl || node.stat.ephemeralOwner !== '0') return false;
     const names = node.stat.numChildren > 0 ? ((await run(() => side.children(rel))) ?? []) : [];
     const wanted = names.filter((name) => {

@@ -1,0 +1,163 @@
+import { CreateMode, ZkPerm } from '../../../services/lib/zk-client';
+import { dataAt, Pair, populate, startPair, startSync, stateDir, uniqueRoot, verify, waitFor, waitForData } from './engine-harness';
+
+let pair: Pair;
+beforeAll(async () => {
+  pair = await startPair();
+});
+afterAll(async () => {
+  await pair.close();
+});
+
+const FAST = ['--full-compare-interval-ms', '0'];
+
+test('one-way: the initial compare copies the tree, then creates, sets and deletes on the source converge', async () => {
+  const root = uniqueRoot('oneway');
+  const { za, zb, a, b } = pair;
+  await populate(za, root, 120);
+  const engine = await startSync(a.connectString + root, b.connectString + root, FAST);
+  try {
+    expect(await dataAt(zb, `${root}/g1/n1`)).toBe('value-1');
+    await za.create(`${root}/new`, 'fresh');
+    await za.create(`${root}/new/child`, 'deeper');
+    await za.set(`${root}/g0/n0`, 'changed');
+    await za.delete(`${root}/g2/n2`);
+    await waitForData(zb, `${root}/new/child`, 'deeper');
+    await waitForData(zb, `${root}/g0/n0`, 'changed');
+    await waitForData(zb, `${root}/g2/n2`, undefined);
+    // A subtree deleted on the source goes on the target too.
+    await za.delete(`${root}/new/child`);
+    await za.delete(`${root}/new`);
+    await waitForData(zb, `${root}/new`, undefined);
+    // Sequential names are kept; ephemerals are not replicated.
+    await za.create(`${root}/queue`, '');
+    const seq = await za.create(`${root}/queue/item-`, 'job', CreateMode.SEQUENTIAL);
+    await za.create(`${root}/queue/owner`, 'me', CreateMode.EPHEMERAL);
+    await waitForData(zb, seq, 'job');
+    await engine.session.replicator.idle();
+    expect(await zb.exists(`${root}/queue/owner`)).toBeNull();
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await engine.stop();
+  }
+});
+
+test('one-way: a node created with a restrictive ACL arrives with that ACL', async () => {
+  const root = uniqueRoot('acl');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(root);
+  const engine = await startSync(a.connectString + root, b.connectString + root, FAST);
+  try {
+    const acl = [{ perms: ZkPerm.READ | ZkPerm.ADMIN, scheme: 'world', auth: 'anyone' }];
+    await za.create(`${root}/ro`, 'guarded');
+    await za.setAcl(`${root}/ro`, acl);
+    await za.create(`${root}/later`, 'x');
+    await waitForData(zb, `${root}/later`, 'x');
+    // ACL changes fire no watch; a full compare (periodic, or after reconnect) carries them.
+    await engine.session.replicator.fullCompare();
+    await waitFor('ACL copied', async () => JSON.stringify((await zb.getAcl(`${root}/ro`)).acl) === JSON.stringify(acl));
+  } finally {
+    await engine.stop();
+  }
+});
+
+test('two-way: changes on either side converge, and the engine never echoes its own writes', async () => {
+  const root = uniqueRoot('twoway');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(root);
+  const engine = await startSync(a.connectString + root, b.connectString + root, ['--direction', 'two-way', '--heartbeat-ms', '0', ...FAST]);
+  try {
+    await za.create(`${root}/from-a`, 'a1');
+    await zb.create(`${root}/from-b`, 'b1');
+    await waitForData(zb, `${root}/from-a`, 'a1');
+    await waitForData(za, `${root}/from-b`, 'b1');
+    await zb.set(`${root}/from-a`, 'a2-by-b');
+    await waitForData(za, `${root}/from-a`, 'a2-by-b');
+    await zb.delete(`${root}/from-b`);
+    await waitForData(za, `${root}/from-b`, undefined);
+
+    // No echo: one client write produces exactly one engine write, and the origin's version is untouched.
+    const before = engine.session.replicator.writes;
+    const echoes = (await engine.metrics.echoesSuppressed.get()).values[0]?.value ?? 0;
+    const stat = await za.set(`${root}/from-a`, 'a3');
+    await waitForData(zb, `${root}/from-a`, 'a3');
+    await waitFor('echo event seen', async () => ((await engine.metrics.echoesSuppressed.get()).values[0]?.value ?? 0) > echoes);
+    await engine.session.replicator.idle();
+    expect(engine.session.replicator.writes - before).toBe(1);
+    expect((await za.exists(`${root}/from-a`))!.version).toBe(stat.version);
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await engine.stop();
+  }
+});
+
+test.each([
+  ['source-wins', 'from-a', 'source'],
+  ['target-wins', 'from-b', 'target'],
+  ['newest-wins', 'from-b', 'target'],
+])('two-way %s: both sides changed since the last sync → resolved by the policy and recorded', async (policy, expected, winner) => {
+  const root = uniqueRoot(`conflict-${policy}`);
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(`${root}/c`);
+  const dir = stateDir();
+  const args = ['--direction', 'two-way', '--policy', policy, '--state-dir', dir, '--heartbeat-ms', '0', ...FAST];
+  const first = await startSync(a.connectString + root, b.connectString + root, args);
+  await first.stop();
+  // Both sides write while the engine is away: neither write has been seen, both differ from the ledger.
+  await za.set(`${root}/c`, 'from-a');
+  await new Promise((r) => setTimeout(r, 5)); // distinct mtimes for newest-wins
+  await zb.set(`${root}/c`, 'from-b');
+  const second = await startSync(a.connectString + root, b.connectString + root, args);
+  try {
+    await waitForData(za, `${root}/c`, expected);
+    await waitForData(zb, `${root}/c`, expected);
+    const records = second.session.conflicts.query({ path: '/c' });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ path: '/c', kind: 'update-update', policy, winner });
+    expect((await second.metrics.conflicts.get()).values.find((v) => v.labels.winner === winner)?.value).toBe(1);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('two-way: a delete on one side against an update on the other follows the policy (source-wins keeps the source update)', async () => {
+  const root = uniqueRoot('delupd');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(`${root}/d`);
+  await za.mkdirp(`${root}/e`);
+  const dir = stateDir();
+  const args = ['--direction', 'two-way', '--state-dir', dir, '--heartbeat-ms', '0', ...FAST];
+  const first = await startSync(a.connectString + root, b.connectString + root, args);
+  await first.stop();
+  await za.set(`${root}/d`, 'updated-on-source');
+  await zb.delete(`${root}/d`);
+  await za.delete(`${root}/e`);
+  await zb.set(`${root}/e`, 'updated-on-target');
+  const second = await startSync(a.connectString + root, b.connectString + root, args);
+  try {
+    await waitForData(zb, `${root}/d`, 'updated-on-source');
+    await waitForData(zb, `${root}/e`, undefined);
+    expect(second.session.conflicts.query().map((c) => [c.path, c.kind, c.winner]).sort()).toEqual([
+      ['/d', 'delete-update', 'source'],
+      ['/e', 'delete-update', 'source'],
+    ]);
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await second.stop();
+  }
+});
+
+test('two-way: writes racing on both sides at once converge to one value, and any conflict is recorded', async () => {
+  const root = uniqueRoot('race');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(root);
+  await Promise.all(Array.from({ length: 20 }, (_, i) => za.create(`${root}/k${i}`, 'start')));
+  const engine = await startSync(a.connectString + root, b.connectString + root, ['--direction', 'two-way', '--heartbeat-ms', '0', ...FAST]);
+  try {
+    await Promise.all(Array.from({ length: 20 }, (_, i) => Promise.all([za.set(`${root}/k${i}`, `a-${i}`), zb.set(`${root}/k${i}`, `b-${i}`)])));
+    await waitFor('both sides equal', async () => (await verify(a.connectString + root, b.connectString + root)).equal, 20_000, 200);
+    for (const record of engine.session.conflicts.query()) expect(record.winner).toBe('source');
+  } finally {
+    await engine.stop();
+  }
+});
