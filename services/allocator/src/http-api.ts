@@ -234,7 +234,7 @@ function registerFrameworkRoutes(api: FastifyInstance, replica: Replica): void {
       }
       const sink: StreamSink = { send: (type, data) => socket.send(JSON.stringify({ type, ...(data as object) })), close: () => socket.close(1001, 'leader stopped') };
       const unsubscribe = replica.streams.subscribe(fw.id, sink);
-      for (const o of fw.offers) sink.send('offer', { offer: offerView(o, a.agents.get(o.agentId)) });
+      for (const o of fw.offers) sink.send('offer', offerView(o, a.agents.get(o.agentId)));
       socket.on('close', unsubscribe);
     },
   });
