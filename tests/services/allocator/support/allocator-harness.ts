@@ -217,7 +217,8 @@ export class AllocatorProcess {
 
   start(): void {
     const root = join(__dirname, '../../../..');
-    this.child = spawn(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'services/allocator/src/main.ts')], {
+    // `--import tsx` rather than the tsx CLI: the CLI runs the program in a grandchild, which a SIGKILL would orphan.
+    this.child = spawn(process.execPath, ['--import', 'tsx', join(root, 'services/allocator/src/main.ts')], {
       cwd: root,
       env: { ...process.env, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(this.port), ALLOCATOR_ADVERTISE_URL: this.url, LOG_LEVEL: 'warn', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
