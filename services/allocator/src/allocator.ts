@@ -34,7 +34,7 @@ import type {
   TaskState,
 } from './model';
 import { OfferFilters } from './offer-filters';
-import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, requiredHeadroom, totalGuarantees } from './quota';
+import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, quotaRoots, requiredHeadroom, totalGuarantees } from './quota';
 import {
   accumulate,
   add,
@@ -44,6 +44,7 @@ import {
   emptyScalars,
   formatResources,
   isEmpty,
+  NO_RESOURCES,
   portCount,
   Resources,
   ScalarBounds,
@@ -109,6 +110,8 @@ interface RoleRuntime extends RoleState {
   guaranteed: boolean;
   /** Agents holding a reservation for this role. */
   reservedAgents: Set<AgentState>;
+  /** `stageStamp` of a stage in which the role's limit or the headroom already rules out any further offer. */
+  blockedStage: number;
 }
 
 export class Allocator {
@@ -127,11 +130,14 @@ export class Allocator {
   private readonly agentList: AgentState[] = [];
   private readonly agentIndex = new Map<AgentState, number>();
   private readonly dirtyAgents = new Set<AgentState>();
-  private readonly retired = new Map<string, string>();
+  /** Why recent offers went away (to answer "expired" rather than "unknown"): two generations, so it stays bounded. */
+  private retired = new Map<string, string>();
+  private retiredOld = new Map<string, string>();
   private readonly clusterTotal: Scalars = emptyScalars();
   /** Unreserved resources not held by offers or tasks, over all agents: the pool headroom is measured against. */
   private readonly clusterFree: Scalars = emptyScalars();
   private required: Scalars | null = null;
+  private quotaRoots: string[] = [];
   /** The cluster total changed: every share is stale. Applied lazily, so registering 50,000 agents re-sorts once. */
   private totalsChanged = false;
   /** Bumped whenever resources are freed or added: a queue group blocked at an older generation may fit again. */
@@ -146,6 +152,8 @@ export class Allocator {
   private readonly random: () => number;
   readonly now: () => number;
   private readonly cycleAgents: AgentState[] = [];
+  /** Identifies the current cycle stage; a role stamped with it is known to get nothing more in this stage. */
+  private stageStamp = 0;
 
   constructor(options: AllocatorOptions = {}) {
     this.excluded = options.excludedResources ?? ['gpus'];
@@ -368,6 +376,11 @@ export class Allocator {
     // Split each task between the role's reservation and the unreserved pool, reservation first.
     let reservedLeft = offeredReserved;
     const records: TaskRecord[] = req.tasks.map((t) => {
+      const id = t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.offerSeq}`;
+      if (isEmpty(reservedLeft)) {
+        // The common case: nothing reserved, so the task's resources are its unreserved part (shared, not copied).
+        return { id, name: t.name, frameworkId, role, agentId, resources: t.resources, reserved: NO_RESOURCES, unreserved: t.resources };
+      }
       const fromReserved: Resources = {
         cpus: Math.min(t.resources.cpus, reservedLeft.cpus),
         mem: Math.min(t.resources.mem, reservedLeft.mem),
@@ -377,7 +390,7 @@ export class Allocator {
       };
       reservedLeft = subtract(reservedLeft, fromReserved);
       return {
-        id: t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.offerSeq}`,
+        id,
         name: t.name,
         frameworkId,
         role,
@@ -514,6 +527,7 @@ export class Allocator {
     result.agentsConsidered = agents.length;
     if (agents.length === 0) return result;
     for (const stage of [1, 2] as const) {
+      this.stageStamp++;
       this.placeQueued(agents, stage, result.placed);
       this.makeOffers(agents, stage, now, result.offers);
     }
@@ -521,30 +535,72 @@ export class Allocator {
   }
 
   private makeOffers(agents: AgentState[], stage: 1 | 2, now: number, out: Offer[]): void {
+    if (stage === 1) {
+      // Stage one only concerns roles below their guarantees — few, so they are collected once and, like Mesos's
+      // quota role sorter, served lowest share first on each agent.
+      const needy: RoleRuntime[] = [];
+      for (const role of this.roles.values()) if (role.guaranteed && role.offerReady > 0 && hasRoom(this.guaranteeRoomOf(role))) needy.push(role);
+      if (needy.length === 0) return;
+      for (const agent of agents) {
+        if (!this.agentHasFree(agent)) continue;
+        if (needy.length > 1) needy.sort((a, b) => this.roleSorter.share(a.name) - this.roleSorter.share(b.name) || (a.name < b.name ? -1 : 1));
+        for (const role of needy) {
+          if (role.offerReady === 0 || !hasRoom(this.guaranteeRoomOf(role))) continue;
+          this.offerToRole(agent, role, 1, now, out);
+          if (!this.agentHasFree(agent)) break;
+        }
+      }
+      return;
+    }
+    let offered = false;
+    const visit = (role: RoleRuntime): boolean => {
+      if (role.offerReady === 0 || role.blockedStage === this.stageStamp) return false;
+      const before = out.length;
+      this.offerToRole(current!, role, 2, now, out);
+      offered = out.length !== before;
+      return offered;
+    };
+    let current: AgentState | null = null;
     for (const agent of agents) {
       if (!this.agentHasFree(agent)) continue;
-      const order = this.roleSorter.sort();
-      for (const role of order) {
-        if (role.offerReady === 0) continue;
-        if (stage === 1 && !(role.guaranteed && hasRoom(this.guaranteeRoomOf(role)))) continue;
-        let candidate = this.offerable(agent, role, stage);
-        if (!candidate) continue;
-        for (const fw of role.frameworkSorter.sort()) {
-          if (!this.offerReadyFor(fw, role.name)) continue;
-          if (this.filters.isFiltered(fw.id, agent.id, role.name, candidate.resources, now)) continue;
-          out.push(this.makeOffer(fw, role, agent, candidate, now));
-          candidate = this.offerable(agent, role, stage);
-          if (!candidate) break;
-        }
+      current = agent;
+      offered = false;
+      // Usually the first ready role in DRF order takes the whole agent and the walk stops there.
+      this.roleSorter.visitInOrder(visit);
+      if (!offered || !this.agentHasFree(agent)) continue;
+      // Something is left (a limit chopped the offer): shares changed, so go on over a freshly sorted order. A role
+      // seen twice is harmless — what it may have is derived again from the state.
+      for (const role of this.roleSorter.sort()) {
+        if (role.offerReady === 0 || role.blockedStage === this.stageStamp) continue;
+        this.offerToRole(agent, role, 2, now, out);
         if (!this.agentHasFree(agent)) break;
       }
     }
   }
 
+  /** Offers what `role` may have of `agent` to its frameworks in DRF order; each gets what the previous left. */
+  private offerToRole(agent: AgentState, role: RoleRuntime, stage: 1 | 2, now: number, out: Offer[]): void {
+    let candidate = this.offerable(agent, role, stage);
+    if (!candidate) return;
+    for (const fw of role.frameworkSorter.sort()) {
+      if (!this.offerReadyFor(fw, role.name)) continue;
+      if (this.filters.isFiltered(fw.id, agent.id, role.name, candidate.resources, now)) continue;
+      out.push(this.makeOffer(fw, role, agent, candidate, now));
+      if (!this.agentHasFree(agent)) return;
+      candidate = this.offerable(agent, role, stage);
+      if (!candidate) return;
+    }
+  }
+
   /** What `role` may be offered on `agent` in `stage`, or null if that is below the minimum allocatable. */
   private offerable(agent: AgentState, role: RoleRuntime, stage: 1 | 2): { reserved: Resources; unreserved: Resources; resources: Resources } | null {
-    const reserved = role.reservedAgents.size > 0 ? (agent.freeReserved.get(role.name) ?? emptyResources()) : emptyResources();
+    const reserved = role.reservedAgents.size > 0 ? (agent.freeReserved.get(role.name) ?? NO_RESOURCES) : NO_RESOURCES;
     const bound = this.unreservedBound(role, stage);
+    if (bound && isEmpty(reserved) && !this.boundAllowsMinimum(bound)) {
+      // At its limit (or held back by headroom): no agent can change that within this stage, so skip the role.
+      role.blockedStage = this.stageStamp;
+      return null;
+    }
     let unreserved = bound ? capScalars(agent.free, bound) : agent.free;
     if (stage === 1 && isEmpty(reserved)) {
       // Stage one is for progress toward guarantees: an agent offering none of the guaranteed resources waits.
@@ -553,7 +609,7 @@ export class Allocator {
       for (const n of SCALAR_NAMES) if ((g[n] ?? 0) > 0 && unreserved[n] > 0) progress = true;
       if (!progress) return null;
     }
-    if (isEmpty(unreserved)) unreserved = emptyResources();
+    if (isEmpty(unreserved)) unreserved = NO_RESOURCES;
     const resources = isEmpty(reserved) ? unreserved : add(reserved, unreserved);
     if (!this.meetsMinimum(resources)) return null;
     return { reserved, unreserved, resources };
@@ -584,12 +640,26 @@ export class Allocator {
   }
 
   private requiredHeadroom(): Scalars {
-    if (!this.required) this.required = requiredHeadroom(this.configs, this.totals);
+    if (!this.required) this.required = requiredHeadroom(this.quotaRoots, this.configs, this.totals);
     return this.required;
   }
 
   private guaranteeRoomOf(role: RoleRuntime): ScalarBounds {
     return guaranteeRoom(role.paths, this.configs, this.totals);
+  }
+
+  /** Whether anything satisfying the minimum allocatable could fit under `bound`, on any agent. */
+  private boundAllowsMinimum(bound: ScalarBounds): boolean {
+    for (const m of this.minAllocatable) {
+      let ok = true;
+      for (const n of SCALAR_NAMES) {
+        const v = m[n];
+        const b = bound[n];
+        if (v !== undefined && b !== undefined && b < v) ok = false;
+      }
+      if (ok) return true;
+    }
+    return false;
   }
 
   private meetsMinimum(r: Resources): boolean {
@@ -616,12 +686,12 @@ export class Allocator {
       createdAt: now,
       expiresAt: now + this.offerTimeoutMs,
     };
-    const before = this.readiness(fw);
-    this.hold(offer);
+    this.hold(offer, agent, role);
     this.offers.set(offer.id, offer);
     fw.offers.add(offer);
     agent.offers.add(offer);
-    this.updateReadiness(fw, before);
+    // Only the offer count changed, so readiness changes only when it reaches the cap.
+    if (fw.offers.size === fw.maxOffers) this.capCrossed(fw, -1);
     this.listener.offer?.(offer);
     return offer;
   }
@@ -725,14 +795,14 @@ export class Allocator {
       unreserved[n] = Math.round(rest * 1000) / 1000;
     }
     if (req.ports > 0) {
-      const fromRes = Math.min(req.ports, portCount(res.ports));
+      const fromRes = res.ports.length === 0 ? 0 : Math.min(req.ports, portCount(res.ports));
       const rp = takePorts(res.ports, fromRes);
       const up = takePorts(free.ports, req.ports - fromRes);
       if (!rp || !up) return null;
       reserved.ports = rp;
       unreserved.ports = up;
     }
-    return { reserved, unreserved };
+    return { reserved: isEmpty(reserved) ? NO_RESOURCES : reserved, unreserved };
   }
 
   private commitPlacement(group: TaskGroup, agent: AgentState, split: { reserved: Resources; unreserved: Resources }): Task {
@@ -745,7 +815,7 @@ export class Allocator {
       groupId: group.id,
       reserved: split.reserved,
       unreserved: split.unreserved,
-      resources: add(split.reserved, split.unreserved),
+      resources: split.reserved === NO_RESOURCES ? split.unreserved : add(split.reserved, split.unreserved),
     };
     return this.applyPlacement(record);
   }
@@ -842,6 +912,7 @@ export class Allocator {
 
   private applyRole(role: string, config: RoleConfig): void {
     this.configs.set(role, config);
+    this.quotaRoots = quotaRoots(this.configs);
     this.ensureRole(role);
     this.roleSorter.setWeight(role, config.weight);
     for (const r of this.roles.values()) {
@@ -940,27 +1011,28 @@ export class Allocator {
   private removeOffer(offer: Offer, reason: string): void {
     if (!this.offers.delete(offer.id)) return;
     const fw = this.frameworks.get(offer.frameworkId);
-    const before = fw ? this.readiness(fw) : null;
-    fw?.offers.delete(offer);
+    if (fw) {
+      const wasCapped = fw.offers.size === fw.maxOffers;
+      fw.offers.delete(offer);
+      if (wasCapped) this.capCrossed(fw, 1);
+    }
     this.agents.get(offer.agentId)?.offers.delete(offer);
     this.release(offer);
-    if (fw && before) this.updateReadiness(fw, before);
     this.retired.set(offer.id, reason);
-    // Remember why recent offers went away, to answer "expired" rather than "unknown"; bounded so it cannot grow.
-    if (this.retired.size > 50_000) {
-      const oldest = this.retired.keys().next().value;
-      if (oldest !== undefined) this.retired.delete(oldest);
+    if (this.retired.size >= 25_000) {
+      this.retiredOld = this.retired;
+      this.retired = new Map();
     }
   }
 
   /** Takes an allocation's resources out of the agent's free pools and charges them to the role and framework. */
-  private hold(a: Allocation): void {
-    const agent = this.agents.get(a.agentId);
+  private hold(a: Allocation, agentState?: AgentState, role?: RoleRuntime): void {
+    const agent = agentState ?? this.agents.get(a.agentId);
     if (!agent) throw new Error(`allocation on unknown agent ${a.agentId}`);
     agent.free = subtract(agent.free, a.unreserved);
     if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
     accumulate(this.clusterFree, a.unreserved, -1);
-    this.charge(a, 1);
+    this.charge(a, 1, role);
   }
 
   private release(a: Allocation): void {
@@ -975,14 +1047,15 @@ export class Allocator {
     this.freeGeneration++;
   }
 
-  private charge(a: Allocation, sign: 1 | -1): void {
-    const role = this.ensureRole(a.role);
+  private charge(a: Allocation, sign: 1 | -1, known?: RoleRuntime): void {
+    const role = known ?? this.ensureRole(a.role);
     const r = a.reserved;
     const u = a.unreserved;
-    const amount: Scalars = { cpus: round3(r.cpus + u.cpus), mem: round3(r.mem + u.mem), disk: round3(r.disk + u.disk), gpus: round3(r.gpus + u.gpus) };
+    const hasReserved = r.cpus !== 0 || r.mem !== 0 || r.disk !== 0 || r.gpus !== 0;
+    const amount: Scalars = hasReserved ? { cpus: round3(r.cpus + u.cpus), mem: round3(r.mem + u.mem), disk: round3(r.disk + u.disk), gpus: round3(r.gpus + u.gpus) } : u;
     for (const t of role.chain) {
       accumulate(t.allocated, amount, sign);
-      accumulate(t.reservedAllocated, a.reserved, sign);
+      if (hasReserved) accumulate(t.reservedAllocated, r, sign);
     }
     if (sign > 0) {
       this.roleSorter.allocated(role.name, amount);
@@ -1016,6 +1089,7 @@ export class Allocator {
       limited: paths.some((p) => hasLimits(this.configs.get(p))),
       guaranteed: paths.some((p) => hasGuarantees(this.configs.get(p))),
       reservedAgents: new Set(),
+      blockedStage: 0,
     };
     this.roles.set(name, role);
     this.roleSorter.add(name, role);
@@ -1030,6 +1104,12 @@ export class Allocator {
 
   private offerReadyFor(fw: FrameworkState, role: string): boolean {
     return fw.mode === 'offers' && fw.offers.size < fw.maxOffers && !fw.suppressed.has(role);
+  }
+
+  /** The framework's outstanding offers just reached (-1) or left (+1) its cap. */
+  private capCrossed(fw: FrameworkState, delta: 1 | -1): void {
+    if (fw.mode !== 'offers') return;
+    for (const r of fw.roles) if (!fw.suppressed.has(r)) this.roles.get(r)!.offerReady += delta;
   }
 
   private readiness(fw: FrameworkState): boolean[] {
@@ -1070,7 +1150,7 @@ export class Allocator {
     return ids.map((id) => {
       const o = this.offers.get(id);
       if (!o) {
-        const why = this.retired.get(id);
+        const why = this.retired.get(id) ?? this.retiredOld.get(id);
         if (why) throw gone(`offer '${id}' is no longer valid (${why})`);
         throw notFound(`offer '${id}' is unknown`);
       }

@@ -61,17 +61,21 @@ export function hasRoom(room: ScalarBounds): boolean {
  * What unmet guarantees still need from the unreserved pool: summed over the outermost roles with guarantees
  * (a parent's guarantee already contains its children's, so counting both would hold back twice).
  */
-export function requiredHeadroom(configs: ReadonlyMap<string, RoleConfig>, totals: ReadonlyMap<string, SubtreeTotals>): Scalars {
+export function requiredHeadroom(roots: readonly string[], configs: ReadonlyMap<string, RoleConfig>, totals: ReadonlyMap<string, SubtreeTotals>): Scalars {
   const need: Scalars = { cpus: 0, mem: 0, disk: 0, gpus: 0 };
-  for (const [role, config] of configs) {
-    if (!hasGuarantees(config)) continue;
-    if (hasGuaranteedAncestor(role, configs)) continue;
+  for (const role of roots) {
+    const g = configs.get(role)!.quota.guarantees;
     for (const name of SCALAR_NAMES) {
-      const g = config.quota.guarantees[name];
-      if (g !== undefined) need[name] += Math.max(0, g - consumption(totals.get(role), name));
+      const v = g[name];
+      if (v !== undefined) need[name] += Math.max(0, v - consumption(totals.get(role), name));
     }
   }
   return need;
+}
+
+/** The outermost roles with guarantees: those no ancestor of which has guarantees. */
+export function quotaRoots(configs: ReadonlyMap<string, RoleConfig>): string[] {
+  return [...configs].filter(([role, config]) => hasGuarantees(config) && !hasGuaranteedAncestor(role, configs)).map(([role]) => role);
 }
 
 /** Guarantees summed over the outermost guaranteed roles: what the cluster must be able to hold. */

@@ -39,6 +39,12 @@ export function round3(x: number): number {
   return Math.round(x * SCALE) / SCALE;
 }
 
+/**
+ * One shared, frozen "nothing". Hundreds of thousands of tasks and offers hold no reserved resources; pointing them
+ * all here instead of at their own empty object is most of the memory a 50,000-agent cluster would otherwise spend.
+ */
+export const NO_RESOURCES: Resources = Object.freeze({ cpus: 0, mem: 0, disk: 0, gpus: 0, ports: Object.freeze([]) as unknown as PortRange[] }) as Resources;
+
 export function emptyResources(): Resources {
   return { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] };
 }
