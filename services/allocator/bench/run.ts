@@ -1,0 +1,75 @@
+/**
+ * `npm run bench:allocator`: runs every scenario in its own process (so RSS is that scenario's), prints a table and
+ * writes bench-results/allocator.json. `tsx services/allocator/bench/run.ts <scenario>` runs one scenario.
+ *
+ * Cycle times are wall clock; CPU time of the same cycles is reported beside them because this machine is shared and
+ * wall time there includes waiting for a core.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scenarios, ScenarioResult } from './scenarios';
+
+const ROOT = join(__dirname, '../../..');
+
+async function runOne(name: string): Promise<void> {
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`unknown scenario '${name}'; one of ${Object.keys(scenarios).join(', ')}`);
+  const result = await scenario();
+  result.rssMb = Math.round(process.memoryUsage().rss / 1e6);
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+function runAll(): void {
+  const results: ScenarioResult[] = [];
+  for (const name of Object.keys(scenarios)) {
+    process.stderr.write(`running ${name}…\n`);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'run.ts'), name], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+    const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) {
+      process.stderr.write(`${name} failed:\n${child.stderr.slice(-4000)}\n`);
+      results.push({ scenario: name, error: child.stderr.split('\n').filter(Boolean).slice(-1)[0] ?? 'no result' });
+      continue;
+    }
+    results.push(JSON.parse(line.slice(7)) as ScenarioResult);
+  }
+  printTable(results);
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+  const out = { when: new Date().toISOString(), node: process.version, cpus: require('node:os').cpus().length, loadavg: require('node:os').loadavg(), results };
+  writeFileSync(join(ROOT, 'bench-results/allocator.json'), JSON.stringify(out, null, 2));
+  process.stdout.write(`\nwrote bench-results/allocator.json\n`);
+}
+
+function printTable(results: ScenarioResult[]): void {
+  const cols: Array<[string, (r: ScenarioResult) => string]> = [
+    ['scenario', (r) => r.scenario],
+    ['cycle p50 ms', (r) => fmt(r.cycleP50Ms)],
+    ['cycle p99 ms', (r) => fmt(r.cycleP99Ms)],
+    ['cpu p50 ms', (r) => fmt(r.cycleCpuP50Ms)],
+    ['placements/s', (r) => fmt(r.placementsPerSec, 0)],
+    ['offer lat p50/p99 ms', (r) => (r.offerLatencyP50Ms === undefined ? '' : `${fmt(r.offerLatencyP50Ms, 2)} / ${fmt(r.offerLatencyP99Ms, 2)}`)],
+    ['utilization', (r) => (r.utilization === undefined ? '' : `${(r.utilization * 100).toFixed(1)} %`)],
+    ['RSS MB', (r) => fmt(r.rssMb, 0)],
+    ['notes', (r) => r.error ?? r.notes ?? ''],
+  ];
+  const rows = results.map((r) => cols.map(([, f]) => f(r)));
+  const widths = cols.map(([h], i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  process.stdout.write(`${line(cols.map(([h]) => h))}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+}
+
+function fmt(v: number | undefined, digits = 1): string {
+  return v === undefined || Number.isNaN(v) ? '' : v.toFixed(digits);
+}
+
+const arg = process.argv[2];
+if (arg) {
+  runOne(arg).catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+} else {
+  runAll();
+}
