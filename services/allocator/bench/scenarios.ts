@@ -13,6 +13,9 @@ import { Replica } from '../src/replica';
 import { resources } from '../src/resources';
 import { buildCluster, finishSome, ms, percentile, respondToOffers, seeded, utilization } from './workloads';
 
+/** Whatever the API answered, as JSON.parse types it. */
+type Json = ReturnType<typeof JSON.parse>;
+
 export interface ScenarioResult {
   scenario: string;
   cycleP50Ms?: number;
@@ -104,7 +107,7 @@ async function startReplica(intervalMs: number) {
   await app.listen({ host: '127.0.0.1', port });
   await replica.start();
   while (!replica.isLeader) await new Promise((r) => setTimeout(r, 20));
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
     const res = await fetch(`${url}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await res.text();
     if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${text}`);
@@ -123,7 +126,7 @@ async function startReplica(intervalMs: number) {
 }
 
 /** Reads an SSE stream, calling `onEvent` for each event. */
-async function sse(url: string, onEvent: (event: string, data: any) => void, signal: AbortSignal): Promise<void> {
+async function sse(url: string, onEvent: (event: string, data: Json) => void, signal: AbortSignal): Promise<void> {
   const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -193,7 +196,7 @@ async function offerLatency(): Promise<ScenarioResult> {
     const taskAgent = new Map<string, string>();
     for (let f = 0; f < 20; f++) {
       const id = (await r.call('POST', '/api/v1/frameworks', { name: `o${f}`, roles: [`r${f % 5}`] })).id;
-      await sse(`${r.url}/api/v1/frameworks/${id}/offers`, (ev, offer: any) => {
+      await sse(`${r.url}/api/v1/frameworks/${id}/offers`, (ev, offer: Json) => {
         if (ev !== 'offer') return;
         const at = performance.now();
         waiting.get(offer.agentId)?.(at);
