@@ -55,6 +55,7 @@ import {
   subtract,
   subtractRanges,
   takePorts,
+  withinBounds,
 } from './resources';
 import { roleNameError, selfAndAncestors } from './role-names';
 
@@ -99,6 +100,8 @@ export interface RoleUpdate {
   weight?: number;
   quota?: { guarantees?: ScalarBounds; limits?: ScalarBounds };
 }
+
+const NO_BOUNDS: ScalarBounds = Object.freeze({});
 
 const DEFAULT_MIN_ALLOCATABLE: ScalarBounds[] = [{ cpus: 0.01 }, { mem: 32 }];
 
@@ -154,6 +157,7 @@ export class Allocator {
   private readonly cycleAgents: AgentState[] = [];
   /** Identifies the current cycle stage; a role stamped with it is known to get nothing more in this stage. */
   private stageStamp = 0;
+  private readonly scratchBound: ScalarBounds = { cpus: undefined, mem: undefined, disk: undefined, gpus: undefined };
 
   constructor(options: AllocatorOptions = {}) {
     this.excluded = options.excludedResources ?? ['gpus'];
@@ -601,7 +605,8 @@ export class Allocator {
       role.blockedStage = this.stageStamp;
       return null;
     }
-    let unreserved = bound ? capScalars(agent.free, bound) : agent.free;
+    // Capping only when a bound actually bites keeps the common case allocation-free: the offer is the agent's free pool.
+    let unreserved = bound && !withinBounds(agent.free, bound) ? capScalars(agent.free, bound) : agent.free;
     if (stage === 1 && isEmpty(reserved)) {
       // Stage one is for progress toward guarantees: an agent offering none of the guaranteed resources waits.
       const g = this.guaranteeRoomOf(role);
@@ -624,10 +629,13 @@ export class Allocator {
     const required = this.requiredHeadroom();
     const anyRequired = required.cpus > 0 || required.mem > 0 || required.disk > 0 || required.gpus > 0;
     if (!role.limited && !role.guaranteed && !anyRequired) return null;
-    const limit = role.limited ? limitRoom(role.paths, this.configs, this.totals) : {};
-    const g = role.guaranteed ? this.guaranteeRoomOf(role) : {};
-    const bound: ScalarBounds = {};
+    const limit = role.limited ? limitRoom(role.paths, this.configs, this.totals) : NO_BOUNDS;
+    const g = role.guaranteed ? this.guaranteeRoomOf(role) : NO_BOUNDS;
+    // One scratch object, used at once by the caller: this runs for every role the loop considers on every agent.
+    const bound = this.scratchBound;
     for (const n of SCALAR_NAMES) {
+      // Assigning undefined (not `delete`) keeps the object's shape stable for V8; undefined means "no bound".
+      bound[n] = undefined;
       const surplus = Math.max(0, this.clusterFree[n] - required[n]);
       let b: number | undefined;
       if (stage === 1 && g[n] !== undefined) b = g[n];
@@ -1029,9 +1037,10 @@ export class Allocator {
   private hold(a: Allocation, agentState?: AgentState, role?: RoleRuntime): void {
     const agent = agentState ?? this.agents.get(a.agentId);
     if (!agent) throw new Error(`allocation on unknown agent ${a.agentId}`);
-    agent.free = subtract(agent.free, a.unreserved);
-    if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
     accumulate(this.clusterFree, a.unreserved, -1);
+    // An offer of the whole free pool leaves the shared "nothing" behind rather than a new empty object.
+    agent.free = a.unreserved === agent.free ? NO_RESOURCES : subtract(agent.free, a.unreserved);
+    if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
     this.charge(a, 1, role);
   }
 

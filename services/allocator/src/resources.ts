@@ -39,11 +39,14 @@ export function round3(x: number): number {
   return Math.round(x * SCALE) / SCALE;
 }
 
+/** Shared by every value without ports (frozen: resource values are never changed in place). */
+const NO_PORTS = Object.freeze([]) as unknown as PortRange[];
+
 /**
  * One shared, frozen "nothing". Hundreds of thousands of tasks and offers hold no reserved resources; pointing them
  * all here instead of at their own empty object is most of the memory a 50,000-agent cluster would otherwise spend.
  */
-export const NO_RESOURCES: Resources = Object.freeze({ cpus: 0, mem: 0, disk: 0, gpus: 0, ports: Object.freeze([]) as unknown as PortRange[] }) as Resources;
+export const NO_RESOURCES: Resources = Object.freeze({ cpus: 0, mem: 0, disk: 0, gpus: 0, ports: NO_PORTS }) as Resources;
 
 export function emptyResources(): Resources {
   return { cpus: 0, mem: 0, disk: 0, gpus: 0, ports: [] };
@@ -55,7 +58,7 @@ export function resources(partial: Partial<Resources>): Resources {
     mem: round3(partial.mem ?? 0),
     disk: round3(partial.disk ?? 0),
     gpus: round3(partial.gpus ?? 0),
-    ports: normalizeRanges(partial.ports ?? []),
+    ports: partial.ports && partial.ports.length > 0 ? normalizeRanges(partial.ports) : NO_PORTS,
   };
 }
 

@@ -3,8 +3,8 @@
  * follower takes over with every agent, role, framework, running task and pending task intact — nothing lost,
  * nothing allocated twice. A second test restarts from a snapshot plus journal tail.
  */
-import { freePort, sleep, startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
-import { AllocatorProcess, ApiClient, startAllocator, uniqueRoot, waitFor } from './support/allocator-harness';
+import { sleep, startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
+import { AllocatorProcess, ApiClient, startAllocator, uniqueRoot, unusedPort, waitFor } from './support/allocator-harness';
 
 let zk: ZkEnsemble;
 const procs: AllocatorProcess[] = [];
@@ -39,8 +39,8 @@ async function whoLeads(clients: ApiClient[]): Promise<{ leader: ApiClient; foll
 test('killing the leader process hands leadership to the follower with the state intact', async () => {
   const root = uniqueRoot('ha');
   const env = { ALLOCATOR_ZK_CONNECT: zk.connectString, ALLOCATOR_ZK_ROOT: root, ALLOCATOR_INTERVAL_MS: '100', ALLOCATOR_ZK_SESSION_TIMEOUT_MS: '2000' };
-  const a = new AllocatorProcess(await freePort(), env);
-  const b = new AllocatorProcess(await freePort(), env);
+  const a = new AllocatorProcess(await unusedPort(), env);
+  const b = new AllocatorProcess(await unusedPort(), env);
   procs.push(a, b);
   a.start();
   await waitFor(async () => (await fetch(`${a.url}/readyz`).catch(() => null))?.status === 200, 30_000, 'first replica to be ready');

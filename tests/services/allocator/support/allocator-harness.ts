@@ -39,11 +39,26 @@ export function seeded(seed: number): () => number {
   };
 }
 
+const usedPorts = new Set<number>();
+/**
+ * A free port this process has not served on before: fetch keeps idle connections per origin, and a new server on a
+ * recycled port would inherit a dead pooled socket (ECONNRESET on the first request).
+ */
+export async function unusedPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!usedPorts.has(port)) {
+      usedPorts.add(port);
+      return port;
+    }
+  }
+}
+
 export async function startAllocator(
   zkConnect: string,
   options: { root: string; intervalMs?: number; allocator?: AllocatorOptions; snapshotEveryEntries?: number; waitLeading?: boolean },
 ): Promise<AllocatorUnderTest> {
-  const port = await freePort();
+  const port = await unusedPort();
   const url = `http://127.0.0.1:${port}`;
   const logger = silentLogger();
   const metrics = createMetrics();
