@@ -195,3 +195,29 @@ test('ports are handed out as disjoint ranges and run out like any resource', as
   expect(new Set(ports).size).toBe(9);
   expect(s.pendingGroups[0].remaining).toBe(1);
 });
+
+test('a framework holds at most maxOffers outstanding offers', async () => {
+  for (let i = 0; i < 5; i++) await agent(`ag${i}`, { cpus: 2, mem: 2048 });
+  const capped = (await api.ok('POST', '/api/v1/frameworks', { name: 'capped', roles: ['a'], maxOffers: 2 })).id;
+  await api.ok('POST', '/api/v1/allocator/resume');
+  const s = await state();
+  expect(s.offers.filter((o: any) => o.frameworkId === capped)).toHaveLength(2);
+});
+
+test('resources below the minimum allocatable are not offered', async () => {
+  await agent('crumbs', { cpus: 0.005, mem: 16, disk: 100 });
+  await agent('real', { cpus: 1, mem: 1024 });
+  await framework('any', ['any']);
+  await api.ok('POST', '/api/v1/allocator/resume');
+  expect((await state()).offers.map((o: any) => o.agentId)).toEqual(['real']);
+});
+
+test('a suppressed role gets no offers until revived', async () => {
+  await agent('ag0', { cpus: 2, mem: 2048 });
+  const fw = await framework('quiet', ['quiet', 'loud']);
+  await api.ok('POST', `/api/v1/frameworks/${fw}/suppress`, { roles: ['loud'] });
+  await api.ok('POST', '/api/v1/allocator/resume');
+  expect((await state()).offers.map((o: any) => o.role)).toEqual(['quiet']);
+  const fwState = await api.ok('GET', `/api/v1/frameworks/${fw}`);
+  expect(fwState.suppressedRoles).toEqual(['loud']);
+});
