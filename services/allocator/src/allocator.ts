@@ -516,6 +516,7 @@ export class Allocator {
     const now = this.now();
     this.syncTotals();
     const result: CycleResult = { offers: [], placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
+    if (scope === 'all') this.filters.prune(now, Math.max(64, this.frameworks.size >> 3));
     const agents = this.cycleAgents;
     agents.length = 0;
     const source: Iterable<AgentState> = scope === 'all' ? this.agentList : this.dirtyAgents;

@@ -15,6 +15,8 @@ interface RefusalFilter {
 
 export class OfferFilters {
   private readonly byFramework = new Map<string, Map<string, RefusalFilter[]>>();
+  /** Where `prune` left off; Map iterators stay valid while entries come and go. */
+  private sweep = this.byFramework.entries();
 
   get size(): number {
     let n = 0;
@@ -67,6 +69,29 @@ export class OfferFilters {
       else agents.set(agentId, kept);
     }
     if (agents.size === 0) this.byFramework.delete(frameworkId);
+  }
+
+  /**
+   * Drops expired filters of the next `frameworks` frameworks in turn. Lookups drop expired filters they meet, but a
+   * filter for an agent never offered to that framework again would otherwise stay forever; a bounded slice per cycle
+   * sweeps everything every few cycles without a pause proportional to the total.
+   */
+  prune(now: number, frameworks: number): void {
+    for (let i = 0; i < frameworks; i++) {
+      let next = this.sweep.next();
+      if (next.done) {
+        this.sweep = this.byFramework.entries();
+        next = this.sweep.next();
+        if (next.done) return;
+      }
+      const [fw, agents] = next.value;
+      for (const [agentId, list] of agents) {
+        const kept = list.filter((f) => f.expiresAt > now);
+        if (kept.length === 0) agents.delete(agentId);
+        else if (kept.length !== list.length) agents.set(agentId, kept);
+      }
+      if (agents.size === 0) this.byFramework.delete(fw);
+    }
   }
 
   removeAgent(agentId: string): void {
