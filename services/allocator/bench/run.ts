@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scenarios, ScenarioResult } from './scenarios';
+import { nodeFlags, scenarios, ScenarioResult } from './scenarios';
 
 const ROOT = join(__dirname, '../../..');
 
@@ -25,7 +25,8 @@ function runAll(): void {
   const results: ScenarioResult[] = [];
   for (const name of Object.keys(scenarios)) {
     process.stderr.write(`running ${name}…\n`);
-    const child = spawnSync(process.execPath, ['--import', 'tsx', join(__dirname, 'run.ts'), name], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+    const flags = nodeFlags[name] ?? [];
+    const child = spawnSync(process.execPath, [...flags, '--import', 'tsx', join(__dirname, 'run.ts'), name], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
     const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (!line) {
       process.stderr.write(`${name} failed:\n${child.stderr.slice(-4000)}\n`);

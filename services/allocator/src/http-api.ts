@@ -284,11 +284,17 @@ function registerFrameworkRoutes(api: FastifyInstance, replica: Replica): void {
       },
     },
     async (req) => {
-      // Offers and filters are transient (a new leader starts without them), so a decline needs no journal entry.
-      await run(replica, (a) => {
-        a.decline(req.params.id, req.body.offerIds, req.body.filters?.refuseSeconds);
-        return { ops: [], result: null };
-      });
+      // Offers and filters are transient (a new leader starts without them), so a decline needs no journal entry. As
+      // in Mesos, declined resources wait for the next periodic cycle: re-offering at once would let a framework that
+      // declines everything with refuseSeconds 0 spin the allocator.
+      await run(
+        replica,
+        (a) => {
+          a.decline(req.params.id, req.body.offerIds, req.body.filters?.refuseSeconds);
+          return { ops: [], result: null };
+        },
+        { cycleNow: false },
+      );
       return { declined: req.body.offerIds.length };
     },
   );

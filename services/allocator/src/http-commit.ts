@@ -10,9 +10,9 @@ import { NotLeaderError, Replica } from './replica';
 import { StoreFailedError } from './state-store';
 
 /** Runs a change through the replica, mapping the core's refusals to HTTP errors. */
-export async function run<T>(replica: Replica, change: (a: Allocator) => { ops: Op[]; result: T }): Promise<T> {
+export async function run<T>(replica: Replica, change: (a: Allocator) => { ops: Op[]; result: T }, options?: { cycleNow?: boolean }): Promise<T> {
   try {
-    return await replica.commit(change);
+    return await replica.commit(change, options);
   } catch (err) {
     throw toHttpError(err);
   }

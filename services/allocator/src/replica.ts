@@ -86,10 +86,10 @@ export class Replica extends EventEmitter {
    * Runs a change against the allocator and resolves once its operations are durable. `change` validates before it
    * mutates (throwing leaves the state untouched), so a refused request is never journaled.
    */
-  async commit<T>(change: (a: Allocator) => { ops: Op[]; result: T }): Promise<T> {
+  async commit<T>(change: (a: Allocator) => { ops: Op[]; result: T }, options: { cycleNow?: boolean } = {}): Promise<T> {
     const allocator = this.requireLeader();
     const { ops, result } = change(allocator);
-    this.scheduleCycle();
+    if (options.cycleNow !== false) this.scheduleCycle();
     try {
       await this.store!.append(ops);
     } catch (err) {

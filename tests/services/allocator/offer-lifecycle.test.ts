@@ -35,7 +35,8 @@ function stream(frameworkId: string): SseReader {
 }
 
 test('an accepted offer launches tasks; the unused part and finished tasks come back as new offers', async () => {
-  await start();
+  // Declined resources come back with the next periodic cycle (as in Mesos), so this test runs a short interval.
+  await start({ intervalMs: 100 });
   const fw = (await api.ok('POST', '/api/v1/frameworks', { name: 'web', roles: ['web'] })).id;
   const events = stream(fw);
   await events.opened;
