@@ -172,10 +172,7 @@ export class Replica extends EventEmitter {
         metrics.rescinds.inc({ reason });
         this.streams.publish(o.frameworkId, 'rescind', { offerId: o.id, reason });
       },
-      lost: (t, reason) => {
-        metrics.tasksLost.inc();
-        this.streams.publish(t.frameworkId, 'lost', { task: taskView(t), reason });
-      },
+      // Lost tasks are reported by the agent-removal request once the removal is durable, not from here.
     };
     this.store = store;
     this.allocator = allocator;

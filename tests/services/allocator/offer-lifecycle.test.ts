@@ -140,6 +140,9 @@ test('removing an agent loses its tasks and reports them to their framework', as
   expect(removed.lostTasks.map((t: any) => t.id).sort()).toEqual(placed.data.tasks.map((t: any) => t.id).sort());
   const lost = await events.waitFor((e) => e.event === 'lost');
   expect(lost.data.reason).toContain('doomed');
+  await sleep(100);
+  // Each lost task is reported exactly once.
+  expect(events.events.filter((e) => e.event === 'lost').map((e) => e.data.task.id).sort()).toEqual(placed.data.tasks.map((t: any) => t.id).sort());
   const s = await api.ok('GET', '/api/v1/state');
   expect(s.tasks).toHaveLength(0);
   expect(s.total.cpus).toBe(0);
