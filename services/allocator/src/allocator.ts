@@ -698,7 +698,7 @@ export class Allocator {
     this.hold(offer, agent, role);
     this.offers.set(offer.id, offer);
     fw.offers.add(offer);
-    agent.offers.add(offer);
+    agent.offers.push(offer);
     // Only the offer count changed, so readiness changes only when it reaches the cap.
     if (fw.offers.size === fw.maxOffers) this.capCrossed(fw, -1);
     this.listener.offer?.(offer);
@@ -853,7 +853,7 @@ export class Allocator {
       agent.attributes = spec.attributes;
       agent.reservations = spec.reservations;
     } else {
-      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: new Set(), tasks: new Set() };
+      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: [], tasks: new Set() };
       this.agents.set(id, agent);
       this.agentIndex.set(agent, this.agentList.length);
       this.agentList.push(agent);
@@ -1025,7 +1025,11 @@ export class Allocator {
       fw.offers.delete(offer);
       if (wasCapped) this.capCrossed(fw, 1);
     }
-    this.agents.get(offer.agentId)?.offers.delete(offer);
+    const agentOffers = this.agents.get(offer.agentId)?.offers;
+    if (agentOffers) {
+      const i = agentOffers.indexOf(offer);
+      if (i >= 0) agentOffers.splice(i, 1);
+    }
     this.release(offer);
     this.retired.set(offer.id, reason);
     if (this.retired.size >= 25_000) {

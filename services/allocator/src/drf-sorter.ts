@@ -28,6 +28,8 @@ interface SorterNode<T> {
   /** How many allocations were made to this subtree: the first tie-breaker after the share. */
   allocations: number;
   share: number;
+  /** The weight of `path` (kept on the node: looked up on every allocation). */
+  weight: number;
 }
 
 export interface DrfSorterOptions {
@@ -106,6 +108,7 @@ export class DrfSorter<T> {
     const leaf = this.leaves.get(path);
     for (const n of new Set([node, leaf])) {
       if (n) {
+        n.weight = weight;
         n.share = this.shareOf(n);
         this.reposition(n);
       }
@@ -258,7 +261,7 @@ export class DrfSorter<T> {
   }
 
   private node(path: string, sortName: string, parent: SorterNode<T> | null): SorterNode<T> {
-    return { path, sortName, parent, children: [], client: null, allocated: emptyScalars(), allocations: 0, share: 0 };
+    return { path, sortName, parent, children: [], client: null, allocated: emptyScalars(), allocations: 0, share: 0, weight: this.weights.get(path) ?? 1 };
   }
 
   private shareOf(n: SorterNode<T>): number {
@@ -274,8 +277,7 @@ export class DrfSorter<T> {
         if (s > share) share = s;
       }
     }
-    const w = this.weights.get(n.path);
-    return w === undefined ? share : share / w;
+    return share / n.weight;
   }
 
   private insertSorted(parent: SorterNode<T>, n: SorterNode<T>): void {

@@ -23,7 +23,8 @@ export interface AgentState extends AgentSpec {
   free: Resources;
   /** Per role: reserved resources not held by an offer or task. */
   freeReserved: Map<string, Resources>;
-  offers: Set<Offer>;
+  /** Outstanding offers on this agent: rarely more than one or two, so a plain array (no hashing per offer). */
+  offers: Offer[];
   tasks: Set<Task>;
 }
 
