@@ -383,7 +383,7 @@ export class Allocator {
       const id = t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.offerSeq}`;
       if (isEmpty(reservedLeft)) {
         // The common case: nothing reserved, so the task's resources are its unreserved part (shared, not copied).
-        return { id, name: t.name, frameworkId, role, agentId, resources: t.resources, reserved: NO_RESOURCES, unreserved: t.resources };
+        return { id, name: t.name, frameworkId, role, agentId, resources: t.resources };
       }
       const fromReserved: Resources = {
         cpus: Math.min(t.resources.cpus, reservedLeft.cpus),
@@ -1000,7 +1000,7 @@ export class Allocator {
   }
 
   private startTask(record: TaskRecord): Task {
-    const task: Task = { ...record };
+    const task: Task = { ...record, reserved: record.reserved ?? NO_RESOURCES, unreserved: record.unreserved ?? record.resources };
     this.hold(task);
     this.tasks.set(task.id, task);
     this.frameworks.get(task.frameworkId)?.tasks.add(task);
@@ -1174,8 +1174,13 @@ export class Allocator {
   }
 }
 
-function taskRecord(t: Task): TaskRecord {
-  const r: TaskRecord = { id: t.id, name: t.name, frameworkId: t.frameworkId, role: t.role, agentId: t.agentId, resources: t.resources, reserved: t.reserved, unreserved: t.unreserved };
+/** The stored form of a task (see `TaskRecord`). */
+export function taskRecord(t: Task | TaskRecord): TaskRecord {
+  const r: TaskRecord = { id: t.id, name: t.name, frameworkId: t.frameworkId, role: t.role, agentId: t.agentId, resources: t.resources };
+  if (t.reserved && !isEmpty(t.reserved)) {
+    r.reserved = t.reserved;
+    r.unreserved = t.unreserved;
+  }
   if (t.groupId !== undefined) r.groupId = t.groupId;
   return r;
 }

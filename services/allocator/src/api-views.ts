@@ -3,13 +3,13 @@
  * pick what a client needs, in one place, so the HTTP API, the streams and the state endpoint agree.
  */
 import type { Allocator } from './allocator';
-import type { AgentState, FrameworkState, Offer, Task, TaskGroup } from './model';
+import type { AgentState, FrameworkState, Offer, Task, TaskGroup, TaskRecord } from './model';
 
 export function offerView(o: Offer, agent?: AgentState) {
   return { id: o.id, frameworkId: o.frameworkId, agentId: o.agentId, role: o.role, resources: o.resources, reserved: o.reserved, attributes: agent?.attributes ?? {}, expiresAt: new Date(o.expiresAt).toISOString() };
 }
 
-export function taskView(t: Task) {
+export function taskView(t: Task | TaskRecord) {
   return { id: t.id, name: t.name, frameworkId: t.frameworkId, role: t.role, agentId: t.agentId, resources: t.resources, groupId: t.groupId };
 }
 

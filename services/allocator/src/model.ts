@@ -139,8 +139,11 @@ export type Op =
   | { t: 'group'; group: TaskGroupRecord }
   | { t: 'taskEnded'; id: string; state: TaskState };
 
-/** A task as stored: everything needed to hold its resources again on replay. */
-export type TaskRecord = Omit<Task, never>;
+/**
+ * A task as stored: everything needed to hold its resources again on replay. `reserved` and `unreserved` are left out
+ * when nothing is reserved (then all of `resources` is unreserved), which halves the journal and snapshots.
+ */
+export type TaskRecord = Omit<Task, 'reserved' | 'unreserved'> & { reserved?: Resources; unreserved?: Resources };
 
 export type TaskGroupRecord = Omit<TaskGroup, 'blockedAt'>;
 

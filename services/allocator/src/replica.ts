@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/logger';
 import { ZkClient } from '../../lib/zk-client';
-import { Allocator, AllocatorOptions } from './allocator';
+import { Allocator, AllocatorOptions, taskRecord } from './allocator';
 import { offerView, taskView } from './api-views';
 import { FrameworkStreams } from './framework-streams';
 import { LeaderElection } from './leader-election';
@@ -200,7 +200,7 @@ export class Replica extends EventEmitter {
   /** Placements are announced only once durable: a framework must never hear of a task a new leader would not know. */
   private journalPlacements(placed: Task[]): void {
     const ops: Op[] = [];
-    for (let i = 0; i < placed.length; i += PLACEMENTS_PER_OP) ops.push({ t: 'place', tasks: placed.slice(i, i + PLACEMENTS_PER_OP).map((t) => ({ ...t })) });
+    for (let i = 0; i < placed.length; i += PLACEMENTS_PER_OP) ops.push({ t: 'place', tasks: placed.slice(i, i + PLACEMENTS_PER_OP).map(taskRecord) });
     this.options.metrics.placements.inc(placed.length);
     this.store!.append(ops).then(
       () => {
