@@ -143,6 +143,7 @@ export class Allocator {
   private quotaRoots: string[] = [];
   /** The cluster total changed: every share is stale. Applied lazily, so registering 50,000 agents re-sorts once. */
   private totalsChanged = false;
+  private recovering = false;
   /** Bumped whenever resources are freed or added: a queue group blocked at an older generation may fit again. */
   private freeGeneration = 1;
   private offerSeq = 0;
@@ -493,6 +494,24 @@ export class Allocator {
       tasks: [...this.tasks.values()].map((t) => taskRecord(t)),
       groups: [...this.groups.values()].map((g) => ({ id: g.id, frameworkId: g.frameworkId, role: g.role, name: g.name, request: g.request, remaining: g.remaining, placed: g.placed })),
     };
+  }
+
+  /**
+   * Rebuilds the state a new leader takes over: the snapshot, then the journal after it. Sorters run in bulk mode
+   * meanwhile, so a state of 600,000 tasks loads in seconds instead of re-sorting after each one.
+   */
+  recover(snapshot: Snapshot | null, ops: Iterable<Op>): void {
+    this.recovering = true;
+    this.roleSorter.beginBulk();
+    try {
+      if (snapshot) this.restore(snapshot);
+      for (const op of ops) this.apply(op);
+    } finally {
+      this.recovering = false;
+      this.roleSorter.endBulk(this.clusterTotal);
+      for (const r of this.roles.values()) r.frameworkSorter.endBulk(this.clusterTotal);
+      this.totalsChanged = false;
+    }
   }
 
   restore(s: Snapshot): void {
@@ -1092,6 +1111,7 @@ export class Allocator {
     });
     const frameworkSorter = new DrfSorter<FrameworkState>({ excluded: this.excluded });
     frameworkSorter.setTotal(this.clusterTotal);
+    if (this.recovering) frameworkSorter.beginBulk();
     role = {
       name,
       paths,

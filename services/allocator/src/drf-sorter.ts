@@ -48,6 +48,8 @@ export class DrfSorter<T> {
   private total: Scalars = emptyScalars();
   private order: T[] = [];
   private dirty = false;
+  /** While loading state: sums are kept, shares and order are computed once at the end (`endBulk`). */
+  private bulk = false;
 
   constructor(options: DrfSorterOptions = {}) {
     this.excluded = new Set(options.excluded ?? ['gpus']);
@@ -139,9 +141,23 @@ export class DrfSorter<T> {
     for (let n: SorterNode<T> | null = leaf; n && n !== this.root; n = n.parent) {
       addInto(n.allocated, amount, 1);
       n.allocations++;
+      if (this.bulk) continue;
       n.share = this.shareOf(n);
       this.reposition(n);
     }
+  }
+
+  /**
+   * Loading hundreds of thousands of allocations one by one would re-position nodes each time; in bulk mode only
+   * the sums are kept, and `endBulk` computes every share and sorts every level once.
+   */
+  beginBulk(): void {
+    this.bulk = true;
+  }
+
+  endBulk(total: Scalars = this.total): void {
+    this.bulk = false;
+    this.setTotal(total);
   }
 
   unallocated(client: string, amount: Scalars): void {
@@ -204,6 +220,7 @@ export class DrfSorter<T> {
   private release(leaf: SorterNode<T>, amount: Scalars): void {
     for (let n: SorterNode<T> | null = leaf; n && n !== this.root; n = n.parent) {
       addInto(n.allocated, amount, -1);
+      if (this.bulk) continue;
       n.share = this.shareOf(n);
       this.reposition(n);
     }

@@ -161,8 +161,7 @@ export class Replica extends EventEmitter {
     });
     const loaded = await store.load();
     const allocator = new Allocator(this.options.allocator);
-    if (loaded.snapshot) allocator.restore(loaded.snapshot);
-    for (const op of loaded.ops) allocator.apply(op);
+    allocator.recover(loaded.snapshot, loaded.ops);
     allocator.listener = {
       offer: (o) => {
         metrics.offers.inc();
