@@ -133,6 +133,8 @@ export class Allocator {
   private readonly agentList: AgentState[] = [];
   private readonly agentIndex = new Map<AgentState, number>();
   private readonly dirtyAgents = new Set<AgentState>();
+  /** Every agent needs a look (new demand, new quota, revive): cheaper than adding each one to `dirtyAgents`. */
+  private allDirty = false;
   /** Why recent offers went away (to answer "expired" rather than "unknown"): two generations, so it stays bounded. */
   private retired = new Map<string, string>();
   private retiredOld = new Map<string, string>();
@@ -234,7 +236,7 @@ export class Allocator {
   }
 
   hasDirtyAgents(): boolean {
-    return this.dirtyAgents.size > 0;
+    return this.allDirty || this.dirtyAgents.size > 0;
   }
 
   // --- operations: validate, then apply ---------------------------------------------------------------------------
@@ -347,7 +349,7 @@ export class Allocator {
     this.apply(op);
     // Revive also forgets the framework's filters for those roles, as in Mesos: "I want to see everything again".
     if (!suppressed) this.filters.clear(frameworkId, list);
-    if (!suppressed) for (const a of this.agentList) this.dirtyAgents.add(a);
+    if (!suppressed) this.allDirty = true;
     return op;
   }
 
@@ -538,9 +540,10 @@ export class Allocator {
     if (scope === 'all') this.filters.prune(now, Math.max(64, this.frameworks.size >> 3));
     const agents = this.cycleAgents;
     agents.length = 0;
-    const source: Iterable<AgentState> = scope === 'all' ? this.agentList : this.dirtyAgents;
+    const source: Iterable<AgentState> = scope === 'all' || this.allDirty ? this.agentList : this.dirtyAgents;
     for (const a of source) if (this.agentHasFree(a)) agents.push(a);
     this.dirtyAgents.clear();
+    this.allDirty = false;
     // Random agent order, as in Mesos: no agent is systematically offered first to the neediest role.
     for (let i = agents.length - 1; i > 0; i--) {
       const j = Math.floor(this.random() * (i + 1));
@@ -949,7 +952,7 @@ export class Allocator {
     }
     this.required = null;
     this.freeGeneration++;
-    for (const a of this.agentList) this.dirtyAgents.add(a);
+    this.allDirty = true;
   }
 
   private applyFramework(spec: FrameworkSpec): void {
@@ -961,7 +964,7 @@ export class Allocator {
       role.frameworkSorter.add(fw.id, fw);
       if (fw.mode === 'offers') role.offerReady++;
     }
-    for (const a of this.agentList) this.dirtyAgents.add(a);
+    this.allDirty = true;
   }
 
   private applyFrameworkRemoved(id: string): void {
@@ -1005,7 +1008,7 @@ export class Allocator {
     this.groups.set(group.id, group);
     fw.groups.push(group);
     this.updateQueued(fw, before);
-    for (const a of this.agentList) this.dirtyAgents.add(a);
+    this.allDirty = true;
   }
 
   private dropGroup(group: TaskGroup): void {
@@ -1019,7 +1022,18 @@ export class Allocator {
   }
 
   private startTask(record: TaskRecord): Task {
-    const task: Task = { ...record, reserved: record.reserved ?? NO_RESOURCES, unreserved: record.unreserved ?? record.resources };
+    // An explicit literal, not a spread: every task gets the same object shape, which is faster and smaller.
+    const task: Task = {
+      id: record.id,
+      name: record.name,
+      frameworkId: record.frameworkId,
+      role: record.role,
+      agentId: record.agentId,
+      resources: record.resources,
+      reserved: record.reserved ?? NO_RESOURCES,
+      unreserved: record.unreserved ?? record.resources,
+      groupId: record.groupId,
+    };
     this.hold(task);
     this.tasks.set(task.id, task);
     this.frameworks.get(task.frameworkId)?.tasks.add(task);
