@@ -750,24 +750,27 @@ export class Allocator {
     const cursors = new Map<string, number>();
     const exhausted = new Set<RoleRuntime>();
     const skipped = new Set<TaskGroup>();
-    for (;;) {
-      let placed: Task | null = null;
-      for (const role of this.roleSorter.sort()) {
-        if (role.queued === 0 || exhausted.has(role)) continue;
-        if (stage === 1 && !(role.guaranteed && hasRoom(this.guaranteeRoomOf(role)))) continue;
-        for (const fw of role.frameworkSorter.sort()) {
-          if (fw.mode !== 'queue' || fw.suppressed.has(role.name)) continue;
-          for (const group of fw.groups) {
-            if (group.role !== role.name || group.remaining === 0 || skipped.has(group) || group.blockedAt >= this.freeGeneration) continue;
-            placed = this.placeOne(group, role, stage, agents, cursors);
-            if (placed) break;
-            skipped.add(group);
-          }
-          if (placed) break;
+    let placed: Task | null = null;
+    // Walks the DRF order and stops at the first role that places a task (the walk must stop after any change).
+    const visit = (role: RoleRuntime): boolean => {
+      if (role.queued === 0 || exhausted.has(role)) return false;
+      if (stage === 1 && !(role.guaranteed && hasRoom(this.guaranteeRoomOf(role)))) return false;
+      for (const fw of role.frameworkSorter.sort()) {
+        if (fw.mode !== 'queue' || fw.suppressed.has(role.name)) continue;
+        for (const group of fw.groups) {
+          if (group.role !== role.name || group.remaining === 0 || skipped.has(group) || group.blockedAt >= this.freeGeneration) continue;
+          placed = this.placeOne(group, role, stage, agents, cursors);
+          if (placed) return true;
+          skipped.add(group);
         }
-        if (placed) break;
-        exhausted.add(role);
       }
+      // Nothing of this role fits now, and within a stage resources only shrink: skip it for the rest of the stage.
+      exhausted.add(role);
+      return false;
+    };
+    for (;;) {
+      placed = null;
+      this.roleSorter.visitInOrder(visit);
       if (!placed) return;
       out.push(placed);
     }
