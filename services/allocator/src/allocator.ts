@@ -1154,7 +1154,7 @@ export class Allocator {
   // --- bookkeeping that lets the loop skip roles in O(1) ----------------------------------------------------------
 
   private offerReadyFor(fw: FrameworkState, role: string): boolean {
-    return fw.mode === 'offers' && fw.offers.size < fw.maxOffers && !fw.suppressed.has(role);
+    return fw.mode === 'offers' && fw.offers.size < fw.maxOffers && (fw.suppressed.size === 0 || !fw.suppressed.has(role));
   }
 
   /** The framework's outstanding offers just reached (-1) or left (+1) its cap. */
