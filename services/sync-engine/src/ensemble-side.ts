@@ -5,8 +5,9 @@
  * is retrying. Reads return null for a node that does not exist, because for a replicator that is an answer.
  */
 import { EventEmitter } from 'node:events';
-import { isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkStat } from '../../lib/zk-client';
+import { isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
+import { AclReader } from './acl-reader';
 import { absPath, Rel } from './tree-paths';
 
 export type SideName = 'source' | 'target';
@@ -18,7 +19,12 @@ export interface EnsembleSideOptions {
   sessionTimeoutMs: number;
   connectTimeoutMs: number;
   logger: Logger;
+  /** Exit the process with EXIT_SESSION_EXPIRED instead of renewing in-process (the CLI and service do). */
+  exitOnExpiry?: boolean;
 }
+
+/** Exit code meaning "session expired, start me again"; the CLI supervisor restarts on it. */
+export const EXIT_SESSION_EXPIRED = 75;
 
 export interface NodeRead {
   data: Buffer;
@@ -27,6 +33,9 @@ export interface NodeRead {
 
 export class EnsembleSide extends EventEmitter {
   private closed = false;
+  private renewing = false;
+  private readonly aclReader: AclReader;
+  private readonly guarded: GuardedClient;
   private connectedNow = true;
   private waiters: (() => void)[] = [];
   private readonly auths: { scheme: string; auth: string }[] = [];
@@ -36,6 +45,8 @@ export class EnsembleSide extends EventEmitter {
     private zk: ZkClient,
   ) {
     super();
+    this.aclReader = new AclReader(options.hosts, options.sessionTimeoutMs, options.connectTimeoutMs);
+    this.guarded = new GuardedClient(() => this.zk, Math.max(10_000, 2 * options.sessionTimeoutMs), (op) => this.replaceStuckSession(op));
     this.attach(zk);
   }
 
@@ -61,8 +72,9 @@ export class EnsembleSide extends EventEmitter {
     return this.options.root === '/' ? this.options.hosts : this.options.hosts + this.options.root;
   }
 
-  get client(): ZkClient {
-    return this.zk;
+  /** The current session, with a deadline on every request (see GuardedClient). */
+  get client(): GuardedClient {
+    return this.guarded;
   }
 
   get connected(): boolean {
@@ -81,13 +93,14 @@ export class EnsembleSide extends EventEmitter {
 
   /** Adds credentials to this session and to every session that replaces it. */
   async addAuth(scheme: string, auth: string): Promise<void> {
-    if (!this.auths.some((a) => a.scheme === scheme && a.auth === auth)) this.auths.push({ scheme, auth });
-    await this.zk.addAuth(scheme, auth);
+    if (this.auths.some((a) => a.scheme === scheme && a.auth === auth)) return;
+    this.auths.push({ scheme, auth });
+    await Promise.all([this.zk.addAuth(scheme, auth), this.aclReader.addAuth(scheme, auth)]);
   }
 
   async get(rel: Rel, watcher?: Watcher): Promise<NodeRead | null> {
     try {
-      return await this.zk.get(this.abs(rel), watcher);
+      return await this.guarded.get(this.abs(rel), watcher);
     } catch (err) {
       if (isZkError(err, ZkCode.NONODE)) return null;
       throw err;
@@ -96,7 +109,7 @@ export class EnsembleSide extends EventEmitter {
 
   async children(rel: Rel, watcher?: Watcher): Promise<string[] | null> {
     try {
-      return (await this.zk.getChildren(this.abs(rel), watcher)).children;
+      return (await this.guarded.getChildren(this.abs(rel), watcher)).children;
     } catch (err) {
       if (isZkError(err, ZkCode.NONODE)) return null;
       throw err;
@@ -104,23 +117,18 @@ export class EnsembleSide extends EventEmitter {
   }
 
   /**
-   * The node's ACL. Call it only for a node just read as existing: the native client (zookeeper 7.x) crashes the
-   * process when a getAcl completes with any error — it frees the ACL vector it was never given — so the engine
-   * keeps the window for NONODE down to a concurrent delete between two pipelined requests.
+   * The node's ACL, or null if it does not exist. Read over this side's AclReader session, not the native client,
+   * which crashes the process when a getAcl fails (see acl-reader.ts).
    */
-  async acl(rel: Rel): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
-    try {
-      return await this.zk.getAcl(this.abs(rel));
-    } catch (err) {
-      if (isZkError(err, ZkCode.NONODE)) return null;
-      throw err;
-    }
+  acl(rel: Rel): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
+    return this.aclReader.getAcl(this.abs(rel));
   }
 
   close(): void {
     this.closed = true;
-    this.zk.close();
     this.releaseWaiters();
+    this.aclReader.close();
+    this.zk.close();
   }
 
   private attach(zk: ZkClient): void {
@@ -138,13 +146,44 @@ export class EnsembleSide extends EventEmitter {
     zk.on('expired', () => {
       if (zk !== this.zk || this.closed) return;
       this.connectedNow = false;
+      if (this.options.exitOnExpiry) {
+        // The native client's handle for an expired session keeps the event loop spinning on its dead socket and
+        // new sessions never connect, so in-process renewal cannot be trusted: end this process and let the
+        // supervisor (the CLI's own, or Kubernetes) start a fresh one, which resumes from the persisted state with
+        // a full compare.
+        this.options.logger.warn({ side: this.name }, 'zookeeper session expired; restarting the engine process');
+        process.exit(EXIT_SESSION_EXPIRED);
+      }
       this.options.logger.warn({ side: this.name }, 'zookeeper session expired; opening a new one');
       this.emit('expired');
       void this.renew();
     });
   }
 
+  /**
+   * A request that never completes means the native client is wedged (seen after a server restart: its socket
+   * spins and pending requests are never failed). The session is abandoned for a new one exactly as if it had
+   * expired, so watches are rebuilt by a full compare; the old handle is closed later, off the hot path.
+   */
+  private replaceStuckSession(op: string): void {
+    if (this.closed || this.zk.isClosed || this.renewing) return;
+    this.options.logger.warn({ side: this.name, op }, 'zookeeper request got no reply; replacing the session');
+    const stuck = this.zk;
+    this.connectedNow = false;
+    this.emit('expired');
+    void this.renew().then(() => setTimeout(() => stuck.close(), 1000));
+  }
+
   private async renew(): Promise<void> {
+    this.renewing = true;
+    try {
+      await this.renewLoop();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewLoop(): Promise<void> {
     let delay = 100;
     while (!this.closed) {
       try {
@@ -173,5 +212,76 @@ export class EnsembleSide extends EventEmitter {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/**
+ * The ZkClient surface the engine uses, with a deadline on every request. A request past its deadline is failed
+ * as a connection loss (callers already retry those) and reported, so the side can replace the session.
+ */
+export class GuardedClient {
+  constructor(
+    private readonly current: () => ZkClient,
+    private readonly deadlineMs: number,
+    private readonly onStuck: (op: string) => void,
+  ) {}
+
+  get sessionId(): string {
+    return this.current().sessionId;
+  }
+
+  private timed<T>(op: string, path: string, run: (zk: ZkClient) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new ZkError(ZkCode.CONNECTIONLOSS, op, path, `no reply within ${this.deadlineMs} ms`));
+        this.onStuck(op);
+      }, this.deadlineMs);
+      run(this.current()).then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  create(path: string, data: Buffer | string = '', mode?: number): Promise<string> {
+    return this.timed('create', path, (zk) => zk.create(path, data, mode));
+  }
+  get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
+    return this.timed('get', path, (zk) => zk.get(path, watcher));
+  }
+  exists(path: string, watcher?: Watcher): Promise<ZkStat | null> {
+    return this.timed('exists', path, (zk) => zk.exists(path, watcher));
+  }
+  getChildren(path: string, watcher?: Watcher): Promise<{ children: string[]; stat: ZkStat }> {
+    return this.timed('getChildren', path, (zk) => zk.getChildren(path, watcher));
+  }
+  set(path: string, data: Buffer | string, version = -1): Promise<ZkStat> {
+    return this.timed('set', path, (zk) => zk.set(path, data, version));
+  }
+  delete(path: string, version = -1): Promise<void> {
+    return this.timed('delete', path, (zk) => zk.delete(path, version));
+  }
+  setAcl(path: string, acl: ZkAcl[], aversion = -1): Promise<void> {
+    return this.timed('setAcl', path, (zk) => zk.setAcl(path, acl, aversion));
+  }
+  sync(path = '/'): Promise<void> {
+    return this.timed('sync', path, (zk) => zk.sync(path));
+  }
+  async mkdirp(path: string): Promise<void> {
+    let prefix = '';
+    for (const part of path.split('/').filter(Boolean)) {
+      prefix += `/${part}`;
+      try {
+        await this.create(prefix);
+      } catch (err) {
+        if (!isZkError(err, ZkCode.NODEEXISTS)) throw err;
+      }
+    }
   }
 }

@@ -14,11 +14,11 @@ export interface OpenedSides {
 }
 
 /** Opens both sides and checks them; closes whatever it opened when a check fails. */
-export async function openCheckedSides(config: EngineConfig, logger: Logger, options: { targetRootMustExist?: boolean } = {}): Promise<OpenedSides> {
+export async function openCheckedSides(config: EngineConfig, logger: Logger, options: { targetRootMustExist?: boolean; exitOnExpiry?: boolean } = {}): Promise<OpenedSides> {
   if (await sameAddresses(config.source.hosts, config.target.hosts)) {
     throw new ConfigError(`--source and --target are the same ensemble (${config.source.hosts}); a sync needs two different ensembles`);
   }
-  const [source, target] = await Promise.all([open('source', config, logger), open('target', config, logger)].map((p) => p.catch((err: Error) => err)));
+  const [source, target] = await Promise.all([open('source', config, logger, options.exitOnExpiry), open('target', config, logger, options.exitOnExpiry)].map((p) => p.catch((err: Error) => err)));
   const opened = [source, target].filter((s): s is EnsembleSide => s instanceof EnsembleSide);
   const fail = (message: string): never => {
     for (const s of opened) s.close();
@@ -38,11 +38,11 @@ export async function openCheckedSides(config: EngineConfig, logger: Logger, opt
   return { source: s, target: t };
 }
 
-async function open(name: SideName, config: EngineConfig, logger: Logger): Promise<EnsembleSide> {
+async function open(name: SideName, config: EngineConfig, logger: Logger, exitOnExpiry = false): Promise<EnsembleSide> {
   const c = config[name];
   let side: EnsembleSide;
   try {
-    side = await EnsembleSide.open({ name, hosts: c.hosts, root: c.root, sessionTimeoutMs: config.sessionTimeoutMs, connectTimeoutMs: config.connectTimeoutMs, logger });
+    side = await EnsembleSide.open({ name, hosts: c.hosts, root: c.root, sessionTimeoutMs: config.sessionTimeoutMs, connectTimeoutMs: config.connectTimeoutMs, logger, exitOnExpiry });
   } catch {
     throw new ConfigError(`--${name} ensemble ${c.hosts} is unreachable: no ZooKeeper session within ${config.connectTimeoutMs} ms`);
   }

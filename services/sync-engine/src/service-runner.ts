@@ -72,7 +72,7 @@ export async function runService(config: EngineConfig, logger: Logger, out?: Cli
   };
   let sides;
   try {
-    sides = await openCheckedSides(config, logger);
+    sides = await openCheckedSides(config, logger, { exitOnExpiry: process.env.SYNC_ENGINE_SUPERVISED === '1' || config.mode === 'serve' });
   } catch (err) {
     await closeApp();
     throw err;

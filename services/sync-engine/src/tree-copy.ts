@@ -86,7 +86,10 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       if (!aclEqual(existingAcl.acl, acl.acl)) aclWanted = acl.acl;
     }
 
-    await Promise.all(names.map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)).map(visit));
+    // Settle every child before failing: an early rejection would leave requests in flight while the caller closes.
+    const results = await Promise.allSettled(names.map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)).map(visit));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
 
     if (aclWanted) {
       const wanted = aclWanted;
@@ -109,6 +112,9 @@ async function createIfMissing(side: EnsembleSide, rel: Rel, data: Buffer): Prom
     return true;
   } catch (err) {
     if (isZkError(err, ZkCode.NODEEXISTS)) return false;
+    // A parent whose (copied) ACL denies CREATE answers NOAUTH even when the child exists: an earlier run's work.
+    if (isZkError(err, ZkCode.NOAUTH) && (await side.client.exists(side.abs(rel)))) return false;
+    if (isZkError(err, ZkCode.NOAUTH)) throw new Error(`cannot create ${side.abs(rel)}: the target parent's ACL denies CREATE to the engine; pass --target-auth with credentials it grants`);
     throw err;
   }
 }

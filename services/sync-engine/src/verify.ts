@@ -54,7 +54,10 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
       const child = childRel(rel, name);
       return options.filter.inScope(child) && !options.ignore?.has(child);
     });
-    const present = await Promise.all(wanted.map((name) => visit(childRel(rel, name))));
+    const settled = await Promise.allSettled(wanted.map((name) => visit(childRel(rel, name))));
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const present = settled.map((r) => (r as PromiseFulfilledResult<boolean>).value);
     const view = options.aclView ? options.aclView(side, rel, acl.acl) : acl.acl;
     tree.set(
       rel,

@@ -6,6 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { silentLogger } from '../../../services/lib/logger';
 import { CreateMode, ZkAcl, ZkClient } from '../../../services/lib/zk-client';
 import { EngineConfig, parseCli } from '../../../services/sync-engine/src/config';
@@ -17,8 +18,9 @@ import { StateStore } from '../../../services/sync-engine/src/state-store';
 import { SyncSession } from '../../../services/sync-engine/src/sync-session';
 import { verifyTrees, VerifyReport } from '../../../services/sync-engine/src/verify';
 import { startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
+import { WireSession } from './wire-session';
 
-export const logger = silentLogger();
+export const logger = process.env.SYNC_TEST_LOG_LEVEL ? pino({ level: process.env.SYNC_TEST_LOG_LEVEL }, pino.destination(2)) : silentLogger();
 let counter = 0;
 
 /** A chroot name no other case in this process uses. */
@@ -32,23 +34,31 @@ export interface Pair {
   /** Plain client sessions on each ensemble, for test writes and reads. */
   za: ZkClient;
   zb: ZkClient;
+  /** Replaces a client whose session a server restart expired. */
+  refresh(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startPair(): Promise<Pair> {
-  const [a, b] = await Promise.all([startZooKeeper(1), startZooKeeper(1)]);
+/** `forceSync` for cases that kill a server: without fsync a SIGKILL loses acknowledged transactions. */
+export async function startPair(options: { forceSync?: boolean } = {}): Promise<Pair> {
+  const [a, b] = await Promise.all([startZooKeeper(1, options), startZooKeeper(1, options)]);
   const [za, zb] = await Promise.all([ZkClient.connect({ connect: a.connectString }), ZkClient.connect({ connect: b.connectString })]);
-  return {
+  const pair: Pair = {
     a,
     b,
     za,
     zb,
+    async refresh() {
+      if (pair.za.isClosed) pair.za = await ZkClient.connect({ connect: a.connectString });
+      if (pair.zb.isClosed) pair.zb = await ZkClient.connect({ connect: b.connectString });
+    },
     async close() {
-      za.close();
-      zb.close();
+      pair.za.close();
+      pair.zb.close();
       await Promise.all([a.destroy(), b.destroy()]);
     },
   };
+  return pair;
 }
 
 export function config(mode: string, source: string, target: string, extra: string[] = []): EngineConfig {
@@ -138,8 +148,16 @@ export interface ChildEngine {
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
+  for (const child of live) signalGroup(child, 'SIGKILL');
 });
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
 
 /** The CLI as a child process (`npx tsx services/sync-engine/src/cli.ts ...`), as an operator would run it. */
 export function spawnEngine(args: string[]): ChildEngine {
@@ -147,6 +165,8 @@ export function spawnEngine(args: string[]): ChildEngine {
     cwd: join(__dirname, '../../..'),
     env: { ...process.env, LOG_LEVEL: process.env.SYNC_TEST_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so kill -9 and SIGSTOP reach the supervisor and the engine it runs alike.
+    detached: true,
   });
   live.add(proc);
   let out = '';
@@ -163,6 +183,87 @@ export function spawnEngine(args: string[]): ChildEngine {
     output: () => out,
     waitForOutput: (pattern, timeoutMs = 30_000) => waitFor(`engine output ${pattern}`, () => pattern.test(out), timeoutMs).catch((err: Error) => Promise.reject(new Error(`${err.message}\n--- engine output ---\n${out}`))),
     exited,
-    kill: (signal = 'SIGKILL') => proc.kill(signal),
+    kill: (signal = 'SIGKILL') => signalGroup(proc, signal),
   };
+}
+
+/** Connections the server holds open right now (from `mntr`). */
+export async function aliveConnections(port: number): Promise<number> {
+  const { fourLetterWord } = await import('../../support/zookeeper-server');
+  const m = /zk_num_alive_connections\s+(\d+)/.exec(await fourLetterWord(port, 'mntr'));
+  return m ? Number(m[1]) : -1;
+}
+
+/**
+ * A client that keeps creating numbered nodes under `dir`, retrying through connection loss, and remembers which
+ * creates were acknowledged — the writes that must never be lost.
+ */
+export class AckedWriter {
+  readonly acked: string[] = [];
+  private running = false;
+  private loop?: Promise<void>;
+  private n = 0;
+  private client?: WireSession;
+
+  /** `connect` may be a function, so a writer can follow a connect string that changes (a cutover). */
+  constructor(
+    private readonly connect: string | (() => string),
+    private readonly dir: string,
+    private readonly prefix = 'w',
+  ) {}
+
+  private async session(): Promise<WireSession> {
+    const target = typeof this.connect === 'string' ? this.connect : this.connect();
+    if (this.client && (this.client.closed || this.client.connect !== target)) {
+      this.client.close();
+      this.client = undefined;
+    }
+    this.client ??= await WireSession.open(target);
+    return this.client;
+  }
+
+  start(everyMs = 5): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const name = `${this.prefix}-${++this.n}`;
+        for (;;) {
+          try {
+            await (await this.session()).create(`${this.dir}/${name}`, name);
+            this.acked.push(name);
+            break;
+          } catch (err) {
+            this.client?.close();
+            this.client = undefined;
+            if ((err as { code?: number }).code === -110) {
+              this.acked.push(name); // an earlier attempt landed
+              break;
+            }
+            if (process.env.WRITER_DEBUG) process.stderr.write(`writer: ${(err as Error).message}\n`);
+            if (!this.running) return;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    })();
+  }
+
+  async writeSome(count: number): Promise<void> {
+    const target = this.acked.length + count;
+    await waitFor(`${count} more acknowledged writes`, () => this.acked.length >= target, 30_000, 10);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  /** Acknowledged writes missing from `dir` on the other ensemble. */
+  async missingOn(zk: ZkClient, dir = this.dir): Promise<string[]> {
+    const present = new Set((await zk.getChildren(dir)).children);
+    return this.acked.filter((name) => !present.has(name));
+  }
 }
