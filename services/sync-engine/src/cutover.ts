@@ -85,6 +85,11 @@ export class Cutover {
     return this.state.phase;
   }
 
+  /** Asks this cutover to roll back at its next step (what `sync-engine rollback` and the HTTP route do). */
+  requestRollback(): void {
+    requestRollback(this.options.store);
+  }
+
   rollbackRequested(): boolean {
     return this.options.store.readBuffer(ROLLBACK_FILE) !== undefined;
   }

@@ -23,7 +23,8 @@ export class WireSession {
   }
 
   static open(connect: string, timeoutMs = 3000): Promise<WireSession> {
-    const [host, port] = connect.split(',')[0].split('/')[0].split(':');
+    const hosts = connect.split('/')[0].split(',');
+    const [host, port] = hosts[Math.floor(Math.random() * hosts.length)].split(':');
     return new Promise((resolve, reject) => {
       const socket = createConnection({ host, port: Number(port) });
       const session = new WireSession(connect, socket);
