@@ -29,7 +29,7 @@ const conflictSchema = {
 export function registerStatusRoutes(app: FastifyInstance, options: StatusRoutesOptions): void {
   app.get('/status', { schema: { description: 'Phase, direction, queue, lag and counters', response: { 200: { type: 'object', additionalProperties: true } } } }, async () => options.status());
 
-  app.get<{ Querystring: { path?: string; since?: string; limit?: number } }>(
+  app.get<{ Querystring: { path?: string; since?: string; limit?: string } }>(
     '/conflicts',
     {
       schema: {
@@ -40,7 +40,8 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusRoutes
           properties: {
             path: { type: 'string', pattern: '^/', description: 'only conflicts at or under this path' },
             since: { type: 'string', format: 'date-time', description: 'only conflicts at or after this time' },
-            limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+            // A string checked by pattern: the shared frame does not coerce query strings to numbers.
+            limit: { type: 'string', pattern: '^([1-9][0-9]{0,3}|10000)$', description: 'at most this many (1-10000, default 100)' },
           },
         },
         response: { 200: { type: 'object', properties: { total: { type: 'integer' }, conflicts: { type: 'array', items: conflictSchema } } } },
@@ -49,7 +50,8 @@ export function registerStatusRoutes(app: FastifyInstance, options: StatusRoutes
     async (request) => {
       const log = options.conflicts();
       if (!log) throw new HttpError(503, 'replication has not started yet');
-      return { total: log.count, conflicts: log.query({ path: request.query.path, since: request.query.since, limit: request.query.limit }) };
+      const limit = request.query.limit === undefined ? 100 : Number(request.query.limit);
+      return { total: log.count, conflicts: log.query({ path: request.query.path, since: request.query.since, limit }) };
     },
   );
 
