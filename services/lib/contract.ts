@@ -44,6 +44,15 @@ export const SYNC_ENGINE = {
     source: 'SYNC_SOURCE',
     target: 'SYNC_TARGET',
     stateConnect: 'SYNC_STATE_CONNECT',
+    /** Directory (a small persistent volume) for the ledger, conflict record and cutover phase. */
+    stateDir: 'SYNC_STATE_DIR',
+    /** `sync` (default) or `cutover`. */
+    serveMode: 'SYNC_SERVE_MODE',
+    /** Comma-separated include / exclude path patterns. */
+    include: 'SYNC_INCLUDE',
+    exclude: 'SYNC_EXCLUDE',
+    direction: 'SYNC_DIRECTION',
+    policy: 'SYNC_POLICY',
   },
 } as const satisfies ServiceContract;
 
