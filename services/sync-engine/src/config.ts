@@ -152,7 +152,19 @@ export function parseCli(argv: string[]): EngineConfig {
 /** Service mode: the same options from SYNC_* variables (lists comma-separated). */
 export function parseEnvConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const envName = (name: string): string => {
-    const known: Record<string, string> = { source: SYNC_ENGINE.env.source, target: SYNC_ENGINE.env.target, 'http-host': SYNC_ENGINE.env.httpHost, 'http-port': SYNC_ENGINE.env.httpPort };
+    const e = SYNC_ENGINE.env;
+    const known: Record<string, string> = {
+      source: e.source,
+      target: e.target,
+      'http-host': e.httpHost,
+      'http-port': e.httpPort,
+      'state-dir': e.stateDir,
+      'serve-mode': e.serveMode,
+      include: e.include,
+      exclude: e.exclude,
+      direction: e.direction,
+      policy: e.policy,
+    };
     return known[name] ?? `SYNC_${name.toUpperCase().replace(/-/g, '_')}`;
   };
   const raw: RawOptions = {};
