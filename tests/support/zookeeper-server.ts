@@ -14,6 +14,20 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
+/**
+ * The exit hook above does not run when this process is killed (jest kills stuck workers, `timeout` sends
+ * SIGTERM, a developer presses ^C twice), and a JVM outlives its parent. A detached shell per server polls the
+ * parent and kills the server once the parent is gone, so no run leaves ZooKeeper servers behind.
+ */
+function killWhenParentDies(child: ChildProcess): void {
+  if (!child.pid) return;
+  const watchdog = spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 1; done; kill -9 ${child.pid} 2>/dev/null`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  watchdog.unref();
+}
+
 /** A port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -89,6 +103,7 @@ export class ZkServer {
     });
     live.add(child);
     child.on('exit', () => live.delete(child));
+    killWhenParentDies(child);
     this.child = child;
   }
 
