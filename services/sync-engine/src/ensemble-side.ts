@@ -167,6 +167,10 @@ export class EnsembleSide extends EventEmitter {
    */
   private replaceStuckSession(op: string): void {
     if (this.closed || this.zk.isClosed || this.renewing) return;
+    if (this.options.exitOnExpiry) {
+      this.options.logger.warn({ side: this.name, op }, 'zookeeper request got no reply; restarting the engine process');
+      process.exit(EXIT_SESSION_EXPIRED);
+    }
     this.options.logger.warn({ side: this.name, op }, 'zookeeper request got no reply; replacing the session');
     const stuck = this.zk;
     this.connectedNow = false;

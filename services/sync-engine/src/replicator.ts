@@ -11,13 +11,14 @@
  * compare (start, reconnect, session expiry, periodic) walks every path; an event reconciles the one path it names
  * and whichever of its children are new.
  */
-import { isZkError, OPEN_ACL_UNSAFE, Watcher, ZkAcl, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
+import { isZkError, OPEN_ACL_UNSAFE, Watcher, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { ConflictLog } from './conflict-log';
 import { ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeState } from './conflict-policy';
 import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
 import type { PathFilter } from './path-filter';
+import { isTransient } from './retry';
 import type { SyncLedger } from './sync-ledger';
 import { aclEqual, readableAclEntries } from './tree-hash';
 import { childRel, displayRel, parentRel, Rel } from './tree-paths';
@@ -213,7 +214,7 @@ export class Replicator {
 
   private failed(rel: Rel, full: boolean, err: unknown): void {
     const side = (err as { side?: string }).side ?? 'unknown';
-    if (err instanceof ZkError && err.isConnectionProblem) {
+    if (isTransient(err)) {
       this.options.metrics.errors.inc({ side, kind: 'connection' });
       // Try again once the session is back; a full flag stays with the path so the compare still completes.
       if (full) this.fullOutstanding--;

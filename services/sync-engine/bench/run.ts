@@ -1,0 +1,222 @@
+/**
+ * `npm run bench:sync`: bulk copy, replication lag under load, verify, and a full cutover with a live writer, on
+ * two real ZooKeeper servers on loopback. Prints a table and writes bench-results/sync-engine.json.
+ *
+ * Sizes can be scaled down for a quick look: BENCH_NODES=20000 npm run bench:sync
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../lib/logger';
+import { ZkClient } from '../../lib/zk-client';
+import { startZooKeeper } from '../../../tests/support/zookeeper-server';
+import { EngineConfig, filterOf, parseCli } from '../src/config';
+import { Cutover } from '../src/cutover';
+import { SyncMetrics } from '../src/metrics';
+import { openCheckedSides } from '../src/preflight';
+import { StateStore } from '../src/state-store';
+import { SyncSession } from '../src/sync-session';
+import { copyTree } from '../src/tree-copy';
+import { verifyTrees } from '../src/verify';
+import { PathFilter } from '../src/path-filter';
+
+const NODES = Number(process.env.BENCH_NODES ?? 100_000);
+const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1000);
+const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
+const logger = silentLogger();
+
+interface Row {
+  benchmark: string;
+  result: string;
+  target: string;
+  met: boolean | null;
+}
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function populate(zk: ZkClient, root: string, count: number): Promise<void> {
+  await zk.mkdirp(root);
+  const groups = Math.ceil(count / 1000);
+  await Promise.all(Array.from({ length: groups }, (_, g) => zk.create(`${root}/g${g}`, `group-${g}`)));
+  const payload = Buffer.alloc(1024, 'x');
+  const window = 2000;
+  for (let start = 0; start < count; start += window) {
+    await Promise.all(Array.from({ length: Math.min(window, count - start) }, (_, k) => zk.create(`${root}/g${(start + k) % groups}/n${start + k}`, payload)));
+  }
+}
+
+function cfg(mode: string, source: string, target: string, extra: string[] = []): EngineConfig {
+  return parseCli([mode, '--source', source, '--target', target, ...extra]);
+}
+
+async function benchCopyAndVerify(source: string, target: string, rows: Row[], json: Record<string, unknown>): Promise<void> {
+  const config = cfg('copy', source, target);
+  const sides = await openCheckedSides(config, logger);
+  try {
+    const report = await copyTree({ ...sides, filter: filterOf(config), maxInFlight: config.maxInFlight, logger });
+    const rate = Math.round((report.scanned * 1000) / report.durationMs);
+    rows.push({ benchmark: `bulk copy ${report.scanned.toLocaleString('en')} × 1 KB`, result: `${rate.toLocaleString('en')} znodes/s (${(report.durationMs / 1000).toFixed(1)} s)`, target: '≥ 5,000/s', met: rate >= 5000 });
+    json.copy = { nodes: report.scanned, durationMs: report.durationMs, znodesPerSecond: rate };
+
+    const v = await verifyTrees({ ...sides, filter: new PathFilter({ exclude: ['/.sync-engine-heartbeat-*'] }), maxInFlight: config.maxInFlight });
+    rows.push({ benchmark: `verify ${v.sourceNodes.toLocaleString('en')} znodes`, result: `${(v.durationMs / 1000).toFixed(2)} s, equal=${v.equal}`, target: '< 10 s', met: v.durationMs < 10_000 && v.equal });
+    json.verify = { nodes: v.sourceNodes, durationMs: v.durationMs, equal: v.equal };
+  } finally {
+    sides.source.close();
+    sides.target.close();
+  }
+}
+
+async function benchLag(sourceHosts: string, targetHosts: string, rows: Row[], json: Record<string, unknown>): Promise<void> {
+  const root = '/lag';
+  const keys = 100;
+  const writer = await ZkClient.connect({ connect: sourceHosts });
+  const observer = await ZkClient.connect({ connect: targetHosts });
+  await writer.mkdirp(root);
+  await Promise.all(Array.from({ length: keys }, (_, k) => writer.create(`${root}/k${k}`, '0').catch(() => undefined)));
+  const config = cfg('sync', sourceHosts + root, targetHosts + root, ['--heartbeat-ms', '100', '--full-compare-interval-ms', '0']);
+  const sides = await openCheckedSides(config, logger);
+  const metrics = new SyncMetrics();
+  const session = new SyncSession({ config, ...sides, metrics, logger });
+  await session.start();
+  const lags: number[] = [];
+  // Each key is watched on the target; every arrival is timed against the send time carried in the data.
+  const watch = (k: number): void => {
+    observer
+      .get(`${root}/k${k}`, () => watch(k))
+      .then(({ data }) => {
+        const sent = Number(data.toString());
+        if (sent > 0) lags.push(Date.now() - sent);
+      })
+      .catch(() => setTimeout(() => watch(k), 10));
+  };
+  for (let k = 0; k < keys; k++) watch(k);
+  await new Promise((r) => setTimeout(r, 200));
+  lags.length = 0;
+  const total = LAG_RATE * LAG_SECONDS;
+  const started = Date.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((Date.now() - started) * LAG_RATE) / 1000));
+      for (; sent < due; sent++) void writer.set(`${root}/k${sent % keys}`, String(Date.now()));
+      if (sent >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  const sorted = [...lags].sort((x, y) => x - y);
+  const p50 = percentile(sorted, 50);
+  const p99 = percentile(sorted, 99);
+  const hb = session.lag?.recentSamples() ?? [];
+  rows.push({ benchmark: `replication lag at ${LAG_RATE.toLocaleString('en')} writes/s (${sorted.length.toLocaleString('en')} arrivals)`, result: `p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms`, target: 'p99 < 50 ms (aim < 10)', met: p99 < 50 });
+  json.lag = { ratePerSecond: LAG_RATE, seconds: LAG_SECONDS, arrivals: sorted.length, p50Ms: p50, p99Ms: p99, maxMs: sorted[sorted.length - 1], heartbeatRecentMs: hb };
+  await session.stop();
+  sides.source.close();
+  sides.target.close();
+  writer.close();
+  observer.close();
+}
+
+async function benchCutover(sourceHosts: string, targetHosts: string, root: string, rows: Row[], json: Record<string, unknown>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sync-bench-cutover-'));
+  const config = cfg('cutover', sourceHosts + root, targetHosts + '/cutover', ['--state-dir', dir, '--rollback-window-ms', '2000', '--lag-stable-ms', '1000', '--job', 'bench']);
+  const sides = await openCheckedSides(config, logger);
+  const follow = await ZkClient.connect({ connect: sourceHosts });
+  // A live writer: creates under /writes at ~200/s, following the published connect string.
+  let current = sourceHosts;
+  let currentRoot = root;
+  const poll = setInterval(async () => {
+    try {
+      const value = JSON.parse((await follow.get(config.publishZnode)).data.toString()) as { connect: string };
+      const slash = value.connect.indexOf('/');
+      current = value.connect.slice(0, slash);
+      currentRoot = value.connect.slice(slash);
+    } catch {
+      // not yet published
+    }
+  }, 20);
+  await follow.mkdirp(`${root}/writes`);
+  const acked: string[] = [];
+  let running = true;
+  const writerLoop = (async () => {
+    let zk: ZkClient | undefined;
+    let connectedTo = '';
+    for (let i = 0; running; i++) {
+      try {
+        if (!zk || connectedTo !== current) {
+          zk?.close();
+          connectedTo = current;
+          zk = await ZkClient.connect({ connect: current });
+        }
+        await zk.create(`${currentRoot}/writes/w-${i}`, String(i));
+        acked.push(`w-${i}`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    zk?.close();
+  })();
+  const cutover = new Cutover({ config, store: new StateStore(dir), ...sides, metrics: new SyncMetrics(), logger });
+  const started = Date.now();
+  const state = await cutover.run();
+  const durationMs = Date.now() - started;
+  running = false;
+  await writerLoop;
+  clearInterval(poll);
+  const present = new Set((await sides.target.client.getChildren('/cutover/writes')).children);
+  const lost = acked.filter((n) => !present.has(n)).length;
+  const phases = Object.fromEntries(state.history.map((h) => [h.phase, h.durationMs]));
+  rows.push({
+    benchmark: `cutover of ${NODES.toLocaleString('en')} znodes, live writer`,
+    result: `${(durationMs / 1000).toFixed(1)} s → ${state.phase}; ${acked.length} acked writes, ${lost} lost`,
+    target: '< 60 s (limit 5 min), 0 lost',
+    met: durationMs < 60_000 && lost === 0 && state.phase === 'done',
+  });
+  rows.push({ benchmark: '  phases (s)', result: state.history.map((h) => `${h.phase} ${(h.durationMs / 1000).toFixed(1)}`).join(', '), target: '', met: null });
+  json.cutover = { nodes: NODES, durationMs, phase: state.phase, phasesMs: phases, ackedWrites: acked.length, lostWrites: lost };
+  follow.close();
+  sides.source.close();
+  sides.target.close();
+}
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const json: Record<string, unknown> = { nodes: NODES, startedAt: new Date().toISOString() };
+  const [a, b] = await Promise.all([startZooKeeper(1, { heapMb: 2048 }), startZooKeeper(1, { heapMb: 2048 })]);
+  try {
+    const seed = await ZkClient.connect({ connect: a.connectString });
+    const t0 = Date.now();
+    await populate(seed, '/bench', NODES);
+    process.stderr.write(`populated ${NODES} znodes in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    seed.close();
+    await benchCopyAndVerify(a.connectString + '/bench', b.connectString + '/bench', rows, json);
+    await benchLag(a.connectString, b.connectString, rows, json);
+    await benchCutover(a.connectString, b.connectString, '/bench', rows, json);
+  } finally {
+    await Promise.all([a.destroy(), b.destroy()]);
+  }
+  clearInterval(rssTimer);
+  rows.push({ benchmark: 'engine RSS (peak, bench process incl. harness)', result: `${Math.round(peakRss / 1024 / 1024)} MB`, target: '', met: null });
+  json.peakRssMb = Math.round(peakRss / 1024 / 1024);
+  json.rows = rows;
+
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => [r.benchmark, r.result, r.target][i].length), ['benchmark', 'result', 'target'][i].length));
+  const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  const out = [line(['benchmark', 'result', 'target']), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|', ...rows.map((r) => line([r.benchmark, r.result, r.target + (r.met === null ? '' : r.met ? ' ✓' : ' ✗')]))];
+  process.stdout.write(out.join('\n') + '\n');
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/sync-engine.json', JSON.stringify(json, null, 2) + '\n');
+  process.exit(0);
+}
+
+void main();
