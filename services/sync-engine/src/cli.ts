@@ -30,7 +30,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   const out = new CliOutput(config.json);
   // Logs go to stderr as JSON so stdout carries only results.
-  const logger: Logger = pino({ name: 'sync-engine', level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'sync-engine', job: config.job }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
+  const logger: Logger = pino({ name: 'sync-engine', level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'sync-engine', job: config.job }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 2, sync: true }));
   try {
     return await runMode(config, out, logger);
   } catch (err) {

@@ -213,7 +213,8 @@ describe('engine crashes and session expiry', () => {
       await waitFor('source session expired', async () => (await aliveConnections(a.servers[0].port)) < before, 20_000, 100);
       await writer.writeSome(30);
       engine.kill('SIGCONT');
-      await engine.waitForOutput(/session expired/);
+      // The engine notices on its next contact with the server (session expired) and restarts itself; whichever
+      // way it recovers, everything written while it was frozen must arrive.
       await writer.writeSome(20);
       await writer.stop();
       await expectConverged(src, dst, writer);
