@@ -34,6 +34,7 @@ export interface NodeRead {
 export class EnsembleSide extends EventEmitter {
   private closed = false;
   private renewing = false;
+  private probe?: NodeJS.Timeout;
   private readonly aclReader: AclReader;
   private readonly guarded: GuardedClient;
   private connectedNow = true;
@@ -46,8 +47,14 @@ export class EnsembleSide extends EventEmitter {
   ) {
     super();
     this.aclReader = new AclReader(options.hosts, options.sessionTimeoutMs, options.connectTimeoutMs);
-    this.guarded = new GuardedClient(() => this.zk, Math.max(10_000, 2 * options.sessionTimeoutMs), (op) => this.replaceStuckSession(op));
+    this.guarded = new GuardedClient(() => this.zk, Math.max(5000, 2 * options.sessionTimeoutMs), (op) => this.replaceStuckSession(op));
     this.attach(zk);
+    if (options.exitOnExpiry) {
+      // An idle engine issues no requests, so a wedged client (an expiry the addon never reported) would go
+      // unnoticed; a cheap periodic read runs into the request deadline instead.
+      this.probe = setInterval(() => void this.guarded.exists(this.root).catch(() => undefined), 2000);
+      this.probe.unref();
+    }
   }
 
   static async open(options: EnsembleSideOptions): Promise<EnsembleSide> {
@@ -126,6 +133,7 @@ export class EnsembleSide extends EventEmitter {
 
   close(): void {
     this.closed = true;
+    if (this.probe) clearInterval(this.probe);
     this.releaseWaiters();
     this.aclReader.close();
     this.zk.close();

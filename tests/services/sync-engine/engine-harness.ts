@@ -181,7 +181,7 @@ export function spawnEngine(args: string[]): ChildEngine {
   return {
     proc,
     output: () => out,
-    waitForOutput: (pattern, timeoutMs = 30_000) => waitFor(`engine output ${pattern}`, () => pattern.test(out), timeoutMs).catch((err: Error) => Promise.reject(new Error(`${err.message}\n--- engine output ---\n${out}`))),
+    waitForOutput: (pattern, timeoutMs = 90_000) => waitFor(`engine output ${pattern}`, () => pattern.test(out), timeoutMs).catch((err: Error) => Promise.reject(new Error(`${err.message}\n--- engine output ---\n${out}`))),
     exited,
     kill: (signal = 'SIGKILL') => signalGroup(proc, signal),
   };
@@ -251,7 +251,7 @@ export class AckedWriter {
 
   async writeSome(count: number): Promise<void> {
     const target = this.acked.length + count;
-    await waitFor(`${count} more acknowledged writes`, () => this.acked.length >= target, 30_000, 10);
+    await waitFor(`${count} more acknowledged writes`, () => this.acked.length >= target, 90_000, 10);
   }
 
   async stop(): Promise<void> {

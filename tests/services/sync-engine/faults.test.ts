@@ -16,6 +16,9 @@ import { AckedWriter, Pair, aliveConnections, populate, spawnEngine, startPair, 
 import { WireSession } from './wire-session';
 import { ZkAcl, ZkPerm } from '../../../services/lib/zk-client';
 
+// Generous: these cases start servers and engine processes, and CI may run other suites beside them.
+jest.setTimeout(180_000);
+
 describe('server restarts', () => {
   let a: ZkEnsemble;
   let b: ZkEnsemble;
@@ -54,7 +57,7 @@ describe('server restarts', () => {
       await server.start();
       await writer.writeSome(30);
       await writer.stop();
-      await waitFor('verify equal', () => verifiedEqual(src, dst), 40_000, 500).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${lastVerify.slice(0, 2000)}`)));
+      await waitFor('verify equal', () => verifiedEqual(src, dst), 90_000, 500).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${lastVerify.slice(0, 2000)}`)));
       const onTarget = await WireSession.open(b.connectString);
       const present = new Set(await onTarget.children(`${root}/writes`));
       onTarget.close();
@@ -99,7 +102,7 @@ describe('a 3-node source ensemble', () => {
       await writer.writeSome(50);
       await writer.stop();
       const verifyArgs = ['verify', '--source', src, '--target', dst];
-      await waitFor('verify equal', async () => (await spawnEngine(verifyArgs).exited) === 0, 40_000, 500);
+      await waitFor('verify equal', async () => (await spawnEngine(verifyArgs).exited) === 0, 90_000, 500);
       const onTarget = await WireSession.open(target.connectString);
       const present = new Set(await onTarget.children(`${root}/writes`));
       onTarget.close();
@@ -127,7 +130,7 @@ describe('engine crashes and session expiry', () => {
       const report = await verify(source, target);
       last = report.differences.slice(0, 20);
       return report.equal;
-    }, 30_000, 250).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${JSON.stringify(last)}`)));
+    }, 90_000, 250).catch((err: Error) => Promise.reject(new Error(`${err.message}: ${JSON.stringify(last)}`)));
     await pair.refresh();
     if (writer) expect(await writer.missingOn(pair.zb)).toEqual([]);
   }
@@ -141,7 +144,7 @@ describe('engine crashes and session expiry', () => {
     await Promise.all(Array.from({ length: 80 }, (_, g) => za.setAcl(`${root}/g${g}`, acl)));
     const args = ['copy', '--source', a.connectString + root, '--target', b.connectString + root, '--max-in-flight', '20'];
     const first = spawnEngine(args);
-    await waitFor('copy under way', async () => ((await zb.exists(root)) ? (await zb.getChildren(root)).children.length >= 10 : false), 30_000, 20);
+    await waitFor('copy under way', async () => ((await zb.exists(root)) ? (await zb.getChildren(root)).children.length >= 10 : false), 90_000, 20);
     first.kill('SIGKILL');
     await first.exited;
     expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(false);
@@ -223,6 +226,7 @@ describe('engine crashes and session expiry', () => {
       engine.kill('SIGCONT');
       engine.kill('SIGTERM');
       await engine.exited;
+      if (process.env.SYNC_TEST_ENGINE_OUT) require('node:fs').writeFileSync(process.env.SYNC_TEST_ENGINE_OUT, engine.output());
     }
   });
 });
