@@ -199,9 +199,17 @@ async function main(): Promise<void> {
     await populate(seed, '/bench', NODES);
     process.stderr.write(`populated ${NODES} znodes in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     seed.close();
-    await benchCopyAndVerify(a.connectString + '/bench', b.connectString + '/bench', rows, json);
-    await benchLag(a.connectString, b.connectString, rows, json);
-    await benchCutover(a.connectString, b.connectString, '/bench', rows, json);
+    const only = process.env.BENCH_ONLY?.split(',');
+    const step = async (name: string, run: () => Promise<void>): Promise<void> => {
+      if (only && !only.includes(name)) return;
+      const t = Date.now();
+      process.stderr.write(`${name}…\n`);
+      await run();
+      process.stderr.write(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s: ${rows[rows.length - 1]?.result}\n`);
+    };
+    await step('copy', () => benchCopyAndVerify(a.connectString + '/bench', b.connectString + '/bench', rows, json));
+    await step('lag', () => benchLag(a.connectString, b.connectString, rows, json));
+    await step('cutover', () => benchCutover(a.connectString, b.connectString, '/bench', rows, json));
   } finally {
     await Promise.all([a.destroy(), b.destroy()]);
   }

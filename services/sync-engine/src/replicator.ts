@@ -64,6 +64,8 @@ export class Replicator {
   private readonly armedChildren: [Set<Rel>, Set<Rel>] = [new Set(), new Set()];
   private readonly expectEcho = new Set<string>();
   private readonly pending = new Map<Rel, boolean>();
+  /** Paths queued only for a data change (no child listing needed); cleared when any other reason queues them. */
+  private readonly dataOnly = new Set<Rel>();
   private readonly running = new Set<Rel>();
   private queue: Rel[] = [];
   private head = 0;
@@ -163,9 +165,11 @@ export class Replicator {
     }, 200);
   }
 
-  private enqueue(rel: Rel, full: boolean): void {
+  private enqueue(rel: Rel, full: boolean, dataOnly = false): void {
     if (this.stopped) return;
     const current = this.pending.get(rel);
+    if (dataOnly && current === undefined) this.dataOnly.add(rel);
+    else if (!dataOnly) this.dataOnly.delete(rel);
     if (current === undefined) {
       this.pending.set(rel, full);
       if (full) this.fullOutstanding++;
@@ -184,9 +188,10 @@ export class Replicator {
       const full = this.pending.get(rel);
       if (full === undefined || this.running.has(rel)) continue;
       this.pending.delete(rel);
+      const dataOnly = !full && this.dataOnly.delete(rel);
       this.running.add(rel);
       this.active++;
-      this.reconcile(rel, full)
+      this.reconcile(rel, full, dataOnly)
         .then(
           () => this.finish(rel, full),
           (err: unknown) => this.failed(rel, full, err),
@@ -248,17 +253,53 @@ export class Replicator {
     return (event) => {
       (kind === 'data' ? this.armedData : this.armedChildren)[i].delete(rel);
       if (event.type === 'session' || event.type === 'notwatching') return;
-      if (kind === 'data' && event.type === 'changed' && this.expectEcho.delete(`${i}${rel}`)) this.options.metrics.echoesSuppressed.inc();
+      if (kind === 'data' && event.type === 'changed' && this.expectEcho.delete(`${i}${rel}`)) {
+        this.options.metrics.echoesSuppressed.inc();
+        void this.rearmAfterEcho(i, rel);
+        return;
+      }
       this.options.metrics.reconciles.inc({ trigger: 'event' });
-      this.enqueue(rel, false);
+      // A data change needs no child listing (child changes fire their own watch): half the reads.
+      this.enqueue(rel, false, kind === 'data' && event.type === 'changed');
     };
   }
 
+  /**
+   * Our own write came back as an event. Only the watch needs re-arming: one read of that side, and a full
+   * reconcile only if the node moved past the version our write produced (someone wrote right after us).
+   */
+  private async rearmAfterEcho(i: 0 | 1, rel: Rel): Promise<void> {
+    if (this.stopped || this.armedData[i].has(rel)) return;
+    this.armedData[i].add(rel);
+    try {
+      const node = await this.sides[i].get(rel, this.watcher(i, 'data', rel));
+      const entry = this.options.ledger.get(rel);
+      const mine = entry && (i === 0 ? entry.a : entry.b);
+      if (!node) this.armedData[i].delete(rel);
+      if (!node || !mine || mine.version !== node.stat.version || (mine.czxid !== -1 && mine.czxid !== node.stat.czxid)) this.enqueue(rel, false);
+    } catch {
+      this.armedData[i].delete(rel);
+      this.enqueue(rel, false);
+    }
+  }
+
   /** Reads one side's node, arming the data and child watches that are not armed, in one round trip. */
-  private async read(i: 0 | 1, rel: Rel, withAcl: boolean): Promise<SideRead> {
+  private async read(i: 0 | 1, rel: Rel, withAcl: boolean, dataOnly = false): Promise<SideRead & { childrenKnown: boolean }> {
     const side = this.sides[i];
     const armData = !this.armedData[i].has(rel);
     const armChildren = !this.armedChildren[i].has(rel);
+    if (dataOnly && !armChildren) {
+      if (armData) this.armedData[i].add(rel);
+      try {
+        const node = await side.get(rel, armData ? this.watcher(i, 'data', rel) : undefined);
+        if (!node && armData) this.armedData[i].delete(rel);
+        const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
+        return { node: ephemeral ? null : node, ephemeral, children: null, acl: null, childrenKnown: false };
+      } catch (err) {
+        if (armData) this.armedData[i].delete(rel);
+        throw err;
+      }
+    }
     // Marked before the request: the event can only arrive after the response, and it clears the mark.
     if (armData) this.armedData[i].add(rel);
     if (armChildren) this.armedChildren[i].add(rel);
@@ -268,7 +309,7 @@ export class Replicator {
       if (!node && armData) this.armedData[i].delete(rel);
       if (!children && armChildren) this.armedChildren[i].delete(rel);
       const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
-      return { node: ephemeral ? null : node, ephemeral, children, acl: acl ? acl.acl : null };
+      return { node: ephemeral ? null : node, ephemeral, children, acl: acl ? acl.acl : null, childrenKnown: true };
     } catch (err) {
       if (armData) this.armedData[i].delete(rel);
       if (armChildren) this.armedChildren[i].delete(rel);
@@ -276,10 +317,15 @@ export class Replicator {
     }
   }
 
-  private async reconcile(rel: Rel, full: boolean): Promise<void> {
+  private async reconcile(rel: Rel, full: boolean, dataOnly = false): Promise<void> {
     if (full) this.options.metrics.reconciles.inc({ trigger: 'full' });
-    const [ra, rb] = await Promise.all([this.read(0, rel, full), this.read(1, rel, full)]);
+    const [ra, rb] = await Promise.all([this.read(0, rel, full, dataOnly), this.read(1, rel, full, dataOnly)]);
     if (ra.ephemeral || rb.ephemeral) return; // someone's session owns it; not ours to replicate
+    if ((!ra.childrenKnown || !rb.childrenKnown) && (!ra.node || !rb.node)) {
+      // A create or delete needs the child listings: do the complete reconcile.
+      this.enqueue(rel, false);
+      return;
+    }
 
     const { ledger } = this.options;
     const entry = ledger.get(rel);
@@ -312,6 +358,7 @@ export class Replicator {
     }
     this.options.metrics.ledgerEntries.set(ledger.size);
 
+    if (!ra.childrenKnown || !rb.childrenKnown) return;
     const names = new Set<string>([...(ra.children ?? []), ...(rb.children ?? [])]);
     const onA = new Set(ra.children ?? []);
     const onB = new Set(rb.children ?? []);
