@@ -6,5 +6,7 @@ module.exports = {
   // Type checking is `npm run build`'s job; here ts-jest only transpiles, which keeps the suite fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
   testTimeout: 60000,
-  maxWorkers: 2,
+  // One file at a time: the service suites start real ZooKeeper JVMs and engine processes, and on a 2-core machine
+  // two such files side by side starve each other (fault tests time out) and finish later than in sequence.
+  maxWorkers: 1,
 };

@@ -181,16 +181,8 @@ export class ZkClient extends EventEmitter {
   }
 
   /** Creates `path` and any missing parents as empty persistent nodes; an existing node is not an error. */
-  async mkdirp(path: string): Promise<void> {
-    let prefix = '';
-    for (const part of path.split('/').filter(Boolean)) {
-      prefix += `/${part}`;
-      try {
-        await this.create(prefix);
-      } catch (err) {
-        if (!isZkError(err, ZkCode.NODEEXISTS)) throw err;
-      }
-    }
+  mkdirp(path: string): Promise<void> {
+    return createWithParents(path, (p) => this.create(p));
   }
 
   get(path: string, watcher?: Watcher): Promise<{ data: Buffer; stat: ZkStat }> {
@@ -273,6 +265,22 @@ export class ZkClient extends EventEmitter {
     this.closed = true;
     this.native.removeAllListeners();
     this.native.close();
+  }
+}
+
+/**
+ * Creates `path` and its missing ancestors, top-down, through `create` (so a caller that wraps its requests, with
+ * timing or retries, keeps them); a node that already exists is not an error.
+ */
+export async function createWithParents(path: string, create: (path: string) => Promise<unknown>): Promise<void> {
+  let prefix = '';
+  for (const part of path.split('/').filter(Boolean)) {
+    prefix += `/${part}`;
+    try {
+      await create(prefix);
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NODEEXISTS)) throw err;
+    }
   }
 }
 

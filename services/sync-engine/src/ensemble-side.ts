@@ -5,7 +5,7 @@
  * is retrying. Reads return null for a node that does not exist, because for a replicator that is an answer.
  */
 import { EventEmitter } from 'node:events';
-import { isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
+import { createWithParents, isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import { AclReader } from './acl-reader';
 import { absPath, Rel } from './tree-paths';
@@ -285,15 +285,7 @@ export class GuardedClient {
   sync(path = '/'): Promise<void> {
     return this.timed('sync', path, (zk) => zk.sync(path));
   }
-  async mkdirp(path: string): Promise<void> {
-    let prefix = '';
-    for (const part of path.split('/').filter(Boolean)) {
-      prefix += `/${part}`;
-      try {
-        await this.create(prefix);
-      } catch (err) {
-        if (!isZkError(err, ZkCode.NODEEXISTS)) throw err;
-      }
-    }
+  mkdirp(path: string): Promise<void> {
+    return createWithParents(path, (p) => this.create(p));
   }
 }
