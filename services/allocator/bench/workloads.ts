@@ -6,16 +6,9 @@ import { Allocator } from '../src/allocator';
 import type { Offer } from '../src/model';
 import { resources, SCALAR_NAMES, Scalars } from '../src/resources';
 
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../src/seeded-random';
+
+export { seeded };
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;

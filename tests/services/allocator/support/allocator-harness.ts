@@ -27,17 +27,9 @@ export function uniqueRoot(name: string): string {
   return `/test-${process.pid}-${Date.now().toString(36)}-${++rootSeq}-${name.replace(/[^a-z0-9]/gi, '')}`;
 }
 
-/** Deterministic randomness (mulberry32) for the agent order. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from '../../../../services/allocator/src/seeded-random';
+
+export { seeded };
 
 const usedPorts = new Set<number>();
 /**
