@@ -58,6 +58,7 @@ import {
   withinBounds,
 } from './resources';
 import { roleNameError, selfAndAncestors } from './role-names';
+import { TaskTable } from './task-table';
 
 export interface AllocatorOptions {
   /** Resources ignored by the fairness computation (default gpus: a few GPU jobs should not make a role "rich"). */
@@ -122,7 +123,7 @@ export class Allocator {
   readonly frameworks = new Map<string, FrameworkState>();
   readonly configs = new Map<string, RoleConfig>();
   readonly offers = new Map<string, Offer>();
-  readonly tasks = new Map<string, Task>();
+  readonly tasks = new TaskTable();
   readonly groups = new Map<string, TaskGroup>();
   listener: AllocatorListener = {};
 
@@ -493,7 +494,7 @@ export class Allocator {
         spec: { id: f.id, name: f.name, roles: f.roles, mode: f.mode, maxOffers: f.maxOffers },
         suppressed: [...f.suppressed],
       })),
-      tasks: [...this.tasks.values()].map((t) => taskRecord(t)),
+      tasks: [...this.tasks.values()].map(taskRecord),
       groups: [...this.groups.values()].map((g) => ({ id: g.id, frameworkId: g.frameworkId, role: g.role, name: g.name, request: g.request, remaining: g.remaining, placed: g.placed })),
     };
   }
@@ -537,7 +538,7 @@ export class Allocator {
     const now = this.now();
     this.syncTotals();
     const result: CycleResult = { offers: [], placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
-    if (scope === 'all') this.filters.prune(now, Math.max(64, this.frameworks.size >> 3));
+    this.filters.expire(now);
     const agents = this.cycleAgents;
     agents.length = 0;
     const source: Iterable<AgentState> = scope === 'all' || this.allDirty ? this.agentList : this.dirtyAgents;
@@ -878,7 +879,7 @@ export class Allocator {
       agent.attributes = spec.attributes;
       agent.reservations = spec.reservations;
     } else {
-      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: [], tasks: new Set() };
+      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: [], tasks: this.tasks.onAgent(id) };
       this.agents.set(id, agent);
       this.agentIndex.set(agent, this.agentList.length);
       this.agentList.push(agent);
@@ -959,7 +960,7 @@ export class Allocator {
   }
 
   private applyFramework(spec: FrameworkSpec): void {
-    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), tasks: new Set(), groups: [] };
+    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), tasks: this.tasks.ofFramework(spec.id), groups: [] };
     this.frameworks.set(fw.id, fw);
     for (const name of fw.roles) {
       const role = this.ensureRole(name);
@@ -1038,19 +1039,13 @@ export class Allocator {
       groupId: record.groupId,
     };
     this.hold(task);
-    this.tasks.set(task.id, task);
-    this.frameworks.get(task.frameworkId)?.tasks.add(task);
-    this.agents.get(task.agentId)?.tasks.add(task);
+    this.tasks.add(task);
     return task;
   }
 
   private finishTask(id: string): void {
-    const task = this.tasks.get(id);
-    if (!task) return;
-    this.tasks.delete(id);
-    this.frameworks.get(task.frameworkId)?.tasks.delete(task);
-    this.agents.get(task.agentId)?.tasks.delete(task);
-    this.release(task);
+    const task = this.tasks.remove(id);
+    if (task) this.release(task);
   }
 
   private removeOffer(offer: Offer, reason: string): void {

@@ -7,6 +7,7 @@
  */
 import type { DrfSorter } from './drf-sorter';
 import type { Resources, ScalarBounds, Scalars } from './resources';
+import type { TaskList } from './task-table';
 
 export type Attributes = Record<string, string | number>;
 
@@ -25,7 +26,7 @@ export interface AgentState extends AgentSpec {
   freeReserved: Map<string, Resources>;
   /** Outstanding offers on this agent: rarely more than one or two, so a plain array (no hashing per offer). */
   offers: Offer[];
-  tasks: Set<Task>;
+  tasks: TaskList;
 }
 
 export interface QuotaSpec {
@@ -55,7 +56,7 @@ export interface FrameworkSpec {
 export interface FrameworkState extends FrameworkSpec {
   suppressed: Set<string>;
   offers: Set<Offer>;
-  tasks: Set<Task>;
+  tasks: TaskList;
   /** Queue mode: pending task groups in submission order. */
   groups: TaskGroup[];
 }
