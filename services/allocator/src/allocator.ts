@@ -1180,6 +1180,7 @@ export class Allocator {
 
   private agentHasFree(a: AgentState): boolean {
     if (!isEmpty(a.free)) return true;
+    if (a.freeReserved.size === 0) return false;
     for (const r of a.freeReserved.values()) if (!isEmpty(r)) return true;
     return false;
   }
