@@ -314,11 +314,21 @@ export class DrfSorter<T> {
     const list = parent.children;
     const i = list.indexOf(n);
     if (i < 0) return;
-    const inOrder = (i === 0 || compareNodes(list[i - 1], n) <= 0) && (i === list.length - 1 || compareNodes(n, list[i + 1]) <= 0);
     this.dirty = true;
-    if (inOrder) return;
-    list.splice(i, 1);
-    this.insertSorted(parent, n);
+    // Shift the siblings it passes, in place: `splice` would allocate an array per call, on every level of every
+    // allocation. The order is total (names break ties), so this lands where a binary insertion would.
+    let j = i;
+    while (j > 0 && compareNodes(list[j - 1], n) > 0) {
+      list[j] = list[j - 1];
+      j--;
+    }
+    if (j === i) {
+      while (j < list.length - 1 && compareNodes(n, list[j + 1]) > 0) {
+        list[j] = list[j + 1];
+        j++;
+      }
+    }
+    list[j] = n;
   }
 }
 
