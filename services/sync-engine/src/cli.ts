@@ -3,18 +3,17 @@
  * writing anything, runs the mode, prints its result through CliOutput, and exits: 0 success (verify: equal),
  * 1 verify found differences or the run failed, 2 bad input (usage, unreachable ensemble, bad chroot, ...).
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import pino from 'pino';
 import type { Logger } from '../../lib/logger';
 import { CliOutput } from './cli-output';
 import { ConfigError, EngineConfig, filterOf, parseCli, USAGE } from './config';
 import { Cutover, isTerminal, readCutoverState, requestRollback } from './cutover';
-import { EXIT_SESSION_EXPIRED } from './ensemble-side';
 import { SyncMetrics } from './metrics';
 import { PathFilter } from './path-filter';
 import { openCheckedSides } from './preflight';
 import { runService } from './service-runner';
 import { StateStore } from './state-store';
+import { supervise } from './supervisor';
 import { copyTree } from './tree-copy';
 import { verifyTrees } from './verify';
 
@@ -126,32 +125,13 @@ async function rollback(config: EngineConfig, out: CliOutput, logger: Logger): P
   }
 }
 
-
-/**
- * Long-running modes run in a child process that this one restarts when it exits with EXIT_SESSION_EXPIRED (see
- * EnsembleSide): state is persisted, so the new child resumes. Signals are passed on; any other exit is final.
- */
-function supervise(argv: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    let child: ChildProcess | undefined;
-    let stopping = false;
-    const forward = (signal: NodeJS.Signals): void => {
-      stopping = true;
-      child?.kill(signal);
-    };
-    process.on('SIGTERM', () => forward('SIGTERM'));
-    process.on('SIGINT', () => forward('SIGINT'));
-    const start = (): void => {
-      child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: 'inherit', env: { ...process.env, SYNC_ENGINE_SUPERVISED: '1' } });
-      child.on('exit', (code, signal) => {
-        if (code === EXIT_SESSION_EXPIRED && !stopping) {
-          setTimeout(start, 200);
-          return;
-        }
-        resolve(code ?? (signal ? 128 : 1));
-      });
-    };
-    start();
+/** Long-running modes run in a child that `supervise` restarts after a session loss or a crash (see supervisor.ts). */
+function runSupervised(argv: string[]): Promise<number> {
+  return supervise({
+    command: process.execPath,
+    args: [...process.execArgv, process.argv[1], ...argv],
+    env: { ...process.env, SYNC_ENGINE_SUPERVISED: '1' },
+    report: (line) => process.stderr.write(`sync-engine: ${line}\n`),
   });
 }
 
@@ -159,7 +139,7 @@ const LONG_RUNNING = new Set(['sync', 'cutover', 'serve']);
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const run = LONG_RUNNING.has(argv[0]) && process.env.SYNC_ENGINE_SUPERVISED !== '1' ? supervise(argv) : runCli(argv);
+  const run = LONG_RUNNING.has(argv[0]) && process.env.SYNC_ENGINE_SUPERVISED !== '1' ? runSupervised(argv) : runCli(argv);
   run.then(
     (code) => process.exit(code),
     (err: Error) => {
