@@ -4,6 +4,7 @@
  *
  * Sizes can be scaled down for a quick look: BENCH_NODES=20000 npm run bench:sync
  */
+import { ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { SyncSession } from '../src/sync-session';
 import { copyTree } from '../src/tree-copy';
 import { verifyTrees } from '../src/verify';
 import { PathFilter } from '../src/path-filter';
+import type { LagJob, WriterJob } from './load-client';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1000);
@@ -51,6 +53,17 @@ async function populate(zk: ZkClient, root: string, count: number): Promise<void
   }
 }
 
+/** Forks load-client.ts with `job`; `done` resolves with its one reply. */
+function runLoadClient<T>(job: LagJob | WriterJob): { child: ChildProcess; done: Promise<T> } {
+  const child = fork(join(__dirname, 'load-client.ts'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const done = new Promise<T>((resolve, reject) => {
+    child.once('message', (reply) => resolve(reply as T));
+    child.once('exit', (code) => reject(new Error(`load client exited with ${code} before replying`)));
+  });
+  child.send(job);
+  return { child, done };
+}
+
 function cfg(mode: string, source: string, target: string, extra: string[] = []): EngineConfig {
   return parseCli([mode, '--source', source, '--target', target, ...extra]);
 }
@@ -77,7 +90,6 @@ async function benchLag(sourceHosts: string, targetHosts: string, rows: Row[], j
   const root = '/lag';
   const keys = 100;
   const writer = await ZkClient.connect({ connect: sourceHosts });
-  const observer = await ZkClient.connect({ connect: targetHosts });
   await writer.mkdirp(root);
   await Promise.all(Array.from({ length: keys }, (_, k) => writer.create(`${root}/k${k}`, '0').catch(() => undefined)));
   const config = cfg('sync', sourceHosts + root, targetHosts + root, ['--heartbeat-ms', '100', '--full-compare-interval-ms', '0']);
@@ -85,34 +97,8 @@ async function benchLag(sourceHosts: string, targetHosts: string, rows: Row[], j
   const metrics = new SyncMetrics();
   const session = new SyncSession({ config, ...sides, metrics, logger });
   await session.start();
-  const lags: number[] = [];
-  // Each key is watched on the target; every arrival is timed against the send time carried in the data.
-  const watch = (k: number): void => {
-    observer
-      .get(`${root}/k${k}`, () => watch(k))
-      .then(({ data }) => {
-        const sent = Number(data.toString());
-        if (sent > 0) lags.push(Date.now() - sent);
-      })
-      .catch(() => setTimeout(() => watch(k), 10));
-  };
-  for (let k = 0; k < keys; k++) watch(k);
-  await new Promise((r) => setTimeout(r, 200));
-  lags.length = 0;
-  const total = LAG_RATE * LAG_SECONDS;
-  const started = Date.now();
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((Date.now() - started) * LAG_RATE) / 1000));
-      for (; sent < due; sent++) void writer.set(`${root}/k${sent % keys}`, String(Date.now()));
-      if (sent >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 2);
-  });
-  await new Promise((r) => setTimeout(r, 1000));
+  const job: LagJob = { cmd: 'lag', sourceHosts, targetHosts, root, keys, rate: LAG_RATE, seconds: LAG_SECONDS };
+  const { lags } = await runLoadClient<{ lags: number[] }>(job).done;
   const sorted = [...lags].sort((x, y) => x - y);
   const p50 = percentile(sorted, 50);
   const p99 = percentile(sorted, 99);
@@ -123,56 +109,23 @@ async function benchLag(sourceHosts: string, targetHosts: string, rows: Row[], j
   sides.source.close();
   sides.target.close();
   writer.close();
-  observer.close();
 }
 
 async function benchCutover(sourceHosts: string, targetHosts: string, root: string, rows: Row[], json: Record<string, unknown>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sync-bench-cutover-'));
   const config = cfg('cutover', sourceHosts + root, targetHosts + '/cutover', ['--state-dir', dir, '--rollback-window-ms', '2000', '--lag-stable-ms', '1000', '--job', 'bench']);
   const sides = await openCheckedSides(config, logger);
-  const follow = await ZkClient.connect({ connect: sourceHosts });
-  // A live writer: creates under /writes at ~200/s, following the published connect string.
-  let current = sourceHosts;
-  let currentRoot = root;
-  const poll = setInterval(async () => {
-    try {
-      const value = JSON.parse((await follow.get(config.publishZnode)).data.toString()) as { connect: string };
-      const slash = value.connect.indexOf('/');
-      current = value.connect.slice(0, slash);
-      currentRoot = value.connect.slice(slash);
-    } catch {
-      // not yet published
-    }
-  }, 20);
-  await follow.mkdirp(`${root}/writes`);
-  const acked: string[] = [];
-  let running = true;
-  const writerLoop = (async () => {
-    let zk: ZkClient | undefined;
-    let connectedTo = '';
-    for (let i = 0; running; i++) {
-      try {
-        if (!zk || connectedTo !== current) {
-          zk?.close();
-          connectedTo = current;
-          zk = await ZkClient.connect({ connect: current });
-        }
-        await zk.create(`${currentRoot}/writes/w-${i}`, String(i));
-        acked.push(`w-${i}`);
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    zk?.close();
-  })();
+  const setup = await ZkClient.connect({ connect: sourceHosts });
+  await setup.mkdirp(`${root}/writes`);
+  setup.close();
+  // A live writer that follows the published connect string, in its own process.
+  const writer = runLoadClient<{ acked: string[] }>({ cmd: 'writer', publishZnode: config.publishZnode, sourceHosts, root, everyMs: 5 });
   const cutover = new Cutover({ config, store: new StateStore(dir), ...sides, metrics: new SyncMetrics(), logger });
   const started = Date.now();
   const state = await cutover.run();
   const durationMs = Date.now() - started;
-  running = false;
-  await writerLoop;
-  clearInterval(poll);
+  writer.child.send({ cmd: 'stop' });
+  const { acked } = await writer.done;
   const present = new Set((await sides.target.client.getChildren('/cutover/writes')).children);
   const lost = acked.filter((n) => !present.has(n)).length;
   const phases = Object.fromEntries(state.history.map((h) => [h.phase, h.durationMs]));
@@ -184,7 +137,6 @@ async function benchCutover(sourceHosts: string, targetHosts: string, root: stri
   });
   rows.push({ benchmark: '  phases (s)', result: state.history.map((h) => `${h.phase} ${(h.durationMs / 1000).toFixed(1)}`).join(', '), target: '', met: null });
   json.cutover = { nodes: NODES, durationMs, phase: state.phase, phasesMs: phases, ackedWrites: acked.length, lostWrites: lost };
-  follow.close();
   sides.source.close();
   sides.target.close();
 }

@@ -14,7 +14,7 @@
 import { isZkError, OPEN_ACL_UNSAFE, Watcher, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { ConflictLog } from './conflict-log';
-import { ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeState } from './conflict-policy';
+import { changedSince, ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeState } from './conflict-policy';
 import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
 import type { PathFilter } from './path-filter';
@@ -64,8 +64,11 @@ export class Replicator {
   private readonly armedChildren: [Set<Rel>, Set<Rel>] = [new Set(), new Set()];
   private readonly expectEcho = new Set<string>();
   private readonly pending = new Map<Rel, boolean>();
-  /** Paths queued only for a data change (no child listing needed); cleared when any other reason queues them. */
-  private readonly dataOnly = new Set<Rel>();
+  /**
+   * Paths queued only for data changes (no child listing needed), with the sides (bit 1: a, bit 2: b) whose change
+   * events queued them; cleared when any other reason queues the path.
+   */
+  private readonly dataOnly = new Map<Rel, number>();
   private readonly running = new Set<Rel>();
   private queue: Rel[] = [];
   private head = 0;
@@ -165,11 +168,13 @@ export class Replicator {
     }, 200);
   }
 
-  private enqueue(rel: Rel, full: boolean, dataOnly = false): void {
+  /** Queues `rel`; `changedSide` marks a data-change event of that side (the path needs no child listing). */
+  private enqueue(rel: Rel, full: boolean, changedSide?: 0 | 1): void {
     if (this.stopped) return;
     const current = this.pending.get(rel);
-    if (dataOnly && current === undefined) this.dataOnly.add(rel);
-    else if (!dataOnly) this.dataOnly.delete(rel);
+    if (changedSide === undefined) this.dataOnly.delete(rel);
+    else if (current === undefined) this.dataOnly.set(rel, 1 << changedSide);
+    else if (this.dataOnly.has(rel)) this.dataOnly.set(rel, this.dataOnly.get(rel)! | (1 << changedSide));
     if (current === undefined) {
       this.pending.set(rel, full);
       if (full) this.fullOutstanding++;
@@ -188,10 +193,11 @@ export class Replicator {
       const full = this.pending.get(rel);
       if (full === undefined || this.running.has(rel)) continue;
       this.pending.delete(rel);
-      const dataOnly = !full && this.dataOnly.delete(rel);
+      const changedSides = (!full && this.dataOnly.get(rel)) || 0;
+      this.dataOnly.delete(rel);
       this.running.add(rel);
       this.active++;
-      this.reconcile(rel, full, dataOnly)
+      this.reconcile(rel, full, changedSides)
         .then(
           () => this.finish(rel, full),
           (err: unknown) => this.failed(rel, full, err),
@@ -260,23 +266,25 @@ export class Replicator {
       }
       this.options.metrics.reconciles.inc({ trigger: 'event' });
       // A data change needs no child listing (child changes fire their own watch): half the reads.
-      this.enqueue(rel, false, kind === 'data' && event.type === 'changed');
+      this.enqueue(rel, false, kind === 'data' && event.type === 'changed' ? i : undefined);
     };
   }
 
   /**
-   * Our own write came back as an event. Only the watch needs re-arming: one read of that side, and a full
-   * reconcile only if the node moved past the version our write produced (someone wrote right after us).
+   * Our own write came back as an event. Only the watch needs re-arming: one `exists` of that side (no data comes
+   * back), and a full reconcile only if the node moved past the version our write produced (someone wrote right
+   * after us, or the event overtook our write's reply and the ledger does not know that version yet).
    */
   private async rearmAfterEcho(i: 0 | 1, rel: Rel): Promise<void> {
     if (this.stopped || this.armedData[i].has(rel)) return;
     this.armedData[i].add(rel);
     try {
-      const node = await this.sides[i].get(rel, this.watcher(i, 'data', rel));
+      const side = this.sides[i];
+      const stat = await side.client.exists(side.abs(rel), this.watcher(i, 'data', rel));
       const entry = this.options.ledger.get(rel);
       const mine = entry && (i === 0 ? entry.a : entry.b);
-      if (!node) this.armedData[i].delete(rel);
-      if (!node || !mine || mine.version !== node.stat.version || (mine.czxid !== -1 && mine.czxid !== node.stat.czxid)) this.enqueue(rel, false);
+      if (!stat) this.armedData[i].delete(rel);
+      if (!stat || !mine || changedSince(stat, mine)) this.enqueue(rel, false);
     } catch {
       this.armedData[i].delete(rel);
       this.enqueue(rel, false);
@@ -317,8 +325,10 @@ export class Replicator {
     }
   }
 
-  private async reconcile(rel: Rel, full: boolean, dataOnly = false): Promise<void> {
+  private async reconcile(rel: Rel, full: boolean, changedSides = 0): Promise<void> {
     if (full) this.options.metrics.reconciles.inc({ trigger: 'full' });
+    if ((changedSides === 1 || changedSides === 2) && (await this.forwardChange(changedSides === 1 ? 0 : 1, rel))) return;
+    const dataOnly = changedSides !== 0;
     const [ra, rb] = await Promise.all([this.read(0, rel, full, dataOnly), this.read(1, rel, full, dataOnly)]);
     if (ra.ephemeral || rb.ephemeral) return; // someone's session owns it; not ours to replicate
     if ((!ra.childrenKnown || !rb.childrenKnown) && (!ra.node || !rb.node)) {
@@ -369,6 +379,58 @@ export class Replicator {
     }
   }
 
+  /**
+   * The common case of live replication, in three requests instead of four: side `i` changed a node's data while
+   * the other side is, as far as the engine knows, still at the version the ledger recorded — its data watch is
+   * armed and has not fired. The other side is then not read at all: the new data is written to it conditionally
+   * on the ledger's version, so if it did change after all (an event still on its way) the write fails and the
+   * path gets the complete reconcile, which sees both sides and applies the conflict policy.
+   * Returns false when the shortcut does not apply; the caller reconciles normally.
+   */
+  private async forwardChange(i: 0 | 1, rel: Rel): Promise<boolean> {
+    const j = (1 - i) as 0 | 1;
+    const entry = this.options.ledger.get(rel);
+    const flowsToJ = this.direction === 'two-way' || this.direction === (i === 0 ? 'a-to-b' : 'b-to-a');
+    if (!entry || !flowsToJ || !this.armedData[j].has(rel)) return false;
+    const changed = await this.read(i, rel, false, true);
+    if (changed.ephemeral) return true;
+    const [recordedI, recordedJ] = i === 0 ? [entry.a, entry.b] : [entry.b, entry.a];
+    if (!changed.node || recordedJ.czxid === -1) {
+      this.enqueue(rel, false); // a delete, or a node whose identity on the other side is not known yet
+      return true;
+    }
+    if (!changedSince(changed.node.stat, recordedI)) return true; // nothing new since the last sync
+    await this.writeData(i, rel, changed.node, recordedJ.version);
+    return true;
+  }
+
+  /**
+   * Sets the data of side `1 - from` to `src` if that side is still at `expectedVersion`, recording both identities
+   * in the ledger. Returns false (and queues the path again) when the node moved or vanished meanwhile.
+   */
+  private async writeData(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, expectedVersion: number): Promise<boolean> {
+    const to = (1 - from) as 0 | 1;
+    const dstSide = this.sides[to];
+    // Expected before the write is sent: ZooKeeper delivers the watch event ahead of the write's own reply.
+    const echo = `${to}${rel}`;
+    this.expectEcho.add(echo);
+    try {
+      const stat = await dstSide.client.set(dstSide.abs(rel), src.data, expectedVersion);
+      this.recordWrite(to, 'set');
+      const srcId = identity(src.stat);
+      const dstId = identity(stat);
+      this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
+      return true;
+    } catch (err) {
+      this.expectEcho.delete(echo);
+      if (isZkError(err, ZkCode.BADVERSION) || isZkError(err, ZkCode.NONODE)) {
+        this.enqueue(rel, false);
+        return false;
+      }
+      throw err;
+    }
+  }
+
   /** Makes side `1 - from` like side `from`. Returns false when the path must be reconciled again instead. */
   private async copy(from: 0 | 1, rel: Rel, src: SideRead, dst: SideRead, entry: LedgerEntry | undefined): Promise<boolean> {
     const to = (1 - from) as 0 | 1;
@@ -376,15 +438,8 @@ export class Replicator {
     const srcSide = this.sides[from];
     const data = src.node!.data;
     const srcId = identity(src.node!.stat);
+    if (dst.node) return this.writeData(from, rel, src.node!, dst.node.stat.version);
     try {
-      if (dst.node) {
-        const stat = await dstSide.client.set(dstSide.abs(rel), data, dst.node.stat.version);
-        this.expectEcho.add(`${to}${rel}`);
-        this.recordWrite(to, 'set');
-        const dstId = identity(stat);
-        this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
-        return true;
-      }
       // The node comes back on a side that deleted it (a conflict the other side won): its subtree's history is
       // void, so children are copied rather than taken for deletions.
       if (entry) this.options.ledger.deleteSubtree(rel);

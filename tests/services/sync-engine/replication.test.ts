@@ -42,6 +42,29 @@ test('one-way: the initial compare copies the tree, then creates, sets and delet
   }
 });
 
+test('one-way: a stream of sets on the source arrives in order, and a target write racing it is overwritten, not skipped', async () => {
+  const root = uniqueRoot('stream');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(`${root}/k`);
+  const engine = await startSync(a.connectString + root, b.connectString + root, FAST);
+  try {
+    // Live changes take the shortcut that writes the target conditionally on the ledger's version without reading it.
+    for (let i = 0; i < 30; i++) await za.set(`${root}/k`, `a-${i}`);
+    await waitForData(zb, `${root}/k`, 'a-29');
+    // A client writes the target between source writes: the conditional write fails, the complete reconcile sees
+    // both sides and the source's next value still lands.
+    await zb.set(`${root}/k`, 'rogue');
+    await za.set(`${root}/k`, 'a-30');
+    await waitForData(zb, `${root}/k`, 'a-30');
+    await engine.session.replicator.idle();
+    expect(await dataAt(zb, `${root}/k`)).toBe('a-30');
+    expect((await engine.metrics.echoesSuppressed.get()).values[0]?.value ?? 0).toBeGreaterThan(0);
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await engine.stop();
+  }
+});
+
 test('one-way: a node created with a restrictive ACL arrives with that ACL', async () => {
   const root = uniqueRoot('acl');
   const { za, zb, a, b } = pair;

@@ -1,0 +1,115 @@
+/**
+ * The benchmark's clients — the writer that loads the source and the observer that times arrivals on the target —
+ * in a process of their own (forked by run.ts), so that their requests and callbacks do not queue on the engine's
+ * event loop and the figures are the engine's. Driven over IPC:
+ *
+ * - `{ cmd: 'lag', ... }`: sets `keys` nodes at `rate` writes/s for `seconds` with the send time as data, watches
+ *   each key on the target, and replies `{ lags }` (ms from send to arrival).
+ * - `{ cmd: 'writer', ... }`: creates numbered nodes, following the connect string the cutover publishes, until
+ *   `{ cmd: 'stop' }`; replies `{ acked }` (the names whose create was acknowledged).
+ */
+import { ZkClient } from '../../lib/zk-client';
+
+export interface LagJob {
+  cmd: 'lag';
+  sourceHosts: string;
+  targetHosts: string;
+  root: string;
+  keys: number;
+  rate: number;
+  seconds: number;
+}
+
+export interface WriterJob {
+  cmd: 'writer';
+  /** Where the cutover publishes `{ connect }`, read from `sourceHosts`. */
+  publishZnode: string;
+  sourceHosts: string;
+  root: string;
+  everyMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function lag(job: LagJob): Promise<number[]> {
+  const writer = await ZkClient.connect({ connect: job.sourceHosts });
+  const observer = await ZkClient.connect({ connect: job.targetHosts });
+  const lags: number[] = [];
+  let measuring = false;
+  const watch = (k: number): void => {
+    observer
+      .get(`${job.root}/k${k}`, () => watch(k))
+      .then(({ data }) => {
+        const sent = Number(data.toString());
+        if (measuring && sent > 0) lags.push(Date.now() - sent);
+      })
+      .catch(() => setTimeout(() => watch(k), 10));
+  };
+  for (let k = 0; k < job.keys; k++) watch(k);
+  await sleep(200);
+  measuring = true;
+  const total = job.rate * job.seconds;
+  const started = Date.now();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((Date.now() - started) * job.rate) / 1000));
+      for (; sent < due; sent++) void writer.set(`${job.root}/k${sent % job.keys}`, String(Date.now()));
+      if (sent >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 2);
+  });
+  await sleep(1000);
+  writer.close();
+  observer.close();
+  return lags;
+}
+
+async function write(job: WriterJob, stopped: () => boolean): Promise<string[]> {
+  const follow = await ZkClient.connect({ connect: job.sourceHosts });
+  let current = job.sourceHosts;
+  let currentRoot = job.root;
+  const poll = setInterval(() => {
+    follow.get(job.publishZnode).then(
+      ({ data }) => {
+        const value = JSON.parse(data.toString()) as { connect: string };
+        const slash = value.connect.indexOf('/');
+        current = value.connect.slice(0, slash);
+        currentRoot = value.connect.slice(slash);
+      },
+      () => undefined, // not yet published
+    );
+  }, 20);
+  const acked: string[] = [];
+  let zk: ZkClient | undefined;
+  let connectedTo = '';
+  for (let i = 0; !stopped(); i++) {
+    try {
+      if (!zk || connectedTo !== current) {
+        zk?.close();
+        connectedTo = current;
+        zk = await ZkClient.connect({ connect: current });
+      }
+      await zk.create(`${currentRoot}/writes/w-${i}`, String(i));
+      acked.push(`w-${i}`);
+    } catch {
+      await sleep(20);
+    }
+    await sleep(job.everyMs);
+  }
+  clearInterval(poll);
+  zk?.close();
+  follow.close();
+  return acked;
+}
+
+if (require.main === module) {
+  let stop = false;
+  process.on('message', (msg: LagJob | WriterJob | { cmd: 'stop' }) => {
+    if (msg.cmd === 'stop') stop = true;
+    else if (msg.cmd === 'lag') void lag(msg).then((lags) => process.send!({ lags }, () => process.exit(0)));
+    else void write(msg, () => stop).then((acked) => process.send!({ acked }, () => process.exit(0)));
+  });
+}
