@@ -5,12 +5,12 @@
  * Sizes can be scaled down for a quick look: BENCH_NODES=20000 npm run bench:sync
  */
 import { ChildProcess, fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../lib/logger';
 import { ZkClient } from '../../lib/zk-client';
-import { startZooKeeper } from '../../../tests/support/zookeeper-server';
+import { startZooKeeper, ZkEnsemble } from '../../../tests/support/zookeeper-server';
 import { EngineConfig, filterOf, parseCli } from '../src/config';
 import { Cutover } from '../src/cutover';
 import { SyncMetrics } from '../src/metrics';
@@ -68,18 +68,45 @@ function cfg(mode: string, source: string, target: string, extra: string[] = [])
   return parseCli([mode, '--source', source, '--target', target, ...extra]);
 }
 
-async function benchCopyAndVerify(source: string, target: string, rows: Row[], json: Record<string, unknown>): Promise<void> {
-  const config = cfg('copy', source, target);
+/** CPU time (ms) of a process from /proc, to tell the engine's cost from the servers' on a shared machine. */
+function cpuMsOf(pid: number | undefined): number {
+  if (!pid) return NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+/** CPU spent by the engine (this process) and by each server while `run` ran, in ms per 1,000 nodes. */
+async function cpuPerThousand<T extends { nodes: number }>(servers: [ZkEnsemble, ZkEnsemble], run: () => Promise<T>): Promise<T & { cpuMsPer1000: { engine: number; source: number; target: number } }> {
+  const pids = servers.map((s) => s.servers[0].pid);
+  const before = { engine: process.cpuUsage(), source: cpuMsOf(pids[0]), target: cpuMsOf(pids[1]) };
+  const result = await run();
+  const engineUs = process.cpuUsage(before.engine);
+  const per = (ms: number): number => Math.round((ms * 1000) / result.nodes);
+  return { ...result, cpuMsPer1000: { engine: per((engineUs.user + engineUs.system) / 1000), source: per(cpuMsOf(pids[0]) - before.source), target: per(cpuMsOf(pids[1]) - before.target) } };
+}
+
+const cpuNote = (c: { engine: number; source: number; target: number }): string => `CPU ms per 1,000 nodes: engine ${c.engine}, source server ${c.source}, target server ${c.target}`;
+
+async function benchCopyAndVerify(servers: [ZkEnsemble, ZkEnsemble], rows: Row[], json: Record<string, unknown>): Promise<void> {
+  const config = cfg('copy', servers[0].connectString + '/bench', servers[1].connectString + '/bench');
   const sides = await openCheckedSides(config, logger);
   try {
-    const report = await copyTree({ ...sides, filter: filterOf(config), maxInFlight: config.maxInFlight, logger });
+    const report = await cpuPerThousand(servers, async () => {
+      const r = await copyTree({ ...sides, filter: filterOf(config), maxInFlight: config.maxInFlight, logger });
+      return { ...r, nodes: r.scanned };
+    });
     const rate = Math.round((report.scanned * 1000) / report.durationMs);
     rows.push({ benchmark: `bulk copy ${report.scanned.toLocaleString('en')} × 1 KB`, result: `${rate.toLocaleString('en')} znodes/s (${(report.durationMs / 1000).toFixed(1)} s)`, target: '≥ 5,000/s', met: rate >= 5000 });
-    json.copy = { nodes: report.scanned, durationMs: report.durationMs, znodesPerSecond: rate };
+    rows.push({ benchmark: '  copy cost', result: cpuNote(report.cpuMsPer1000), target: '', met: null });
+    json.copy = { nodes: report.scanned, durationMs: report.durationMs, znodesPerSecond: rate, cpuMsPer1000: report.cpuMsPer1000 };
 
-    const v = await verifyTrees({ ...sides, filter: new PathFilter({ exclude: ['/.sync-engine-heartbeat-*'] }), maxInFlight: config.maxInFlight });
+    const v = await cpuPerThousand(servers, async () => {
+      const r = await verifyTrees({ ...sides, filter: new PathFilter({ exclude: ['/.sync-engine-heartbeat-*'] }), maxInFlight: config.maxInFlight });
+      return { ...r, nodes: r.sourceNodes + r.targetNodes };
+    });
     rows.push({ benchmark: `verify ${v.sourceNodes.toLocaleString('en')} znodes`, result: `${(v.durationMs / 1000).toFixed(2)} s, equal=${v.equal}`, target: '< 10 s', met: v.durationMs < 10_000 && v.equal });
-    json.verify = { nodes: v.sourceNodes, durationMs: v.durationMs, equal: v.equal };
+    rows.push({ benchmark: '  verify cost (both trees)', result: cpuNote(v.cpuMsPer1000), target: '', met: null });
+    json.verify = { nodes: v.sourceNodes, durationMs: v.durationMs, equal: v.equal, cpuMsPer1000: v.cpuMsPer1000 };
   } finally {
     sides.source.close();
     sides.target.close();
@@ -159,7 +186,7 @@ async function main(): Promise<void> {
       await run();
       process.stderr.write(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s: ${rows[rows.length - 1]?.result}\n`);
     };
-    await step('copy', () => benchCopyAndVerify(a.connectString + '/bench', b.connectString + '/bench', rows, json));
+    await step('copy', () => benchCopyAndVerify([a, b], rows, json));
     await step('lag', () => benchLag(a.connectString, b.connectString, rows, json));
     await step('cutover', () => benchCutover(a.connectString, b.connectString, '/bench', rows, json));
   } finally {

@@ -38,6 +38,7 @@ export class AclReader {
   private authWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private pingTimer?: NodeJS.Timeout;
   private closed = false;
+  private corked = false;
   private hostIndex = Math.floor(Math.random() * 1000);
   private readonly auths: { scheme: string; auth: string }[] = [];
 
@@ -190,11 +191,27 @@ export class AclReader {
     });
   }
 
+  /**
+   * Frames and writes one request. Requests issued in the same turn of the event loop (a walk issues hundreds) go
+   * out in one `writev`: the socket is corked on the first and uncorked once the turn's callbacks have run.
+   */
   private send(xid: number, type: number, body: Buffer): void {
-    const header = Buffer.alloc(8);
-    header.writeInt32BE(xid, 0);
-    header.writeInt32BE(type, 4);
-    this.socket?.write(frame(Buffer.concat([header, body])));
+    const socket = this.socket;
+    if (!socket) return;
+    const packet = Buffer.allocUnsafe(12 + body.length);
+    packet.writeInt32BE(8 + body.length, 0);
+    packet.writeInt32BE(xid, 4);
+    packet.writeInt32BE(type, 8);
+    body.copy(packet, 12);
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(packet);
   }
 
   private drop(err: ZkError): void {

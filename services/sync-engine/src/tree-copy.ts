@@ -11,11 +11,11 @@
 import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { EnsembleSide } from './ensemble-side';
-import { InFlightLimiter } from './in-flight-limiter';
 import type { PathFilter } from './path-filter';
 import { retryOnConnectionLoss } from './retry';
 import { aclEqual, aclRedacted, readableAclEntries } from './tree-hash';
 import { childRel, displayRel, Rel } from './tree-paths';
+import { walkTree } from './tree-walk';
 
 export interface CopyOptions {
   source: EnsembleSide;
@@ -42,21 +42,21 @@ export interface CopyReport {
 
 export async function copyTree(options: CopyOptions): Promise<CopyReport> {
   const { source, target, filter } = options;
-  const limiter = new InFlightLimiter(options.maxInFlight ?? 1000);
   const report: CopyReport = { scanned: 0, created: 0, updated: 0, unchanged: 0, aclsSet: 0, skippedEphemerals: [], redactedAcls: [], durationMs: 0 };
   const started = Date.now();
-  const onSource = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(source, op));
-  const onTarget = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(target, op));
+  const onSource = <T>(op: () => Promise<T>): Promise<T> => retryOnConnectionLoss(source, op);
+  const onTarget = <T>(op: () => Promise<T>): Promise<T> => retryOnConnectionLoss(target, op);
 
   await retryOnConnectionLoss(target, () => target.client.mkdirp(target.root));
 
-  const visit = async (rel: Rel): Promise<void> => {
+  /** Copies one node; the value is the ACL to set once its children exist (none when the open ACL is right). */
+  const enter = async (rel: Rel): Promise<{ children: string[]; value: ZkAcl[] | undefined } | null> => {
     const node = await onSource(() => source.get(rel));
     const acl = node && (await onSource(() => source.acl(rel)));
-    if (!node || !acl) return; // deleted while we walked
+    if (!node || !acl) return null; // deleted while we walked
     if (node.stat.ephemeralOwner !== '0') {
       report.skippedEphemerals.push(displayRel(rel));
-      return;
+      return null;
     }
     report.scanned++;
     if (aclRedacted(acl.acl)) {
@@ -85,20 +85,17 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       }
       if (!aclEqual(existingAcl.acl, acl.acl)) aclWanted = acl.acl;
     }
-
-    // Settle every child before failing: an early rejection would leave requests in flight while the caller closes.
-    const results = await Promise.allSettled(names.map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)).map(visit));
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw failure.reason;
-
-    if (aclWanted) {
-      const wanted = aclWanted;
-      await onTarget(() => target.client.setAcl(target.abs(rel), wanted));
-      report.aclsSet++;
-    }
+    return { children: names.filter((name) => filter.inScope(childRel(rel, name))), value: aclWanted };
   };
 
-  await visit('');
+  const leave = async (rel: Rel, aclWanted: ZkAcl[] | undefined): Promise<void> => {
+    if (!aclWanted) return;
+    await onTarget(() => target.client.setAcl(target.abs(rel), aclWanted));
+    report.aclsSet++;
+  };
+
+  // Each node's requests run one after another, so the walk's concurrency bounds the requests in flight.
+  await walkTree('', { enter, leave }, options.maxInFlight ?? 1000);
   report.durationMs = Date.now() - started;
   options.logger.info({ ...report, skippedEphemerals: report.skippedEphemerals.length, redactedAcls: report.redactedAcls.length }, 'copy finished');
   if (report.redactedAcls.length) options.logger.warn({ paths: report.redactedAcls.slice(0, 100) }, 'digest ACLs were redacted by the source; pass --source-auth to copy them in full');
