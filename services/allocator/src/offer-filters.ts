@@ -8,11 +8,11 @@
  */
 import { contains, Resources } from './resources';
 
-interface RefusalFilter {
+/** The refused resources themselves, flattened into the filter: one object per filter instead of two. */
+interface RefusalFilter extends Resources {
   frameworkId: string;
   agentId: string;
   role: string;
-  resources: Resources;
   expiresAt: number;
 }
 
@@ -35,7 +35,8 @@ export class OfferFilters {
   add(frameworkId: string, agentId: string, role: string, resources: Resources, expiresAt: number): void {
     let agents = this.byFramework.get(frameworkId);
     if (!agents) this.byFramework.set(frameworkId, (agents = new Map()));
-    const filter: RefusalFilter = { frameworkId, agentId, role, resources, expiresAt };
+    const { cpus, mem, disk, gpus, ports } = resources;
+    const filter: RefusalFilter = { frameworkId, agentId, role, cpus, mem, disk, gpus, ports, expiresAt };
     const list = agents.get(agentId);
     if (list) list.push(filter);
     else agents.set(agentId, [filter]);
@@ -47,7 +48,7 @@ export class OfferFilters {
   isFiltered(frameworkId: string, agentId: string, role: string, offered: Resources, now: number): boolean {
     const list = this.byFramework.get(frameworkId)?.get(agentId);
     if (!list) return false;
-    for (const f of list) if (f.expiresAt > now && f.role === role && contains(f.resources, offered)) return true;
+    for (const f of list) if (f.expiresAt > now && f.role === role && contains(f, offered)) return true;
     return false;
   }
 

@@ -3,11 +3,13 @@
  * resources object and its entries in per-agent and per-framework sets) they cost ~310 bytes each and millions of
  * heap objects for the garbage collector to trace. Here a task is a slot: its scalars live in a `Float64Array`, its
  * agent, framework, role, name and group are small interned numbers in `Int32Array`s, and the per-agent and
- * per-framework lists are links between slots. The heap holds only the id → slot map and the id strings.
+ * per-framework lists are links between slots, and ids are found through an `IdIndex`. The heap holds only the id
+ * strings.
  *
  * `Task` objects are made on demand (status updates, views, snapshots); nothing keeps them, so a caller may hold one
  * as a plain value. The rare parts — ports and reservations — sit in a side map keyed by slot.
  */
+import { IdIndex } from './id-index';
 import type { Task } from './model';
 import { NO_RESOURCES, PortRange, Resources, SCALAR_NAMES } from './resources';
 
@@ -91,6 +93,15 @@ class SlotLists {
   first(owner: number): number {
     return this.head[owner] ?? -1;
   }
+
+  /** The owner's slots in order (none for owner -1); reads `next` before yielding, so the caller may end the task. */
+  *walk<T>(owner: number, map: (slot: number) => T): IterableIterator<T> {
+    for (let slot = owner < 0 ? -1 : this.first(owner); slot >= 0; ) {
+      const following = this.next[slot];
+      yield map(slot);
+      slot = following;
+    }
+  }
 }
 
 /** A copy of `a` with room for `capacity` elements. */
@@ -108,8 +119,10 @@ export interface TaskList extends Iterable<Task> {
 const STRIDE = SCALAR_NAMES.length;
 
 export class TaskTable {
-  private readonly slots = new Map<string, number>();
   private ids: string[] = [];
+  private readonly index = new IdIndex((slot) => this.ids[slot]);
+  /** Every task in the order it started (one list, owner 0): what `keys()` and `values()` walk, as a Map would. */
+  private readonly order = new SlotLists();
   private capacity = 0;
   private scalars = new Float64Array(0);
   private agentOf = new Int32Array(0);
@@ -127,26 +140,32 @@ export class TaskTable {
   private readonly names = new Interner();
   private readonly groups = new Interner();
   private readonly recycled: number[] = [];
+  private readonly taskAt = (slot: number): Task => this.task(slot);
 
   get size(): number {
-    return this.slots.size;
+    return this.index.size;
   }
 
   has(id: string): boolean {
-    return this.slots.has(id);
+    return this.index.get(id) >= 0;
   }
 
   get(id: string): Task | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.task(slot);
+    const slot = this.index.get(id);
+    return slot < 0 ? undefined : this.task(slot);
   }
 
   keys(): IterableIterator<string> {
-    return this.slots.keys();
+    // An array's iterator, not a generator: spreading it is one copy, where spreading a generator grows the result
+    // step by step (megabytes at 600,000 tasks, straight into old space).
+    const out: string[] = new Array(this.size);
+    let i = 0;
+    for (let slot = this.order.first(0); slot >= 0; slot = this.order.next[slot]) out[i++] = this.ids[slot];
+    return out.values();
   }
 
-  *values(): IterableIterator<Task> {
-    for (const slot of this.slots.values()) yield this.task(slot);
+  values(): IterableIterator<Task> {
+    return this.order.walk(0, this.taskAt);
   }
 
   [Symbol.iterator](): IterableIterator<Task> {
@@ -164,8 +183,9 @@ export class TaskTable {
 
   add(t: Task): void {
     const slot = this.recycled.pop() ?? this.newSlot();
-    this.slots.set(t.id, slot);
     this.ids[slot] = t.id;
+    this.index.add(t.id, slot);
+    this.order.append(0, slot);
     const base = slot * STRIDE;
     for (let i = 0; i < STRIDE; i++) this.scalars[base + i] = t.resources[SCALAR_NAMES[i]];
     const agent = this.agents.acquire(t.agentId);
@@ -185,10 +205,11 @@ export class TaskTable {
 
   /** Removes a task and returns it (as a value), or undefined if it is not running. */
   remove(id: string): Task | undefined {
-    const slot = this.slots.get(id);
-    if (slot === undefined) return undefined;
+    const slot = this.index.get(id);
+    if (slot < 0) return undefined;
     const task = this.task(slot);
-    this.slots.delete(id);
+    this.index.delete(id, slot);
+    this.order.remove(0, slot);
     this.ids[slot] = '';
     this.extras.delete(slot);
     this.byAgent.remove(this.agentOf[slot], slot);
@@ -224,7 +245,7 @@ export class TaskTable {
   private newSlot(): number {
     const slot = this.ids.length;
     if (slot >= this.capacity) {
-      this.capacity = Math.max(1024, this.capacity * 2);
+      this.capacity = Math.max(1024, Math.ceil(this.capacity * 1.5));
       this.scalars = grown(this.scalars, this.capacity * STRIDE);
       this.agentOf = grown(this.agentOf, this.capacity);
       this.frameworkOf = grown(this.frameworkOf, this.capacity);
@@ -233,34 +254,24 @@ export class TaskTable {
       this.groupOf = grown(this.groupOf, this.capacity);
       this.byAgent.grow(this.capacity);
       this.byFramework.grow(this.capacity);
+      this.order.grow(this.capacity);
     }
     this.ids.push('');
     return slot;
   }
 
   private listView(owners: Interner, lists: SlotLists, ownerId: string): TaskList {
-    return new OwnerTasks(this, owners, lists, ownerId);
-  }
-
-  /** The tasks of one owner, in the order they started. Reads `next` before yielding: the caller may end the task. */
-  *tasksOf(owners: Interner, lists: SlotLists, ownerId: string): IterableIterator<Task> {
-    const owner = owners.find(ownerId);
-    if (owner < 0) return;
-    for (let slot = lists.first(owner); slot >= 0; ) {
-      const following = lists.next[slot];
-      yield this.task(slot);
-      slot = following;
-    }
+    return new OwnerTasks(owners, lists, ownerId, this.taskAt);
   }
 }
 
 /** One agent's or framework's tasks: a class, not an object literal, so 50,000 of them share one shape. */
 class OwnerTasks implements TaskList {
   constructor(
-    private readonly table: TaskTable,
     private readonly owners: Interner,
     private readonly lists: SlotLists,
     private readonly ownerId: string,
+    private readonly taskAt: (slot: number) => Task,
   ) {}
 
   get size(): number {
@@ -269,6 +280,6 @@ class OwnerTasks implements TaskList {
   }
 
   [Symbol.iterator](): IterableIterator<Task> {
-    return this.table.tasksOf(this.owners, this.lists, this.ownerId);
+    return this.lists.walk(this.owners.find(this.ownerId), this.taskAt);
   }
 }
