@@ -171,7 +171,7 @@ async function benchCutover(sourceHosts: string, targetHosts: string, root: stri
 async function main(): Promise<void> {
   const rows: Row[] = [];
   const json: Record<string, unknown> = { nodes: NODES, startedAt: new Date().toISOString() };
-  const [a, b] = await Promise.all([startZooKeeper(1, { heapMb: 2048 }), startZooKeeper(1, { heapMb: 2048 })]);
+  const [a, b] = await Promise.all([startZooKeeper(1, { heapMb: 2048, productionJvm: true }), startZooKeeper(1, { heapMb: 2048, productionJvm: true })]);
   try {
     const seed = await ZkClient.connect({ connect: a.connectString });
     const t0 = Date.now();

@@ -453,8 +453,7 @@ export class Replicator {
       }
       const dstId = { czxid: -1, version: 0 };
       this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
-      // Read again to arm the new node's watches and learn its czxid.
-      this.enqueue(rel, false);
+      await this.armCreated(to, rel);
       return true;
     } catch (err) {
       if (isZkError(err, ZkCode.BADVERSION) || isZkError(err, ZkCode.NODEEXISTS) || isZkError(err, ZkCode.NONODE)) {
@@ -465,6 +464,22 @@ export class Replicator {
       }
       throw err;
     }
+  }
+
+  /**
+   * Arms the watches of a node the engine just created on side `to` and records its czxid, reading only that side
+   * (the other was read, with its watches armed, by the reconcile that copied it). Anything unexpected — the node
+   * already changed or gone, children someone created before the watch was armed — gets a complete reconcile.
+   */
+  private async armCreated(to: 0 | 1, rel: Rel): Promise<void> {
+    const created = await this.read(to, rel, false);
+    const entry = this.options.ledger.get(rel);
+    if (!created.node || !entry || created.node.stat.version !== 0 || (created.children?.length ?? 0) > 0) {
+      this.enqueue(rel, false);
+      return;
+    }
+    const id = identity(created.node.stat);
+    this.options.ledger.set(rel, to === 1 ? { a: entry.a, b: id } : { a: id, b: entry.b });
   }
 
   private async reconcileAcl(rel: Rel, aclA: ZkAcl[], aclB: ZkAcl[]): Promise<void> {

@@ -5,6 +5,7 @@
  * leaves the previous version or the new one, never half of one.
  */
 import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export class StateStore {
@@ -32,6 +33,20 @@ export class StateStore {
       closeSync(fd);
     }
     renameSync(tmp, path);
+  }
+
+  /** `writeBuffer` off the event loop, for large files written while the engine replicates (the ledger). */
+  async writeBufferAsync(name: string, data: Buffer): Promise<void> {
+    const path = join(this.dir, name);
+    const tmp = `${path}.tmp-${process.pid}-async`;
+    const file = await open(tmp, 'w');
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tmp, path);
   }
 
   readJson<T>(name: string): T | undefined {
