@@ -416,7 +416,10 @@ export class Allocator {
     this.apply(op);
     const unused = subtract(offered, needed);
     const refuse = req.refuseSeconds ?? this.defaultRefuseSeconds;
-    if (refuse > 0 && !isEmpty(unused)) this.filters.add(frameworkId, agentId, role, unused, this.now() + refuse * 1000);
+    if (refuse > 0 && !isEmpty(unused)) {
+      const now = this.now();
+      this.filters.add(frameworkId, agentId, role, unused, now, now + refuse * 1000);
+    }
     return { op, tasks: records };
   }
 
@@ -428,7 +431,7 @@ export class Allocator {
     const now = this.now();
     for (const o of offers) {
       this.removeOffer(o, 'declined');
-      if (refuse > 0) this.filters.add(frameworkId, o.agentId, o.role, o.resources, now + refuse * 1000);
+      if (refuse > 0) this.filters.add(frameworkId, o.agentId, o.role, o.resources, now, now + refuse * 1000);
     }
   }
 
@@ -542,7 +545,8 @@ export class Allocator {
     const now = this.now();
     this.syncTotals();
     const result: CycleResult = { offers: [], placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
-    this.filters.expire(now);
+    // A bounded slice: most expired filters are dropped by the accepts and declines that add new ones.
+    this.filters.expire(now, 1024);
     const agents = this.cycleAgents;
     agents.length = 0;
     const source: Iterable<AgentState> = scope === 'all' || this.allDirty ? this.agentList : this.dirtyAgents;
@@ -734,7 +738,7 @@ export class Allocator {
     fw.offers.add(offer);
     agent.offers.push(offer);
     // Only the offer count changed, so readiness changes only when it reaches the cap.
-    if (fw.offers.size === fw.maxOffers) this.capCrossed(fw, -1);
+    if (--fw.offerRoom === 0) this.capCrossed(fw, -1);
     this.listener.offer?.(offer);
     return offer;
   }
@@ -971,7 +975,7 @@ export class Allocator {
   }
 
   private applyFramework(spec: FrameworkSpec): void {
-    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), tasks: this.tasks.ofFramework(spec.id), groups: [] };
+    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), offerRoom: spec.mode === 'offers' ? spec.maxOffers : 0, tasks: this.tasks.ofFramework(spec.id), groups: [] };
     this.frameworks.set(fw.id, fw);
     for (const name of fw.roles) {
       const role = this.ensureRole(name);
@@ -1063,9 +1067,8 @@ export class Allocator {
     if (!this.offers.delete(offer.id)) return;
     const fw = this.frameworks.get(offer.frameworkId);
     if (fw) {
-      const wasCapped = fw.offers.size === fw.maxOffers;
       fw.offers.delete(offer);
-      if (wasCapped) this.capCrossed(fw, 1);
+      if (fw.offerRoom++ === 0) this.capCrossed(fw, 1);
     }
     const agentOffers = this.agents.get(offer.agentId)?.offers;
     if (agentOffers) {
@@ -1165,7 +1168,7 @@ export class Allocator {
   // --- bookkeeping that lets the loop skip roles in O(1) ----------------------------------------------------------
 
   private offerReadyFor(fw: FrameworkState, role: string): boolean {
-    return fw.mode === 'offers' && fw.offers.size < fw.maxOffers && (fw.suppressed.size === 0 || !fw.suppressed.has(role));
+    return fw.offerRoom > 0 && (fw.suppressed.size === 0 || !fw.suppressed.has(role));
   }
 
   /** The framework's outstanding offers just reached (-1) or left (+1) its cap. */

@@ -314,9 +314,9 @@ export class DrfSorter<T> {
     const list = parent.children;
     const i = list.indexOf(n);
     if (i < 0) return;
-    this.dirty = true;
     // Shift the siblings it passes, in place: `splice` would allocate an array per call, on every level of every
-    // allocation. The order is total (names break ties), so this lands where a binary insertion would.
+    // allocation. The order is total (names break ties), so this lands where a binary insertion would. Only a move
+    // makes the flattened order stale.
     let j = i;
     while (j > 0 && compareNodes(list[j - 1], n) > 0) {
       list[j] = list[j - 1];
@@ -329,6 +329,7 @@ export class DrfSorter<T> {
       }
     }
     list[j] = n;
+    if (j !== i) this.dirty = true;
   }
 }
 

@@ -56,6 +56,11 @@ export interface FrameworkSpec {
 export interface FrameworkState extends FrameworkSpec {
   suppressed: Set<string>;
   offers: Set<Offer>;
+  /**
+   * Offers it may still be sent: `maxOffers` less its outstanding offers in offer mode, 0 in queue mode. Kept beside
+   * `offers` because the allocation loop asks for every offer it makes, and one field is cheaper than the set's size.
+   */
+  offerRoom: number;
   tasks: TaskList;
   /** Queue mode: pending task groups in submission order. */
   groups: TaskGroup[];
