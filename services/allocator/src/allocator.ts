@@ -38,6 +38,7 @@ import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfi
 import {
   accumulate,
   add,
+  addInPlace,
   capScalars,
   contains,
   emptyResources,
@@ -53,6 +54,7 @@ import {
   SCALAR_NAMES,
   round3,
   subtract,
+  subtractInPlace,
   subtractRanges,
   takePorts,
   withinBounds,
@@ -1093,8 +1095,12 @@ export class Allocator {
     const agent = agentState ?? this.agents.get(a.agentId);
     if (!agent) throw new Error(`allocation on unknown agent ${a.agentId}`);
     accumulate(this.clusterFree, a.unreserved, -1);
-    // An offer of the whole free pool leaves the shared "nothing" behind rather than a new empty object.
-    agent.free = a.unreserved === agent.free ? NO_RESOURCES : subtract(agent.free, a.unreserved);
+    // An offer of the whole free pool takes the pool object itself and leaves the shared, frozen "nothing" behind.
+    // Otherwise the pool is the agent's own object (see `release`) and shrinks in place: a new object per task
+    // started was most of what survived into old space per cycle at 50,000 agents.
+    if (a.unreserved === agent.free) agent.free = NO_RESOURCES;
+    else if (agent.free === NO_RESOURCES) agent.free = subtract(agent.free, a.unreserved);
+    else subtractInPlace(agent.free, a.unreserved);
     if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
     this.charge(a, 1, role);
   }
@@ -1102,7 +1108,9 @@ export class Allocator {
   private release(a: Allocation): void {
     const agent = this.agents.get(a.agentId);
     if (agent) {
-      agent.free = add(agent.free, a.unreserved);
+      // A pool given away whole (now the frozen "nothing") starts again as a new object the agent owns.
+      if (agent.free === NO_RESOURCES) agent.free = add(NO_RESOURCES, a.unreserved);
+      else addInPlace(agent.free, a.unreserved);
       if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, add(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
       accumulate(this.clusterFree, a.unreserved, 1);
       this.dirtyAgents.add(agent);

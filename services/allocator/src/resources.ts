@@ -87,6 +87,27 @@ export function subtract(a: Resources, b: Resources): Resources {
   };
 }
 
+/**
+ * `add`, in place, for a value that has exactly one owner (an agent's free pool) and has never been handed out: the
+ * pool changes with every task started and ended, and a new object each time is garbage the collector must promote.
+ */
+export function addInPlace(acc: Resources, b: Resources): void {
+  acc.cpus = round3(acc.cpus + b.cpus);
+  acc.mem = round3(acc.mem + b.mem);
+  acc.disk = round3(acc.disk + b.disk);
+  acc.gpus = round3(acc.gpus + b.gpus);
+  if (b.ports.length > 0) acc.ports = acc.ports.length === 0 ? b.ports : addRanges(acc.ports, b.ports);
+}
+
+/** `subtract`, in place (see `addInPlace`). */
+export function subtractInPlace(acc: Resources, b: Resources): void {
+  acc.cpus = Math.max(0, round3(acc.cpus - b.cpus));
+  acc.mem = Math.max(0, round3(acc.mem - b.mem));
+  acc.disk = Math.max(0, round3(acc.disk - b.disk));
+  acc.gpus = Math.max(0, round3(acc.gpus - b.gpus));
+  if (b.ports.length > 0) acc.ports = subtractRanges(acc.ports, b.ports);
+}
+
 /** True when every quantity (and every port) of `b` is in `a`. */
 export function contains(a: Resources, b: Resources): boolean {
   return a.cpus >= b.cpus && a.mem >= b.mem && a.disk >= b.disk && a.gpus >= b.gpus && (b.ports.length === 0 || rangesContain(a.ports, b.ports));

@@ -156,12 +156,7 @@ export class TaskTable {
   }
 
   keys(): IterableIterator<string> {
-    // An array's iterator, not a generator: spreading it is one copy, where spreading a generator grows the result
-    // step by step (megabytes at 600,000 tasks, straight into old space).
-    const out: string[] = new Array(this.size);
-    let i = 0;
-    for (let slot = this.order.first(0); slot >= 0; slot = this.order.next[slot]) out[i++] = this.ids[slot];
-    return out.values();
+    return this.order.walk(0, (slot) => this.ids[slot]);
   }
 
   values(): IterableIterator<Task> {
