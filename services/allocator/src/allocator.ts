@@ -503,7 +503,7 @@ export class Allocator {
         spec: { id: f.id, name: f.name, roles: f.roles, mode: f.mode, maxOffers: f.maxOffers },
         suppressed: [...f.suppressed],
       })),
-      tasks: [...this.tasks.values()].map(taskRecord),
+      tasks: this.tasks.records(),
       groups: [...this.groups.values()].map((g) => ({ id: g.id, frameworkId: g.frameworkId, role: g.role, name: g.name, request: g.request, remaining: g.remaining, placed: g.placed })),
     };
   }

@@ -10,8 +10,8 @@
  * as a plain value. The rare parts — ports and reservations — sit in a side map keyed by slot.
  */
 import { IdIndex } from './id-index';
-import type { Task } from './model';
-import { NO_RESOURCES, PortRange, Resources, SCALAR_NAMES } from './resources';
+import type { Task, TaskRecord } from './model';
+import { isEmpty, NO_RESOURCES, PortRange, Resources, SCALAR_NAMES } from './resources';
 
 /** Strings to small reusable numbers, counted: a number is recycled once nothing refers to it. */
 class Interner {
@@ -159,6 +159,17 @@ export class TaskTable {
     return this.order.walk(0, (slot) => this.ids[slot]);
   }
 
+  /**
+   * Every task in its stored form, in start order: what a snapshot writes. Built in one pass without making `Task`
+   * objects on the way — a snapshot of 630,000 tasks runs on the leader's event loop.
+   */
+  records(): TaskRecord[] {
+    const out: TaskRecord[] = new Array(this.size);
+    let i = 0;
+    for (let slot = this.order.first(0); slot >= 0; slot = this.order.next[slot]) out[i++] = this.record(slot);
+    return out;
+  }
+
   values(): IterableIterator<Task> {
     return this.order.walk(0, this.taskAt);
   }
@@ -219,10 +230,8 @@ export class TaskTable {
   }
 
   private task(slot: number): Task {
-    const base = slot * STRIDE;
-    const s = this.scalars;
     const extra = this.extras.get(slot);
-    const resources: Resources = { cpus: s[base], mem: s[base + 1], disk: s[base + 2], gpus: s[base + 3], ports: extra ? extra.ports : NO_RESOURCES.ports };
+    const resources = this.resourcesAt(slot, extra);
     const group = this.groupOf[slot];
     return {
       id: this.ids[slot],
@@ -235,6 +244,31 @@ export class TaskTable {
       unreserved: extra?.unreserved ?? resources,
       groupId: group < 0 ? undefined : this.groups.value(group),
     };
+  }
+
+  /** The stored form (`TaskRecord`: reserved parts and group only when present), built straight from the columns. */
+  private record(slot: number): TaskRecord {
+    const extra = this.extras.get(slot);
+    const r: TaskRecord = {
+      id: this.ids[slot],
+      name: this.names.value(this.nameOf[slot]),
+      frameworkId: this.frameworks.value(this.frameworkOf[slot]),
+      role: this.roles.value(this.roleOf[slot]),
+      agentId: this.agents.value(this.agentOf[slot]),
+      resources: this.resourcesAt(slot, extra),
+    };
+    if (extra?.reserved && !isEmpty(extra.reserved)) {
+      r.reserved = extra.reserved;
+      r.unreserved = extra.unreserved;
+    }
+    if (this.groupOf[slot] >= 0) r.groupId = this.groups.value(this.groupOf[slot]);
+    return r;
+  }
+
+  private resourcesAt(slot: number, extra: TaskExtras | undefined): Resources {
+    const base = slot * STRIDE;
+    const s = this.scalars;
+    return { cpus: s[base], mem: s[base + 1], disk: s[base + 2], gpus: s[base + 3], ports: extra ? extra.ports : NO_RESOURCES.ports };
   }
 
   private newSlot(): number {

@@ -1,9 +1,10 @@
 /**
  * The column-wise task store behaves like the maps and sets it replaced: random starts and ends (fast-check, seeded)
  * against a plain `Map` model — same lookups, same iteration order, same per-agent and per-framework lists, and the
- * same `Task` values back, reserved parts and ports included.
+ * same `Task` values and stored records back, reserved parts and ports included.
  */
 import fc from 'fast-check';
+import { taskRecord } from '../../../services/allocator/src/allocator';
 import { IdIndex } from '../../../services/allocator/src/id-index';
 import type { Task } from '../../../services/allocator/src/model';
 import { NO_RESOURCES, resources } from '../../../services/allocator/src/resources';
@@ -43,6 +44,7 @@ test('the task table answers like a Map of tasks, in the same order, through eve
       expect(table.size).toBe(model.size);
       expect([...table.keys()]).toEqual([...model.keys()]);
       expect([...table.values()]).toEqual([...model.values()]);
+      expect(table.records()).toEqual([...model.values()].map(taskRecord));
       for (let a = 0; a < 4; a++) {
         const onAgent = [...model.values()].filter((t) => t.agentId === `agent-${a}`);
         expect([...table.onAgent(`agent-${a}`)]).toEqual(onAgent);
