@@ -149,7 +149,18 @@ async function benchCutover(sourceHosts: string, targetHosts: string, root: stri
   const writer = runLoadClient<{ acked: string[] }>({ cmd: 'writer', publishZnode: config.publishZnode, sourceHosts, root, everyMs: 5 });
   const cutover = new Cutover({ config, store: new StateStore(dir), ...sides, metrics: new SyncMetrics(), logger });
   const started = Date.now();
-  const state = await cutover.run();
+  let shown = '';
+  const progress = setInterval(() => {
+    const at = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    if (cutover.phase !== shown) process.stderr.write(`  cutover phase ${(shown = cutover.phase)} at ${at}\n`);
+    const status = cutover.session?.status();
+    if (process.env.BENCH_VERBOSE && status && Date.now() - lastStatus >= 2000) {
+      lastStatus = Date.now();
+      process.stderr.write(`  ${at}: lag ${status.lagMs} ms, queue ${status.queueDepth}, writes ${status.writes}\n`);
+    }
+  }, 100);
+  let lastStatus = 0;
+  const state = await cutover.run().finally(() => clearInterval(progress));
   const durationMs = Date.now() - started;
   writer.child.send({ cmd: 'stop' });
   const { acked } = await writer.done;
