@@ -193,9 +193,11 @@ async function main(): Promise<void> {
     const step = async (name: string, run: () => Promise<void>): Promise<void> => {
       if (only && !only.includes(name)) return;
       const t = Date.now();
+      const before = rows.length;
       process.stderr.write(`${name}…\n`);
       await run();
-      process.stderr.write(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s: ${rows[rows.length - 1]?.result}\n`);
+      process.stderr.write(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+      for (const row of rows.slice(before)) process.stderr.write(`  ${row.benchmark.trim()}: ${row.result}\n`);
     };
     await step('copy', () => benchCopyAndVerify([a, b], rows, json));
     await step('lag', () => benchLag(a.connectString, b.connectString, rows, json));
