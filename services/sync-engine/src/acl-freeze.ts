@@ -1,22 +1,22 @@
 /**
  * Freezing a tree: every node's ACL becomes "world may read, the engine may do anything", so clients can no longer
  * write while the engine still can (to drain, to reverse-sync, to unfreeze). ZooKeeper ACLs are per node and not
- * inherited, so the whole subtree is walked — top-down, level by level: once a node is frozen nobody can add a
- * child to it, so the children listed after that are final.
+ * inherited, so the whole subtree is walked top down (depth first, bounded): a node's children are listed after
+ * the node is frozen, and once it is frozen nobody can add a child to it, so that listing is final.
  *
  * Crash safety: the original ACL of every node whose ACL is not world-open is written to the state store before
- * that node's ACL is changed, and a node already carrying the freeze ACL is skipped, so a rerun after a crash
+ * that node's ACL is changed (nodes read in the same event-loop turn share one write), and a node already carrying the freeze ACL is skipped, so a rerun after a crash
  * neither loses an original nor records the freeze ACL as one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { OPEN_ACL_UNSAFE, ZkAcl, ZkPerm } from '../../lib/zk-client';
 import type { EnsembleSide } from './ensemble-side';
-import { InFlightLimiter } from './in-flight-limiter';
 import type { PathFilter } from './path-filter';
 import { retryOnConnectionLoss } from './retry';
 import type { AclLens } from './replicator';
 import { aclEqual, aclRedacted } from './tree-hash';
 import { childRel, Rel } from './tree-paths';
+import { walkTree } from './tree-walk';
 
 export interface FreezeCredentials {
   user: string;
@@ -57,54 +57,74 @@ export interface FreezeOptions {
 
 /** Freezes every node of the tree; returns how many ACLs it changed. */
 export async function freezeTree(options: FreezeOptions): Promise<number> {
-  const { side, filter, record } = options;
+  const { side, record } = options;
   const frozen = freezeAcl(record.credentials);
-  const limiter = new InFlightLimiter(options.maxInFlight ?? 1000);
-  const run = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(side, op));
   await authenticate(side, record.credentials);
+  // Originals are persisted before the nodes they belong to are frozen; nodes read in the same turn share a write.
+  let flush: Promise<void> | undefined;
+  const persistSoon = (): Promise<void> =>
+    (flush ??= new Promise((resolve, reject) =>
+      setImmediate(() => {
+        flush = undefined;
+        try {
+          options.persist(record);
+          resolve();
+        } catch (err) {
+          reject(err);
+        }
+      }),
+    ));
   let changed = 0;
-  let level: Rel[] = [''];
-  while (level.length > 0) {
-    const acls = await Promise.all(level.map((rel) => aclIfExists(side, rel, run)));
-    let newOriginals = false;
-    const toFreeze: Rel[] = [];
-    level.forEach((rel, i) => {
-      const current = acls[i];
-      if (!current || aclEqual(current.acl, frozen)) return;
-      if (aclRedacted(current.acl)) throw new Error(`cannot freeze ${side.abs(rel)}: its digest ACL is redacted (no ADMIN), so it could not be restored; pass --${side.name}-auth`);
-      toFreeze.push(rel);
-      if (!aclEqual(current.acl, OPEN_ACL_UNSAFE)) {
-        record.originals[rel] = current.acl;
-        newOriginals = true;
-      }
-    });
-    if (newOriginals) options.persist(record);
-    await Promise.all(toFreeze.map((rel) => run(() => side.client.setAcl(side.abs(rel), frozen).catch(ignoreMissing))));
-    changed += toFreeze.length;
-    const children = await Promise.all(level.map((rel, i) => (acls[i] && acls[i]!.stat.numChildren > 0 ? run(() => side.children(rel)) : Promise.resolve([] as string[]))));
-    level = level.flatMap((rel, i) => (children[i] ?? []).map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)));
-  }
+  await walkAcls(options, async (rel, acl) => {
+    if (aclEqual(acl, frozen)) return 'unchanged';
+    if (aclRedacted(acl)) throw new Error(`cannot freeze ${side.abs(rel)}: its digest ACL is redacted (no ADMIN), so it could not be restored; pass --${side.name}-auth`);
+    if (!aclEqual(acl, OPEN_ACL_UNSAFE)) {
+      record.originals[rel] = acl;
+      await persistSoon();
+    }
+    await retryOnConnectionLoss(side, () => side.client.setAcl(side.abs(rel), frozen).catch(ignoreMissing));
+    changed++;
+    return 'changed';
+  });
   return changed;
 }
 
 /** Gives every frozen node back its original ACL (world-open unless recorded otherwise). */
 export async function unfreezeTree(options: Omit<FreezeOptions, 'persist'>): Promise<number> {
-  const { side, filter, record } = options;
+  const { side, record } = options;
   const frozen = freezeAcl(record.credentials);
-  const limiter = new InFlightLimiter(options.maxInFlight ?? 1000);
-  const run = <T>(op: () => Promise<T>): Promise<T> => limiter.run(() => retryOnConnectionLoss(side, op));
   await authenticate(side, record.credentials);
   let changed = 0;
-  let level: Rel[] = [''];
-  while (level.length > 0) {
-    const acls = await Promise.all(level.map((rel) => aclIfExists(side, rel, run)));
-    const toRestore = level.filter((_, i) => acls[i] && aclEqual(acls[i]!.acl, frozen));
-    await Promise.all(toRestore.map((rel) => run(() => side.client.setAcl(side.abs(rel), record.originals[rel] ?? OPEN_ACL_UNSAFE).catch(ignoreMissing))));
-    changed += toRestore.length;
-    const children = await Promise.all(level.map((rel, i) => (acls[i] && acls[i]!.stat.numChildren > 0 ? run(() => side.children(rel)) : Promise.resolve([] as string[]))));
-    level = level.flatMap((rel, i) => (children[i] ?? []).map((name) => childRel(rel, name)).filter((child) => filter.inScope(child)));
-  }
+  await walkAcls(options, async (rel, acl) => {
+    if (!aclEqual(acl, frozen)) return 'unchanged';
+    await retryOnConnectionLoss(side, () => side.client.setAcl(side.abs(rel), record.originals[rel] ?? OPEN_ACL_UNSAFE).catch(ignoreMissing));
+    changed++;
+    return 'changed';
+  });
   return changed;
+}
+
+/**
+ * Walks the tree top down (tree-walk.ts), reading each node's ACL and handing it to `visit` before the node's
+ * children are listed. A node `visit` changed is listed after the change, not from the Stat read before it: a
+ * child added in between would otherwise be missed — and stay writable through a freeze.
+ */
+async function walkAcls(options: Pick<FreezeOptions, 'side' | 'filter' | 'maxInFlight'>, visit: (rel: Rel, acl: ZkAcl[]) => Promise<'changed' | 'unchanged'>): Promise<void> {
+  const { side, filter } = options;
+  const run = <T>(op: () => Promise<T>): Promise<T> => retryOnConnectionLoss(side, op);
+  await walkTree(
+    '',
+    {
+      enter: async (rel) => {
+        const current = await run(() => side.acl(rel));
+        if (!current) return null;
+        const outcome = await visit(rel, current.acl);
+        const names = outcome === 'changed' || current.stat.numChildren > 0 ? ((await run(() => side.children(rel))) ?? []) : [];
+        return { children: names.filter((name) => filter.inScope(childRel(rel, name))), value: undefined };
+      },
+    },
+    options.maxInFlight ?? 1000,
+  );
 }
 
 /** Compares and writes a frozen side as if it were not frozen, so replication and verify see the real ACLs. */
@@ -123,10 +143,4 @@ export function freezeLens(frozenSide: EnsembleSide, record: FreezeRecord): AclL
 
 function ignoreMissing(err: { code?: number }): void {
   if (err.code !== -101) throw err;
-}
-
-/** Existence first: a getAcl that fails crashes the native client (see EnsembleSide.acl). */
-async function aclIfExists(side: EnsembleSide, rel: Rel, run: <T>(op: () => Promise<T>) => Promise<T>): Promise<{ acl: ZkAcl[]; stat: { numChildren: number } } | null> {
-  const stat = await run(() => side.client.exists(side.abs(rel)));
-  return stat ? run(() => side.acl(rel)) : null;
 }
