@@ -5,8 +5,8 @@
  * the node is frozen, and once it is frozen nobody can add a child to it, so that listing is final.
  *
  * Crash safety: the original ACL of every node whose ACL is not world-open is written to the state store before
- * that node's ACL is changed (nodes read in the same event-loop turn share one write), and a node already carrying the freeze ACL is skipped, so a rerun after a crash
- * neither loses an original nor records the freeze ACL as one.
+ * that node's ACL is changed (nodes read in the same event-loop turn share one write), and a node already carrying
+ * the freeze ACL is skipped, so a rerun after a crash neither loses an original nor records the freeze ACL as one.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { OPEN_ACL_UNSAFE, ZkAcl, ZkPerm } from '../../lib/zk-client';

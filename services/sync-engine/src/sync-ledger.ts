@@ -8,10 +8,10 @@
  */
 import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
-
-const gzipAsync = promisify(gzip);
 import type { LedgerEntry } from './conflict-policy';
 import { isWithin, Rel } from './tree-paths';
+
+const gzipAsync = promisify(gzip);
 
 export class SyncLedger {
   private readonly entries = new Map<Rel, LedgerEntry>();

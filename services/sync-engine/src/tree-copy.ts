@@ -1,7 +1,8 @@
 /**
  * Bulk copy of a subtree from one ensemble to another: data and ACLs, ephemerals skipped and listed, sequential
- * nodes created under their exact names. Requests are pipelined (bounded by the limiter); children are created as
- * soon as their parent exists, so the copy streams down the tree instead of going level by level.
+ * nodes created under their exact names. The walk (tree-walk.ts) keeps up to `maxInFlight` nodes in progress with
+ * their requests pipelined, depth first: children are created as soon as their parent exists, and memory stays
+ * bounded however wide the tree is.
  *
  * Idempotent and resumable: an existing target node is compared and only fixed where it differs, so a second run
  * or a run after a crash writes only what is missing. The client creates nodes world-open and sets the real ACL

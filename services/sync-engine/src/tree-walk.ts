@@ -2,7 +2,7 @@
  * A bounded, depth-first walk of a znode tree with pre- and post-order steps, for the bulk paths (copy, verify).
  *
  * Why not recursion with `Promise.all` over children: on a wide tree that starts one pending visit per node at
- * once — 100,000 promise chains and closures for a 100,000-node tree, waiting on the request limiter — and the
+ * once — 100,000 promise chains and closures for a 100,000-node tree, each waiting for a request slot — and the
  * process spends its time collecting garbage. Here at most `concurrency` nodes are being entered at a time; the
  * rest are a stack of (parent, name) pairs, and a node's `leave` runs once all its children have left, which is
  * what the copy needs to set a restrictive ACL only after the children exist and verify needs to hash a subtree.
