@@ -67,24 +67,16 @@ export function cloneResources(r: Resources): Resources {
 }
 
 export function add(a: Resources, b: Resources): Resources {
-  return {
-    cpus: round3(a.cpus + b.cpus),
-    mem: round3(a.mem + b.mem),
-    disk: round3(a.disk + b.disk),
-    gpus: round3(a.gpus + b.gpus),
-    ports: b.ports.length === 0 ? a.ports : a.ports.length === 0 ? b.ports : addRanges(a.ports, b.ports),
-  };
+  const sum = { cpus: a.cpus, mem: a.mem, disk: a.disk, gpus: a.gpus, ports: a.ports };
+  addInPlace(sum, b);
+  return sum;
 }
 
 /** `a - b`, clamped at zero: callers check `contains(a, b)` first when a shortfall would be a bug. */
 export function subtract(a: Resources, b: Resources): Resources {
-  return {
-    cpus: Math.max(0, round3(a.cpus - b.cpus)),
-    mem: Math.max(0, round3(a.mem - b.mem)),
-    disk: Math.max(0, round3(a.disk - b.disk)),
-    gpus: Math.max(0, round3(a.gpus - b.gpus)),
-    ports: b.ports.length === 0 ? a.ports : subtractRanges(a.ports, b.ports),
-  };
+  const difference = { cpus: a.cpus, mem: a.mem, disk: a.disk, gpus: a.gpus, ports: a.ports };
+  subtractInPlace(difference, b);
+  return difference;
 }
 
 /**
