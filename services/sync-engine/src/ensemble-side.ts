@@ -7,8 +7,8 @@
 import { EventEmitter } from 'node:events';
 import { createWithParents, isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
-import { AclReader } from './acl-reader';
 import { absPath, Rel } from './tree-paths';
+import { WireNode, WireSession } from './wire-session';
 
 export type SideName = 'source' | 'target';
 
@@ -35,7 +35,7 @@ export class EnsembleSide extends EventEmitter {
   private closed = false;
   private renewing = false;
   private probe?: NodeJS.Timeout;
-  private readonly aclReader: AclReader;
+  private readonly wire: WireSession;
   private readonly guarded: GuardedClient;
   private connectedNow = true;
   private waiters: (() => void)[] = [];
@@ -46,7 +46,7 @@ export class EnsembleSide extends EventEmitter {
     private zk: ZkClient,
   ) {
     super();
-    this.aclReader = new AclReader(options.hosts, options.sessionTimeoutMs, options.connectTimeoutMs);
+    this.wire = new WireSession(options.hosts, options.sessionTimeoutMs, options.connectTimeoutMs);
     this.guarded = new GuardedClient(() => this.zk, Math.max(5000, 2 * options.sessionTimeoutMs), (op) => this.replaceStuckSession(op));
     this.attach(zk);
     if (options.exitOnExpiry) {
@@ -102,7 +102,7 @@ export class EnsembleSide extends EventEmitter {
   async addAuth(scheme: string, auth: string): Promise<void> {
     if (this.auths.some((a) => a.scheme === scheme && a.auth === auth)) return;
     this.auths.push({ scheme, auth });
-    await Promise.all([this.zk.addAuth(scheme, auth), this.aclReader.addAuth(scheme, auth)]);
+    await Promise.all([this.zk.addAuth(scheme, auth), this.wire.addAuth(scheme, auth)]);
   }
 
   async get(rel: Rel, watcher?: Watcher): Promise<NodeRead | null> {
@@ -124,18 +124,47 @@ export class EnsembleSide extends EventEmitter {
   }
 
   /**
-   * The node's ACL, or null if it does not exist. Read over this side's AclReader session, not the native client,
-   * which crashes the process when a getAcl fails (see acl-reader.ts).
+   * The node's ACL, or null if it does not exist. Read over this side's wire session, not the native client,
+   * which crashes the process when a getAcl fails (see wire-session.ts).
    */
   acl(rel: Rel): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
-    return this.aclReader.getAcl(this.abs(rel));
+    return this.wire.getAcl(this.abs(rel));
+  }
+
+  /*
+   * The bulk paths (copy, verify, freeze) go through the wire session, where requests made in the same turn share
+   * one multiRead or multi (see wire-session.ts). Its reads and writes are ordered with each other but not with the
+   * native session's: a caller that hands over to the native session syncs that session first (`client.sync`).
+   */
+
+  /** Data, Stat and children in one batched read; null if the node does not exist. */
+  bulkRead(rel: Rel): Promise<WireNode | null> {
+    return this.wire.read(this.abs(rel));
+  }
+
+  /** Creates a persistent node with exactly this name, batched into multi transactions. */
+  bulkCreate(rel: Rel, data: Buffer, acl: ZkAcl[]): Promise<void> {
+    return this.wire.create(this.abs(rel), data, acl);
+  }
+
+  bulkSetData(rel: Rel, data: Buffer): Promise<void> {
+    return this.wire.setData(this.abs(rel), data);
+  }
+
+  bulkSetAcl(rel: Rel, acl: ZkAcl[]): Promise<void> {
+    return this.wire.setAcl(this.abs(rel), acl);
+  }
+
+  /** Brings the wire session's server up to date with the leader, before a walk that must not read the past. */
+  bulkSync(): Promise<void> {
+    return this.wire.sync(this.root);
   }
 
   close(): void {
     this.closed = true;
     if (this.probe) clearInterval(this.probe);
     this.releaseWaiters();
-    this.aclReader.close();
+    this.wire.close();
     this.zk.close();
   }
 

@@ -1,13 +1,15 @@
 /**
  * Bulk copy of a subtree from one ensemble to another: data and ACLs, ephemerals skipped and listed, sequential
- * nodes created under their exact names. The walk (tree-walk.ts) keeps up to `maxInFlight` nodes in progress with
- * their requests pipelined, depth first: children are created as soon as their parent exists, and memory stays
- * bounded however wide the tree is.
+ * nodes created under their exact names. The walk (tree-walk.ts) keeps up to `maxInFlight` nodes in progress, depth
+ * first: children are created as soon as their parent exists, and memory stays bounded however wide the tree is.
+ * Requests go through each side's wire session, which batches the reads of a turn into one multiRead and the
+ * creates into one multi transaction (wire-session.ts) — ZooKeeper's per-request cost is what bounds a copy.
  *
  * Idempotent and resumable: an existing target node is compared and only fixed where it differs, so a second run
- * or a run after a crash writes only what is missing. The client creates nodes world-open and sets the real ACL
- * after the node's children are copied (a restrictive ACL could otherwise stop the engine creating them); a crash
- * in between leaves an open ACL that the next run finds, because it re-checks ACLs of existing nodes.
+ * or a run after a crash writes only what is missing. A parent is created world-open and gets its real ACL after
+ * its children are copied (a restrictive ACL could otherwise stop the engine creating them); a crash in between
+ * leaves an open ACL that the next run finds, because it re-checks ACLs of existing nodes. A node without children
+ * to copy is created with its real ACL.
  */
 import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
@@ -50,10 +52,9 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
 
   await retryOnConnectionLoss(target, () => target.client.mkdirp(target.root));
 
-  /** Copies one node; the value is the ACL to set once its children exist (none when the open ACL is right). */
+  /** Copies one node; the value is the ACL to set once its children exist (none when the ACL is already right). */
   const enter = async (rel: Rel): Promise<{ children: string[]; value: ZkAcl[] | undefined } | null> => {
-    const node = await onSource(() => source.get(rel));
-    const acl = node && (await onSource(() => source.acl(rel)));
+    const [node, acl] = await Promise.all([onSource(() => source.bulkRead(rel)), onSource(() => source.acl(rel))]);
     if (!node || !acl) return null; // deleted while we walked
     if (node.stat.ephemeralOwner !== '0') {
       report.skippedEphemerals.push(displayRel(rel));
@@ -64,20 +65,21 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       report.redactedAcls.push(displayRel(rel));
       acl.acl = readableAclEntries(acl.acl);
     }
-    const names = node.stat.numChildren > 0 ? ((await onSource(() => source.children(rel))) ?? []) : [];
+    const children = node.children.filter((name) => filter.inScope(childRel(rel, name)));
+    // A node without children to copy can be created with its real ACL at once; a parent gets it after them.
+    const aclAtCreate = children.length === 0 && acl.acl.length > 0 ? acl.acl : OPEN_ACL_UNSAFE;
 
     let aclWanted: ZkAcl[] | undefined;
-    const created = rel !== '' && (await onTarget(() => createIfMissing(target, rel, node.data)));
+    const created = rel !== '' && (await onTarget(() => createIfMissing(target, rel, node.data, aclAtCreate)));
     if (created) {
       report.created++;
       options.onNode?.('created');
-      if (!aclEqual(acl.acl, OPEN_ACL_UNSAFE)) aclWanted = acl.acl;
+      if (!aclEqual(acl.acl, aclAtCreate)) aclWanted = acl.acl;
     } else {
-      const existing = await onTarget(() => target.get(rel));
-      const existingAcl = existing && (await onTarget(() => target.acl(rel)));
+      const [existing, existingAcl] = await Promise.all([onTarget(() => target.bulkRead(rel)), onTarget(() => target.acl(rel))]);
       if (!existing || !existingAcl) throw new Error(`target node ${target.abs(rel)} vanished during the copy; is another writer deleting it?`);
       if (!existing.data.equals(node.data)) {
-        await onTarget(() => target.client.set(target.abs(rel), node.data));
+        await onTarget(() => target.bulkSetData(rel, node.data));
         report.updated++;
         options.onNode?.('updated');
       } else {
@@ -86,17 +88,20 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       }
       if (!aclEqual(existingAcl.acl, acl.acl)) aclWanted = acl.acl;
     }
-    return { children: names.filter((name) => filter.inScope(childRel(rel, name))), value: aclWanted };
+    return { children, value: aclWanted };
   };
 
   const leave = async (rel: Rel, aclWanted: ZkAcl[] | undefined): Promise<void> => {
     if (!aclWanted) return;
-    await onTarget(() => target.client.setAcl(target.abs(rel), aclWanted));
+    await onTarget(() => target.bulkSetAcl(rel, aclWanted));
     report.aclsSet++;
   };
 
   // Each node's requests run one after another, so the walk's concurrency bounds the requests in flight.
   await walkTree('', { enter, leave }, options.maxInFlight ?? 1000);
+  // The copy wrote through the target's wire session; the native session, which replication continues on, is
+  // brought up to date with it (they may be connected to different servers of the ensemble).
+  await onTarget(() => target.client.sync(target.root));
   report.durationMs = Date.now() - started;
   options.logger.info({ ...report, skippedEphemerals: report.skippedEphemerals.length, redactedAcls: report.redactedAcls.length }, 'copy finished');
   if (report.redactedAcls.length) options.logger.warn({ paths: report.redactedAcls.slice(0, 100) }, 'digest ACLs were redacted by the source; pass --source-auth to copy them in full');
@@ -104,14 +109,14 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
 }
 
 /** Creates the node; false if it already exists. Retried creates that find their own earlier attempt count as existing. */
-async function createIfMissing(side: EnsembleSide, rel: Rel, data: Buffer): Promise<boolean> {
+async function createIfMissing(side: EnsembleSide, rel: Rel, data: Buffer, acl: ZkAcl[]): Promise<boolean> {
   try {
-    await side.client.create(side.abs(rel), data);
+    await side.bulkCreate(rel, data, acl);
     return true;
   } catch (err) {
     if (isZkError(err, ZkCode.NODEEXISTS)) return false;
     // A parent whose (copied) ACL denies CREATE answers NOAUTH even when the child exists: an earlier run's work.
-    if (isZkError(err, ZkCode.NOAUTH) && (await side.client.exists(side.abs(rel)))) return false;
+    if (isZkError(err, ZkCode.NOAUTH) && (await side.bulkRead(rel))) return false;
     if (isZkError(err, ZkCode.NOAUTH)) throw new Error(`cannot create ${side.abs(rel)}: the target parent's ACL denies CREATE to the engine; pass --target-auth with credentials it grants`);
     throw err;
   }

@@ -1,7 +1,9 @@
 /**
  * `verify`: are the two trees the same (paths, data, ACLs; persistent nodes only, sequential ones by name)? Both
- * trees are read in parallel — bounded depth-first walks of pipelined requests (tree-walk.ts) — into Merkle hash
- * trees, then compared from the root down, descending only into subtrees whose hashes differ.
+ * trees are read in parallel — bounded depth-first walks (tree-walk.ts) whose reads each side's wire session
+ * batches into multiReads (wire-session.ts) — into Merkle hash trees, then compared from the root down,
+ * descending only into subtrees whose hashes differ. Each side's session syncs first, so a lagging server is not
+ * read.
  */
 import type { ZkAcl } from '../../lib/zk-client';
 import type { EnsembleSide } from './ensemble-side';
@@ -45,11 +47,9 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
   const tree: HashTree = new Map();
 
   const enter = async (rel: Rel): Promise<{ children: string[]; value: { data: Buffer; acl: ZkAcl[] } } | null> => {
-    const node = await run(() => side.get(rel));
-    const acl = node && (await run(() => side.acl(rel)));
+    const [node, acl] = await Promise.all([run(() => side.bulkRead(rel)), run(() => side.acl(rel))]);
     if (!node || !acl || node.stat.ephemeralOwner !== '0') return null;
-    const names = node.stat.numChildren > 0 ? ((await run(() => side.children(rel))) ?? []) : [];
-    const children = names.filter((name) => {
+    const children = node.children.filter((name) => {
       const child = childRel(rel, name);
       return options.filter.inScope(child) && !options.ignore?.has(child);
     });
@@ -59,6 +59,7 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
     tree.set(rel, hashedNode(node.data, node.acl, present));
   };
 
+  await run(() => side.bulkSync());
   if (await walkTree('', { enter, leave }, options.maxInFlight ?? 1000)) computeSubtreeHashes(tree);
   return tree;
 }

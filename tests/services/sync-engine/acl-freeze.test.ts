@@ -34,10 +34,10 @@ test('freeze makes every node read-only, persisting restrictive originals before
       persisted.push({ ...r.originals });
       events.push(...Object.keys(r.originals).map((rel) => `persisted ${rel}`));
     };
-    const setAcl = side.client.setAcl.bind(side.client);
-    side.client.setAcl = (path, acl, version) => {
-      events.push(`frozen ${path.slice(root.length)}`);
-      return setAcl(path, acl, version);
+    const setAcl = side.bulkSetAcl.bind(side);
+    side.bulkSetAcl = (rel, acl) => {
+      events.push(`frozen ${rel}`);
+      return setAcl(rel, acl);
     };
     const changed = await freezeTree({ side, filter, record, persist, maxInFlight: 8 });
     expect(changed).toBe(1 + 3 + 150); // the root, three groups, 150 leaves

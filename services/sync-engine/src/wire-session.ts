@@ -1,0 +1,559 @@
+/**
+ * A second, watchless ZooKeeper session per side, speaking the wire protocol directly, for the requests the
+ * native `zookeeper` addon cannot make safely or at all. The engine's own session (watches, live replication)
+ * stays on the addon; this one serves:
+ *
+ * - ACL reads. The addon (7.x) crashes the whole process when a getAcl completes with any error — its completion
+ *   frees an ACL vector it was never given (deallocate_ACL_vector(NULL)) — so NONODE from a concurrent delete,
+ *   NOAUTH, or the connection loss every server restart causes would each kill the engine.
+ * - The bulk paths (copy, verify, freeze). ZooKeeper spends ~100 µs of server CPU on every request whatever it
+ *   asks (measured on this project's benchmark machine: getData, exists and getAcl alike), but ~5–12 µs per
+ *   operation inside a `multiRead` (3.6+) or `multi`. The addon has neither. Reads issued in the same turn of the
+ *   event loop go out as one multiRead of getData + getChildren per node, and creates as one multi transaction,
+ *   which is what lets a copy or verify run at thousands of nodes a second instead of a few hundred.
+ *
+ * Consistency: replies carry the zxid the server had reached; a reconnect presents the highest one seen, and a
+ * server that is behind it refuses the session (ZooKeeper's own guarantee), so a reconnect never goes back in
+ * time. Reads answer from the server this session is on: callers that need the leader's view call `sync` first.
+ * On any disconnect the session simply opens a new one (re-adding credentials) and fails the requests in flight
+ * with CONNECTIONLOSS, which callers retry like any connection loss.
+ */
+import { Socket, createConnection } from 'node:net';
+import { ZkAcl, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
+
+const OP_CREATE = 1;
+const OP_GET_DATA = 4;
+const OP_SET_DATA = 5;
+const OP_GET_ACL = 6;
+const OP_SET_ACL = 7;
+const OP_GET_CHILDREN = 8;
+const OP_SYNC = 9;
+const OP_PING = 11;
+const OP_MULTI = 14;
+const OP_MULTI_READ = 22;
+const OP_AUTH = 100;
+const OP_ERROR = -1;
+const XID_PING = -2;
+const XID_AUTH = -4;
+/** A multi that failed reports the ops it rolled back (OK) or never ran (RUNTIMEINCONSISTENCY) as errors. */
+const RUNTIME_INCONSISTENCY = -2;
+
+/** Nodes per multiRead: replies stay well inside a client's 1 MB buffer for typical znodes. */
+const MAX_READ_BATCH = 64;
+/** Bytes per multi: the server closes the connection on a request above jute.maxbuffer (1 MB by default). */
+const MAX_WRITE_BATCH_BYTES = 256 * 1024;
+const MAX_WRITE_BATCH_OPS = 256;
+
+const MESSAGES: Record<number, string> = {
+  [-2]: 'runtime inconsistency',
+  [-4]: 'connection loss',
+  [-101]: 'no node',
+  [-102]: 'not authenticated',
+  [-103]: 'bad version',
+  [-108]: 'no children for ephemerals',
+  [-110]: 'node exists',
+  [-112]: 'session expired',
+  [-114]: 'invalid ACL',
+};
+
+export interface WireNode {
+  data: Buffer;
+  stat: ZkStat;
+  children: string[];
+}
+
+interface Pending {
+  resolve: (reply: { err: number; body: Buffer }) => void;
+  reject: (err: Error) => void;
+  op: string;
+  path: string;
+}
+
+interface QueuedRead {
+  path: string;
+  resolve: (node: WireNode | null) => void;
+  reject: (err: Error) => void;
+}
+
+interface QueuedCreate {
+  path: string;
+  encoded: Buffer;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class WireSession {
+  private socket?: Socket;
+  private connecting?: Promise<void>;
+  private buffer = Buffer.alloc(0);
+  private handshakeDone = false;
+  private nextXid = 1;
+  private lastZxid = 0n;
+  private readonly pending = new Map<number, Pending>();
+  private authWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private pingTimer?: NodeJS.Timeout;
+  private closed = false;
+  private corked = false;
+  private hostIndex = Math.floor(Math.random() * 1000);
+  private readonly auths: { scheme: string; auth: string }[] = [];
+  private reads: QueuedRead[] = [];
+  private creates: QueuedCreate[] = [];
+  private createBytes = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly hosts: string,
+    private readonly sessionTimeoutMs: number,
+    private readonly connectTimeoutMs: number,
+  ) {}
+
+  async addAuth(scheme: string, auth: string): Promise<void> {
+    this.auths.push({ scheme, auth });
+    if (this.handshakeDone) await this.sendAuth(scheme, auth);
+  }
+
+  /** The node's ACL and Stat, or null if it does not exist (after a sync, so a lagging server is not believed). */
+  async getAcl(path: string): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
+    const read = async (): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> => {
+      const reply = await this.request(OP_GET_ACL, 'getAcl', path, encodeString(path));
+      if (reply.err === ZkCode.NONODE) return null;
+      if (reply.err !== 0) throw zkError(reply.err, 'getAcl', path);
+      return parseAclResponse(reply.body);
+    };
+    const first = await read();
+    if (first) return first;
+    await this.sync(path);
+    return read();
+  }
+
+  /**
+   * The node's data, Stat and children, or null if it does not exist. Batched: every read issued in the same turn
+   * of the event loop (up to MAX_READ_BATCH) shares one multiRead.
+   */
+  read(path: string): Promise<WireNode | null> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ path, resolve, reject });
+      if (this.reads.length >= MAX_READ_BATCH) this.flushReads();
+      else this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Creates a persistent node with exactly this name. Batched into multi transactions; a transaction that fails
+   * is retried op by op, so each create gets its own answer (NODEEXISTS, NONODE, NOAUTH… as a ZkError).
+   */
+  create(path: string, data: Buffer, acl: ZkAcl[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const encoded = encodeCreate(path, data, acl);
+      this.enqueueCreate({ path, encoded, resolve, reject });
+    });
+  }
+
+  /** Sets the node's data (pipelined, one request). */
+  async setData(path: string, data: Buffer, version = -1): Promise<void> {
+    const dataLength = Buffer.alloc(4);
+    dataLength.writeInt32BE(data.length, 0);
+    const versionBytes = Buffer.alloc(4);
+    versionBytes.writeInt32BE(version, 0);
+    const reply = await this.request(OP_SET_DATA, 'setData', path, Buffer.concat([encodeString(path), dataLength, data, versionBytes]));
+    if (reply.err !== 0) throw zkError(reply.err, 'setData', path);
+  }
+
+  /** Sets the node's ACL (pipelined, not batched: ZooKeeper's multi has no setACL). NONODE is a ZkError. */
+  async setAcl(path: string, acl: ZkAcl[], version = -1): Promise<void> {
+    const versionBytes = Buffer.alloc(4);
+    versionBytes.writeInt32BE(version, 0);
+    const reply = await this.request(OP_SET_ACL, 'setAcl', path, Buffer.concat([encodeString(path), encodeAcl(acl), versionBytes]));
+    if (reply.err !== 0) throw zkError(reply.err, 'setAcl', path);
+  }
+
+  /** Brings the server this session is on up to date with the leader. */
+  async sync(path: string): Promise<void> {
+    const reply = await this.request(OP_SYNC, 'sync', path, encodeString(path));
+    if (reply.err !== 0) throw zkError(reply.err, 'sync', path);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.drop(new ZkError(ZkCode.CLOSING, 'request', '', 'closing'));
+    for (const r of this.reads) r.reject(new ZkError(ZkCode.CLOSING, 'read', r.path, 'closing'));
+    for (const c of this.creates) c.reject(new ZkError(ZkCode.CLOSING, 'create', c.path, 'closing'));
+    this.reads = [];
+    this.creates = [];
+  }
+
+  private enqueueCreate(entry: QueuedCreate): void {
+    if (this.creates.length > 0 && (this.createBytes + entry.encoded.length > MAX_WRITE_BATCH_BYTES || this.creates.length >= MAX_WRITE_BATCH_OPS)) this.flushCreates();
+    this.creates.push(entry);
+    this.createBytes += entry.encoded.length;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushReads();
+      this.flushCreates();
+    });
+  }
+
+  private flushReads(): void {
+    const batch = this.reads;
+    if (batch.length === 0) return;
+    this.reads = [];
+    const parts: Buffer[] = [];
+    for (const r of batch) {
+      const request = Buffer.concat([encodeString(r.path), WATCH_NONE]);
+      parts.push(multiHeader(OP_GET_DATA), request, multiHeader(OP_GET_CHILDREN), request);
+    }
+    parts.push(MULTI_END);
+    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, Buffer.concat(parts)).then(
+      (reply) => {
+        if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multiRead', batch[0].path);
+        const results = parseMultiResults(reply.body, (type, r) => (type === OP_GET_DATA ? { data: r.buffer(), stat: r.stat() } : r.strings()));
+        batch.forEach((entry, i) => {
+          const data = results[2 * i];
+          const children = results[2 * i + 1];
+          if (data === undefined || children === undefined) return entry.reject(zkError(ZkCode.CONNECTIONLOSS, 'multiRead', entry.path));
+          if (typeof data === 'number' || typeof children === 'number') {
+            const err = typeof data === 'number' ? data : (children as number);
+            // Deleted between the two reads counts as deleted.
+            return err === ZkCode.NONODE ? entry.resolve(null) : entry.reject(zkError(err, 'read', entry.path));
+          }
+          const { data: bytes, stat } = data as { data: Buffer; stat: ZkStat };
+          entry.resolve({ data: bytes, stat, children: children as string[] });
+        });
+      },
+      (err: Error) => batch.forEach((entry) => entry.reject(err)),
+    ).catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
+  }
+
+  private flushCreates(): void {
+    const batch = this.creates;
+    if (batch.length === 0) return;
+    this.creates = [];
+    this.createBytes = 0;
+    this.sendCreates(batch);
+  }
+
+  private sendCreates(batch: QueuedCreate[]): void {
+    const parts: Buffer[] = [];
+    for (const c of batch) parts.push(multiHeader(OP_CREATE), c.encoded);
+    parts.push(MULTI_END);
+    this.request(OP_MULTI, 'multi', batch[0].path, Buffer.concat(parts)).then(
+      (reply) => {
+        if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multi', batch[0].path);
+        const results = parseMultiResults(reply.body, (_type, r) => r.string());
+        const failed = results.some((r) => typeof r === 'number');
+        batch.forEach((entry, i) => {
+          const result = results[i];
+          if (result === undefined) return entry.reject(zkError(ZkCode.CONNECTIONLOSS, 'create', entry.path));
+          if (typeof result !== 'number') return entry.resolve();
+          if (result !== 0 && result !== RUNTIME_INCONSISTENCY) return entry.reject(zkError(result, 'create', entry.path));
+          // Rolled back or never run because another op in the transaction failed: alone, it gets its own answer.
+          if (failed && batch.length > 1) this.sendCreates([entry]);
+          else entry.reject(zkError(result || RUNTIME_INCONSISTENCY, 'create', entry.path));
+        });
+      },
+      (err: Error) => batch.forEach((entry) => entry.reject(err)),
+    ).catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
+  }
+
+  private async request(type: number, op: string, path: string, body: Buffer): Promise<{ err: number; body: Buffer }> {
+    if (this.closed) throw new ZkError(ZkCode.CLOSING, op, path, 'closing');
+    await this.ensureConnected();
+    const xid = this.nextXid++;
+    if (this.nextXid > 0x7ffffff0) this.nextXid = 1;
+    return new Promise((resolve, reject) => {
+      this.pending.set(xid, { resolve, reject, op, path });
+      this.send(xid, type, body);
+    });
+  }
+
+  private ensureConnected(): Promise<void> {
+    if (this.handshakeDone && this.socket) return Promise.resolve();
+    this.connecting ??= this.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const hosts = this.hosts.split(',');
+    const deadline = Date.now() + this.connectTimeoutMs;
+    let lastError: Error = new Error('no hosts');
+    while (Date.now() < deadline && !this.closed) {
+      const hostPort = hosts[this.hostIndex++ % hosts.length];
+      const i = hostPort.lastIndexOf(':');
+      try {
+        await this.handshake(hostPort.slice(0, i).replace(/^\[|\]$/g, ''), Number(hostPort.slice(i + 1)), Math.max(100, deadline - Date.now()));
+        for (const a of this.auths) await this.sendAuth(a.scheme, a.auth);
+        return;
+      } catch (err) {
+        lastError = err as Error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    throw new ZkError(ZkCode.CONNECTIONLOSS, 'connect', this.hosts, lastError.message);
+  }
+
+  private handshake(host: string, port: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = createConnection({ host, port });
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no handshake from ${host}:${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.buffer = Buffer.alloc(0);
+      this.handshakeDone = false;
+      socket.on('connect', () => {
+        // ConnectRequest: protocolVersion, lastZxidSeen, timeOut, sessionId, passwd, readOnly. A server that has
+        // not yet seen lastZxidSeen closes the connection, and the loop in connect() tries the next host.
+        const req = Buffer.alloc(4 + 8 + 4 + 8 + 4 + 16 + 1);
+        req.writeBigInt64BE(this.lastZxid, 4);
+        req.writeInt32BE(this.sessionTimeoutMs, 12);
+        req.writeInt32BE(16, 28);
+        socket.write(frame(req));
+      });
+      socket.on('data', (chunk) => {
+        this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+        if (!this.handshakeDone) {
+          if (this.buffer.length < 4 || this.buffer.length < 4 + this.buffer.readInt32BE(0)) return;
+          const len = this.buffer.readInt32BE(0);
+          const negotiated = this.buffer.readInt32BE(8);
+          this.buffer = this.buffer.subarray(4 + len);
+          clearTimeout(timer);
+          if (negotiated <= 0) {
+            socket.destroy();
+            return reject(new Error('session refused'));
+          }
+          this.handshakeDone = true;
+          this.socket = socket;
+          this.pingTimer = setInterval(() => this.send(XID_PING, OP_PING, Buffer.alloc(0)), Math.max(200, negotiated / 3));
+          resolve();
+        }
+        this.readReplies();
+      });
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.on('close', () => {
+        clearTimeout(timer);
+        if (this.socket === socket) this.drop(new ZkError(ZkCode.CONNECTIONLOSS, 'request', '', 'connection lost'));
+        reject(new Error('connection closed'));
+      });
+    });
+  }
+
+  private readReplies(): void {
+    while (this.buffer.length >= 4 && this.buffer.length >= 4 + this.buffer.readInt32BE(0)) {
+      const len = this.buffer.readInt32BE(0);
+      const reply = this.buffer.subarray(4, 4 + len);
+      this.buffer = this.buffer.subarray(4 + len);
+      const xid = reply.readInt32BE(0);
+      const zxid = reply.readBigInt64BE(4);
+      if (zxid > this.lastZxid) this.lastZxid = zxid;
+      const err = reply.readInt32BE(12);
+      if (xid === XID_PING) continue;
+      if (xid === XID_AUTH) {
+        const waiter = this.authWaiters.shift();
+        if (err === 0) waiter?.resolve();
+        else waiter?.reject(new ZkError(err, 'addAuth', '', 'authentication failed'));
+        continue;
+      }
+      const p = this.pending.get(xid);
+      if (!p) continue;
+      this.pending.delete(xid);
+      p.resolve({ err, body: reply.subarray(16) });
+    }
+  }
+
+  private sendAuth(scheme: string, auth: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.authWaiters.push({ resolve, reject });
+      const credentials = Buffer.from(auth, 'utf8');
+      const lenPrefixed = Buffer.alloc(4 + credentials.length);
+      lenPrefixed.writeInt32BE(credentials.length, 0);
+      credentials.copy(lenPrefixed, 4);
+      this.send(XID_AUTH, OP_AUTH, Buffer.concat([Buffer.alloc(4), encodeString(scheme), lenPrefixed]));
+    });
+  }
+
+  /**
+   * Frames and writes one request. Requests issued in the same turn of the event loop go out in one `writev`:
+   * the socket is corked on the first and uncorked once the turn's callbacks have run.
+   */
+  private send(xid: number, type: number, body: Buffer): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const header = Buffer.allocUnsafe(12);
+    header.writeInt32BE(8 + body.length, 0);
+    header.writeInt32BE(xid, 4);
+    header.writeInt32BE(type, 8);
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    socket.write(header);
+    if (body.length > 0) socket.write(body);
+  }
+
+  private drop(err: ZkError): void {
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    this.handshakeDone = false;
+    socket?.destroy();
+    for (const p of this.pending.values()) p.reject(new ZkError(err.code, p.op, p.path, err.message));
+    this.pending.clear();
+    for (const w of this.authWaiters) w.reject(err);
+    this.authWaiters = [];
+  }
+}
+
+function zkError(code: number, op: string, path: string): ZkError {
+  return new ZkError(code, op, path, MESSAGES[code] ?? 'error');
+}
+
+const WATCH_NONE = Buffer.from([0]);
+
+/** MultiHeader{type, done, err} opening one op of a multi or multiRead. */
+function multiHeader(type: number): Buffer {
+  const h = Buffer.alloc(9);
+  h.writeInt32BE(type, 0);
+  h.writeInt32BE(-1, 5);
+  return h;
+}
+
+const MULTI_END = (() => {
+  const h = Buffer.alloc(9);
+  h.writeInt32BE(-1, 0);
+  h[4] = 1;
+  h.writeInt32BE(-1, 5);
+  return h;
+})();
+
+function frame(payload: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeInt32BE(payload.length, 0);
+  return Buffer.concat([len, payload]);
+}
+
+function encodeString(s: string): Buffer {
+  const bytes = Buffer.from(s, 'utf8');
+  const out = Buffer.alloc(4 + bytes.length);
+  out.writeInt32BE(bytes.length, 0);
+  bytes.copy(out, 4);
+  return out;
+}
+
+/** CreateRequest{path, data, acl: vector<ACL{perms, Id{scheme, id}}>, flags = persistent}. */
+function encodeCreate(path: string, data: Buffer, acl: ZkAcl[]): Buffer {
+  const parts: Buffer[] = [encodeString(path)];
+  const dataLength = Buffer.alloc(4);
+  dataLength.writeInt32BE(data.length, 0);
+  parts.push(dataLength, data);
+  parts.push(encodeAcl(acl), Buffer.alloc(4));
+  return Buffer.concat(parts);
+}
+
+/** vector<ACL{perms, Id{scheme, id}}>. */
+function encodeAcl(acl: ZkAcl[]): Buffer {
+  const parts: Buffer[] = [];
+  const count = Buffer.alloc(4);
+  count.writeInt32BE(acl.length, 0);
+  parts.push(count);
+  for (const entry of acl) {
+    const perms = Buffer.alloc(4);
+    perms.writeInt32BE(entry.perms, 0);
+    parts.push(perms, encodeString(entry.scheme), encodeString(entry.auth));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Reads jute records (big-endian ints and longs, length-prefixed buffers and strings) from a reply body. */
+class JuteReader {
+  private o = 0;
+  constructor(private readonly body: Buffer) {}
+
+  int(): number {
+    const v = this.body.readInt32BE(this.o);
+    this.o += 4;
+    return v;
+  }
+  long(): bigint {
+    const v = this.body.readBigInt64BE(this.o);
+    this.o += 8;
+    return v;
+  }
+  bool(): boolean {
+    return this.body[this.o++] !== 0;
+  }
+  buffer(): Buffer {
+    const n = this.int();
+    if (n < 0) return Buffer.alloc(0);
+    // A copy: the reply's bytes belong to the socket's receive buffer, which a slice would keep alive.
+    const v = Buffer.from(this.body.subarray(this.o, this.o + n));
+    this.o += n;
+    return v;
+  }
+  string(): string {
+    const n = this.int();
+    const v = n < 0 ? '' : this.body.toString('utf8', this.o, this.o + n);
+    this.o += Math.max(0, n);
+    return v;
+  }
+  strings(): string[] {
+    const out: string[] = [];
+    for (let i = this.int(); i > 0; i--) out.push(this.string());
+    return out;
+  }
+  stat(): ZkStat {
+    const czxid = Number(this.long());
+    const mzxid = Number(this.long());
+    const ctime = Number(this.long());
+    const mtime = Number(this.long());
+    const version = this.int();
+    const cversion = this.int();
+    const aversion = this.int();
+    const owner = this.long();
+    const dataLength = this.int();
+    const numChildren = this.int();
+    const pzxid = Number(this.long());
+    return { czxid, mzxid, pzxid, ctime: new Date(ctime), mtime: new Date(mtime), version, cversion, aversion, ephemeralOwner: owner === 0n ? '0' : owner.toString(16), dataLength, numChildren };
+  }
+}
+
+/**
+ * A MultiResponse: per op a MultiHeader{type, done, err} and its result, up to a header with done set. A failed
+ * op (header type -1) carries ErrorResponse{err} and is returned as that number; `result` decodes the others.
+ */
+function parseMultiResults<T>(body: Buffer, result: (type: number, reader: JuteReader) => T): (T | number)[] {
+  const reader = new JuteReader(body);
+  const out: (T | number)[] = [];
+  for (;;) {
+    const type = reader.int();
+    const done = reader.bool();
+    const err = reader.int();
+    if (done) return out;
+    out.push(type === OP_ERROR ? (reader.int(), err) : result(type, reader));
+  }
+}
+
+/** GetACLResponse: vector<ACL{perms, Id{scheme, id}}>, then Stat. */
+export function parseAclResponse(body: Buffer): { acl: ZkAcl[]; stat: ZkStat } {
+  const reader = new JuteReader(body);
+  const acl: ZkAcl[] = [];
+  for (let i = reader.int(); i > 0; i--) {
+    const perms = reader.int();
+    const scheme = reader.string();
+    acl.push({ perms, scheme, auth: reader.string() });
+  }
+  return { acl, stat: reader.stat() };
+}
