@@ -4,15 +4,19 @@
  * subtree hashes prove the whole subtree equal and the comparison descends only where hashes differ. Sequential
  * nodes are compared by name, which is what "kept their names" means; ephemerals are not part of either tree.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { ZkAcl } from '../../lib/zk-client';
 import { childRel, displayRel, Rel } from './tree-paths';
 
+/**
+ * Digests are kept as 20-character latin1 strings, not Buffers: a verify of 100,000 nodes per side holds several
+ * hundred thousand of them, and a small Buffer costs the garbage collector far more than a short string.
+ */
 export interface HashedNode {
-  data: Buffer;
-  acl: Buffer;
+  data: string;
+  acl: string;
   children: string[];
-  subtree?: Buffer;
+  subtree?: string;
 }
 
 export type HashTree = Map<Rel, HashedNode>;
@@ -24,10 +28,8 @@ export interface Difference {
   kind: DifferenceKind;
 }
 
-export function sha1(...parts: (Buffer | string)[]): Buffer {
-  const h = createHash('sha1');
-  for (const p of parts) h.update(p);
-  return h.digest();
+function digest(input: Buffer | string): string {
+  return hash('sha1', input, 'binary'); // 'binary' is latin1: one char per byte
 }
 
 /** ACLs in a canonical order, so the same entries listed differently hash the same (ZooKeeper treats them as a set). */
@@ -56,22 +58,22 @@ export function aclEqual(a: ZkAcl[], b: ZkAcl[]): boolean {
 }
 
 export function hashedNode(data: Buffer, acl: ZkAcl[], children: string[]): HashedNode {
-  return { data: sha1(data), acl: sha1(canonicalAcl(acl)), children: [...children].sort() };
+  return { data: digest(data), acl: digest(canonicalAcl(acl)), children: [...children].sort() };
 }
 
 /** Fills in every subtree hash, bottom-up from `rel`. */
-export function computeSubtreeHashes(tree: HashTree, rel: Rel = ''): Buffer {
+export function computeSubtreeHashes(tree: HashTree, rel: Rel = ''): string {
   const node = tree.get(rel);
   if (!node) throw new Error(`hash tree has no node ${displayRel(rel)}`);
   const h = createHash('sha1');
-  h.update(node.data);
-  h.update(node.acl);
+  h.update(node.data, 'latin1');
+  h.update(node.acl, 'latin1');
   for (const name of node.children) {
     h.update(name);
     h.update('\0');
-    h.update(computeSubtreeHashes(tree, childRel(rel, name)));
+    h.update(computeSubtreeHashes(tree, childRel(rel, name)), 'latin1');
   }
-  node.subtree = h.digest();
+  node.subtree = h.digest('binary');
   return node.subtree;
 }
 
@@ -86,9 +88,9 @@ export function compareHashTrees(source: HashTree, target: HashTree, rel: Rel = 
     if (a || b) out.push({ path: displayRel(rel), kind: a ? 'missing-on-target' : 'missing-on-source' });
     return out;
   }
-  if (a.subtree && b.subtree && a.subtree.equals(b.subtree)) return out;
-  if (!a.data.equals(b.data)) out.push({ path: displayRel(rel), kind: 'data' });
-  if (!a.acl.equals(b.acl)) out.push({ path: displayRel(rel), kind: 'acl' });
+  if (a.subtree !== undefined && a.subtree === b.subtree) return out;
+  if (a.data !== b.data) out.push({ path: displayRel(rel), kind: 'data' });
+  if (a.acl !== b.acl) out.push({ path: displayRel(rel), kind: 'acl' });
   const names = new Set([...a.children, ...b.children]);
   for (const name of [...names].sort()) compareHashTrees(source, target, childRel(rel, name), out);
   return out;

@@ -92,6 +92,7 @@ export class WireSession {
   private readonly pending = new Map<number, Pending>();
   private authWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private pingTimer?: NodeJS.Timeout;
+  private lastReceived = 0;
   private closed = false;
   private corked = false;
   private hostIndex = Math.floor(Math.random() * 1000);
@@ -203,13 +204,8 @@ export class WireSession {
     const batch = this.reads;
     if (batch.length === 0) return;
     this.reads = [];
-    const parts: Buffer[] = [];
-    for (const r of batch) {
-      const request = Buffer.concat([encodeString(r.path), WATCH_NONE]);
-      parts.push(multiHeader(OP_GET_DATA), request, multiHeader(OP_GET_CHILDREN), request);
-    }
-    parts.push(MULTI_END);
-    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, Buffer.concat(parts)).then(
+    const body = encodeMultiRead(batch.map((r) => r.path));
+    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, body).then(
       (reply) => {
         if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multiRead', batch[0].path);
         const results = parseMultiResults(reply.body, (type, r) => (type === OP_GET_DATA ? { data: r.buffer(), stat: r.stat() } : r.strings()));
@@ -261,9 +257,10 @@ export class WireSession {
     ).catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
   }
 
-  private async request(type: number, op: string, path: string, body: Buffer): Promise<{ err: number; body: Buffer }> {
-    if (this.closed) throw new ZkError(ZkCode.CLOSING, op, path, 'closing');
-    await this.ensureConnected();
+  private request(type: number, op: string, path: string, body: Buffer): Promise<{ err: number; body: Buffer }> {
+    if (this.closed) return Promise.reject(new ZkError(ZkCode.CLOSING, op, path, 'closing'));
+    // Connected (the common case): no extra turn through an awaited promise for every request.
+    if (!this.handshakeDone || !this.socket) return this.ensureConnected().then(() => this.request(type, op, path, body));
     const xid = this.nextXid++;
     if (this.nextXid > 0x7ffffff0) this.nextXid = 1;
     return new Promise((resolve, reject) => {
@@ -317,6 +314,7 @@ export class WireSession {
         socket.write(frame(req));
       });
       socket.on('data', (chunk) => {
+        this.lastReceived = Date.now();
         this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
         if (!this.handshakeDone) {
           if (this.buffer.length < 4 || this.buffer.length < 4 + this.buffer.readInt32BE(0)) return;
@@ -330,7 +328,22 @@ export class WireSession {
           }
           this.handshakeDone = true;
           this.socket = socket;
-          this.pingTimer = setInterval(() => this.send(XID_PING, OP_PING, Buffer.alloc(0)), Math.max(200, negotiated / 3));
+          this.lastReceived = Date.now();
+          // As ZooKeeper's own clients do: ping at a third of the session timeout, and give up on a connection that
+          // has been silent for two thirds of it. A server that stopped answering then costs a reconnect, not a
+          // request that waits forever. So does a socket whose readiness events went astray: after a server restart
+          // the native addon can leave its poll watcher on a closed descriptor, and a new socket that reuses the
+          // number sees a spurious end or no events at all. Silence while this process itself was stalled (a
+          // late tick) does not count against the server.
+          const interval = Math.max(200, negotiated / 3);
+          let lastTick = Date.now();
+          this.pingTimer = setInterval(() => {
+            const now = Date.now();
+            if (now - lastTick > 2 * interval) this.lastReceived = now;
+            lastTick = now;
+            if (now - this.lastReceived > (2 * negotiated) / 3) return this.drop(new ZkError(ZkCode.CONNECTIONLOSS, 'request', '', `no reply from ${host}:${port} within ${Math.round((2 * negotiated) / 3)} ms`));
+            this.send(XID_PING, OP_PING, Buffer.alloc(0));
+          }, interval);
           resolve();
         }
         this.readReplies();
@@ -388,10 +401,11 @@ export class WireSession {
   private send(xid: number, type: number, body: Buffer): void {
     const socket = this.socket;
     if (!socket) return;
-    const header = Buffer.allocUnsafe(12);
-    header.writeInt32BE(8 + body.length, 0);
-    header.writeInt32BE(xid, 4);
-    header.writeInt32BE(type, 8);
+    const packet = Buffer.allocUnsafe(12 + body.length);
+    packet.writeInt32BE(8 + body.length, 0);
+    packet.writeInt32BE(xid, 4);
+    packet.writeInt32BE(type, 8);
+    body.copy(packet, 12);
     if (!this.corked) {
       this.corked = true;
       socket.cork();
@@ -400,8 +414,7 @@ export class WireSession {
         socket.uncork();
       });
     }
-    socket.write(header);
-    if (body.length > 0) socket.write(body);
+    socket.write(packet);
   }
 
   private drop(err: ZkError): void {
@@ -421,7 +434,27 @@ function zkError(code: number, op: string, path: string): ZkError {
   return new ZkError(code, op, path, MESSAGES[code] ?? 'error');
 }
 
-const WATCH_NONE = Buffer.from([0]);
+/** MultiRead of getData and getChildren (no watch) per path, in one buffer: a batch is built for every turn. */
+function encodeMultiRead(paths: string[]): Buffer {
+  let size = MULTI_END.length;
+  for (const path of paths) size += 2 * (9 + 4 + Buffer.byteLength(path) + 1);
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const path of paths) {
+    for (const type of [OP_GET_DATA, OP_GET_CHILDREN]) {
+      o = out.writeInt32BE(type, o);
+      o = out.writeUInt8(0, o);
+      o = out.writeInt32BE(-1, o);
+      const start = o + 4;
+      const length = out.write(path, start, 'utf8');
+      out.writeInt32BE(length, o);
+      o = start + length;
+      o = out.writeUInt8(0, o);
+    }
+  }
+  MULTI_END.copy(out, o);
+  return out;
+}
 
 /** MultiHeader{type, done, err} opening one op of a multi or multiRead. */
 function multiHeader(type: number): Buffer {
@@ -487,19 +520,14 @@ class JuteReader {
     this.o += 4;
     return v;
   }
-  long(): bigint {
-    const v = this.body.readBigInt64BE(this.o);
-    this.o += 8;
-    return v;
-  }
   bool(): boolean {
     return this.body[this.o++] !== 0;
   }
   buffer(): Buffer {
     const n = this.int();
     if (n < 0) return Buffer.alloc(0);
-    // A copy: the reply's bytes belong to the socket's receive buffer, which a slice would keep alive.
-    const v = Buffer.from(this.body.subarray(this.o, this.o + n));
+    // A view, not a copy: the bulk paths hash or forward the data at once, so the reply is not kept alive long.
+    const v = this.body.subarray(this.o, this.o + n);
     this.o += n;
     return v;
   }
@@ -514,19 +542,28 @@ class JuteReader {
     for (let i = this.int(); i > 0; i--) out.push(this.string());
     return out;
   }
+  /** A long as a number: exact for zxids and times (far below 2^53), and without a BigInt per field. */
+  longNumber(): number {
+    const v = this.body.readInt32BE(this.o) * 0x1_0000_0000 + this.body.readUInt32BE(this.o + 4);
+    this.o += 8;
+    return v;
+  }
   stat(): ZkStat {
-    const czxid = Number(this.long());
-    const mzxid = Number(this.long());
-    const ctime = Number(this.long());
-    const mtime = Number(this.long());
+    const czxid = this.longNumber();
+    const mzxid = this.longNumber();
+    const ctime = this.longNumber();
+    const mtime = this.longNumber();
     const version = this.int();
     const cversion = this.int();
     const aversion = this.int();
-    const owner = this.long();
+    const ownerHigh = this.body.readUInt32BE(this.o);
+    const ownerLow = this.body.readUInt32BE(this.o + 4);
+    this.o += 8;
     const dataLength = this.int();
     const numChildren = this.int();
-    const pzxid = Number(this.long());
-    return { czxid, mzxid, pzxid, ctime: new Date(ctime), mtime: new Date(mtime), version, cversion, aversion, ephemeralOwner: owner === 0n ? '0' : owner.toString(16), dataLength, numChildren };
+    const pzxid = this.longNumber();
+    const ephemeralOwner = ownerHigh === 0 && ownerLow === 0 ? '0' : ownerHigh === 0 ? ownerLow.toString(16) : ownerHigh.toString(16) + ownerLow.toString(16).padStart(8, '0');
+    return { czxid, mzxid, pzxid, ctime: new Date(ctime), mtime: new Date(mtime), version, cversion, aversion, ephemeralOwner, dataLength, numChildren };
   }
 }
 

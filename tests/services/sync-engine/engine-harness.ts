@@ -18,7 +18,7 @@ import { StateStore } from '../../../services/sync-engine/src/state-store';
 import { SyncSession } from '../../../services/sync-engine/src/sync-session';
 import { verifyTrees, VerifyReport } from '../../../services/sync-engine/src/verify';
 import { startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
-import { WireSession } from './wire-session';
+import { TestWireClient } from './test-wire-client';
 
 export const logger = process.env.SYNC_TEST_LOG_LEVEL ? pino({ level: process.env.SYNC_TEST_LOG_LEVEL }, pino.destination(2)) : silentLogger();
 let counter = 0;
@@ -203,7 +203,7 @@ export class AckedWriter {
   private running = false;
   private loop?: Promise<void>;
   private n = 0;
-  private client?: WireSession;
+  private client?: TestWireClient;
 
   /** `connect` may be a function, so a writer can follow a connect string that changes (a cutover). */
   constructor(
@@ -212,13 +212,13 @@ export class AckedWriter {
     private readonly prefix = 'w',
   ) {}
 
-  private async session(): Promise<WireSession> {
+  private async session(): Promise<TestWireClient> {
     const target = typeof this.connect === 'string' ? this.connect : this.connect();
     if (this.client && (this.client.closed || this.client.connect !== target)) {
       this.client.close();
       this.client = undefined;
     }
-    this.client ??= await WireSession.open(target);
+    this.client ??= await TestWireClient.open(target);
     return this.client;
   }
 

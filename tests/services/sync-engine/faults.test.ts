@@ -13,7 +13,7 @@
  */
 import { ZkEnsemble, startZooKeeper } from '../../support/zookeeper-server';
 import { AckedWriter, Pair, aliveConnections, populate, spawnEngine, startPair, stateDir, uniqueRoot, verify, waitFor } from './engine-harness';
-import { WireSession } from './wire-session';
+import { TestWireClient } from './test-wire-client';
 import { ZkAcl, ZkPerm } from '../../../services/lib/zk-client';
 
 // Generous: these cases start servers and engine processes, and CI may run other suites beside them.
@@ -46,7 +46,7 @@ describe('server restarts', () => {
 
   test.each(['source', 'target'] as const)('the %s server restarts mid-sync: the engine reconnects, reconciles, and loses nothing', async (which) => {
     const root = uniqueRoot(`restart-${which}`);
-    const setup = await WireSession.open(a.connectString);
+    const setup = await TestWireClient.open(a.connectString);
     for (const p of [root, `${root}/data`, `${root}/writes`]) await setup.ensure(p);
     await Promise.all(Array.from({ length: 50 }, (_, i) => setup.create(`${root}/data/n${i}`, `v${i}`)));
     setup.close();
@@ -64,7 +64,7 @@ describe('server restarts', () => {
       await writer.writeSome(30);
       await writer.stop();
       await waitFor('verify equal', () => verifiedEqual(src, dst), 90_000, 500).catch((err: Error) => Promise.reject(new Error(`${err.message}\n${lastVerify.slice(0, 2000)}`)));
-      const onTarget = await WireSession.open(b.connectString);
+      const onTarget = await TestWireClient.open(b.connectString);
       const present = new Set(await onTarget.children(`${root}/writes`));
       onTarget.close();
       expect(writer.acked.filter((name) => !present.has(name))).toEqual([]);
@@ -89,7 +89,7 @@ describe('a 3-node source ensemble', () => {
 
   test('killing the source leader mid-sync loses no acknowledged write', async () => {
     const root = uniqueRoot('quorum');
-    const setup = await WireSession.open(source.connectString);
+    const setup = await TestWireClient.open(source.connectString);
     for (const p of [root, `${root}/writes`]) await setup.ensure(p);
     await Promise.all(Array.from({ length: 100 }, (_, i) => setup.create(`${root}/n${i}`, `v${i}`)));
     setup.close();
@@ -109,7 +109,7 @@ describe('a 3-node source ensemble', () => {
       await writer.stop();
       const verifyArgs = ['verify', '--source', src, '--target', dst];
       await waitFor('verify equal', async () => (await spawnEngine(verifyArgs).exited) === 0, 90_000, 500);
-      const onTarget = await WireSession.open(target.connectString);
+      const onTarget = await TestWireClient.open(target.connectString);
       const present = new Set(await onTarget.children(`${root}/writes`));
       onTarget.close();
       expect(writer.acked.filter((name) => !present.has(name))).toEqual([]);

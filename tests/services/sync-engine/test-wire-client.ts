@@ -1,12 +1,13 @@
 /**
- * A minimal ZooKeeper session over ZooKeeper's wire protocol, for the test writer only. The native client wedges
+ * A minimal ZooKeeper session over ZooKeeper's wire protocol, for the test writer only (independent of the
+ * engine's own WireSession, so a bug there cannot hide from the tests that check it). The native client wedges
  * (spins on a dead socket) when its session expires, which a server restart can cause; a test process that must
  * keep writing through restarts uses this instead: any failure closes the socket and the next write opens a fresh
  * session.
  */
 import { createConnection, Socket } from 'node:net';
 
-export class WireSession {
+export class TestWireClient {
   closed = false;
   private buffer = Buffer.alloc(0);
   private xid = 1;
@@ -22,12 +23,12 @@ export class WireSession {
     socket.on('error', (err) => this.fail(err));
   }
 
-  static open(connect: string, timeoutMs = 3000): Promise<WireSession> {
+  static open(connect: string, timeoutMs = 3000): Promise<TestWireClient> {
     const hosts = connect.split('/')[0].split(',');
     const [host, port] = hosts[Math.floor(Math.random() * hosts.length)].split(':');
     return new Promise((resolve, reject) => {
       const socket = createConnection({ host, port: Number(port) });
-      const session = new WireSession(connect, socket);
+      const session = new TestWireClient(connect, socket);
       const timer = setTimeout(() => {
         session.close();
         reject(new Error('no session'));
