@@ -14,6 +14,7 @@ import type { PathFilter } from './path-filter';
 import { Replicator } from './replicator';
 import type { StateStore } from './state-store';
 import { SyncLedger } from './sync-ledger';
+import { copyTree } from './tree-copy';
 
 const LEDGER_FILE = 'ledger.json.gz';
 const SNAPSHOT_EVERY_MS = 1000;
@@ -79,10 +80,25 @@ export class SyncSession {
     const started = Date.now();
     if (this.options.store) this.scheduleSnapshot(SNAPSHOT_EVERY_MS);
     if (this.options.target.root !== '/') await this.options.target.client.mkdirp(this.options.target.root);
+    if (this.ledger.size === 0 && this.replicator.currentDirection !== 'b-to-a' && this.options.config.policy === 'source-wins') await this.bulkCopyFirst();
     await this.replicator.start();
     this.initialCompareDone = true;
     this.options.logger.info({ durationMs: Date.now() - started, nodes: this.ledger.size }, 'initial compare done; replicating');
     this.startHeartbeat(this.replicator.currentDirection === 'b-to-a' ? 'target' : 'source');
+  }
+
+  /**
+   * A first start (nothing synced yet) copies the tree in bulk before the initial compare: the bulk copy batches
+   * its reads and creates (wire-session.ts) at several thousand nodes a second, while the compare, which must arm
+   * watches node by node on the native session, would otherwise also do every write of the initial copy. What
+   * the copy does is exactly what that compare would do under source-wins (create what the target lacks, make
+   * differing data and ACLs the source's); other policies, and nodes only on the target, are left to the compare,
+   * which still runs over everything and stays the authority.
+   */
+  private async bulkCopyFirst(): Promise<void> {
+    const { source, target, logger } = this.options;
+    const report = await copyTree({ source, target, filter: this.filter, maxInFlight: this.options.config.maxInFlight, logger });
+    logger.info({ created: report.created, updated: report.updated, durationMs: report.durationMs }, 'bulk copy before the initial compare');
   }
 
   /** (Re)starts the heartbeat from `origin`; a heartbeat period of 0 disables it. */
