@@ -80,7 +80,7 @@ export class SyncSession {
     const started = Date.now();
     if (this.options.store) this.scheduleSnapshot(SNAPSHOT_EVERY_MS);
     if (this.options.target.root !== '/') await this.options.target.client.mkdirp(this.options.target.root);
-    if (this.ledger.size === 0 && this.replicator.currentDirection !== 'b-to-a' && this.options.config.policy === 'source-wins') await this.bulkCopyFirst();
+    if (this.ledger.size === 0 && this.replicator.currentDirection !== 'b-to-a') await this.bulkCopyFirst();
     await this.replicator.start();
     this.initialCompareDone = true;
     this.options.logger.info({ durationMs: Date.now() - started, nodes: this.ledger.size }, 'initial compare done; replicating');
@@ -88,17 +88,17 @@ export class SyncSession {
   }
 
   /**
-   * A first start (nothing synced yet) copies the tree in bulk before the initial compare: the bulk copy batches
-   * its reads and creates (wire-session.ts) at several thousand nodes a second, while the compare, which must arm
-   * watches node by node on the native session, would otherwise also do every write of the initial copy. What
-   * the copy does is exactly what that compare would do under source-wins (create what the target lacks, make
-   * differing data and ACLs the source's); other policies, and nodes only on the target, are left to the compare,
-   * which still runs over everything and stays the authority.
+   * A first start (nothing synced yet) creates what the target lacks in bulk before the initial compare: the bulk
+   * copy batches its reads and creates (wire-session.ts) at several thousand nodes a second, while the compare,
+   * which must arm watches node by node on the native session, would otherwise also do every create of the
+   * initial copy. A node missing on the target with no history is copied there under every policy, so this only
+   * does the compare's work earlier; nodes on both sides (and differing ones, which may be conflicts to record)
+   * are left to the compare, which still runs over everything and stays the authority.
    */
   private async bulkCopyFirst(): Promise<void> {
     const { source, target, logger } = this.options;
-    const report = await copyTree({ source, target, filter: this.filter, maxInFlight: this.options.config.maxInFlight, logger });
-    logger.info({ created: report.created, updated: report.updated, durationMs: report.durationMs }, 'bulk copy before the initial compare');
+    const report = await copyTree({ source, target, filter: this.filter, maxInFlight: this.options.config.maxInFlight, logger, missingOnly: true });
+    logger.info({ created: report.created, durationMs: report.durationMs }, 'bulk copy of missing nodes before the initial compare');
   }
 
   /** (Re)starts the heartbeat from `origin`; a heartbeat period of 0 disables it. */

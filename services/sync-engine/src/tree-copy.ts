@@ -29,6 +29,12 @@ export interface CopyOptions {
   logger: Logger;
   /** Called after each node, for progress reporting and metrics. */
   onNode?: (outcome: 'created' | 'updated' | 'unchanged') => void;
+  /**
+   * Only create what the target lacks; nodes it has are neither read nor changed (and count as unchanged). The
+   * sync's first start uses this: creating a missing node is what its initial compare would do under any policy,
+   * while a node on both sides that differs is the compare's to decide — and to record as a conflict.
+   */
+  missingOnly?: boolean;
 }
 
 export interface CopyReport {
@@ -75,6 +81,9 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       report.created++;
       options.onNode?.('created');
       if (!aclEqual(acl.acl, aclAtCreate)) aclWanted = acl.acl;
+    } else if (options.missingOnly) {
+      report.unchanged++;
+      options.onNode?.('unchanged');
     } else {
       const [existing, existingAcl] = await Promise.all([onTarget(() => target.bulkRead(rel)), onTarget(() => target.acl(rel))]);
       if (!existing || !existingAcl) throw new Error(`target node ${target.abs(rel)} vanished during the copy; is another writer deleting it?`);

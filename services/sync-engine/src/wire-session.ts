@@ -205,8 +205,8 @@ export class WireSession {
     if (batch.length === 0) return;
     this.reads = [];
     const body = encodeMultiRead(batch.map((r) => r.path));
-    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, body).then(
-      (reply) => {
+    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, body)
+      .then((reply) => {
         if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multiRead', batch[0].path);
         const results = parseMultiResults(reply.body, (type, r) => (type === OP_GET_DATA ? { data: r.buffer(), stat: r.stat() } : r.strings()));
         batch.forEach((entry, i) => {
@@ -221,9 +221,8 @@ export class WireSession {
           const { data: bytes, stat } = data as { data: Buffer; stat: ZkStat };
           entry.resolve({ data: bytes, stat, children: children as string[] });
         });
-      },
-      (err: Error) => batch.forEach((entry) => entry.reject(err)),
-    ).catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
+      })
+      .catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
   }
 
   private flushCreates(): void {
@@ -238,8 +237,8 @@ export class WireSession {
     const parts: Buffer[] = [];
     for (const c of batch) parts.push(multiHeader(OP_CREATE), c.encoded);
     parts.push(MULTI_END);
-    this.request(OP_MULTI, 'multi', batch[0].path, Buffer.concat(parts)).then(
-      (reply) => {
+    this.request(OP_MULTI, 'multi', batch[0].path, Buffer.concat(parts))
+      .then((reply) => {
         if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multi', batch[0].path);
         const results = parseMultiResults(reply.body, (_type, r) => r.string());
         const failed = results.some((r) => typeof r === 'number');
@@ -252,9 +251,8 @@ export class WireSession {
           if (failed && batch.length > 1) this.sendCreates([entry]);
           else entry.reject(zkError(result || RUNTIME_INCONSISTENCY, 'create', entry.path));
         });
-      },
-      (err: Error) => batch.forEach((entry) => entry.reject(err)),
-    ).catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
+      })
+      .catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
   }
 
   private request(type: number, op: string, path: string, body: Buffer): Promise<{ err: number; body: Buffer }> {
@@ -584,7 +582,7 @@ function parseMultiResults<T>(body: Buffer, result: (type: number, reader: JuteR
 }
 
 /** GetACLResponse: vector<ACL{perms, Id{scheme, id}}>, then Stat. */
-export function parseAclResponse(body: Buffer): { acl: ZkAcl[]; stat: ZkStat } {
+function parseAclResponse(body: Buffer): { acl: ZkAcl[]; stat: ZkStat } {
   const reader = new JuteReader(body);
   const acl: ZkAcl[] = [];
   for (let i = reader.int(); i > 0; i--) {

@@ -184,3 +184,21 @@ test('two-way: writes racing on both sides at once converge to one value, and an
     await engine.stop();
   }
 });
+
+test('two-way first start: nodes only on the source are copied in bulk, a node differing on both sides is a recorded no-history conflict', async () => {
+  const root = uniqueRoot('first-start');
+  const { za, zb, a, b } = pair;
+  await populate(za, root, 30);
+  await zb.mkdirp(root);
+  await zb.create(`${root}/g0`, 'group-0');
+  await zb.create(`${root}/g0/n0`, 'target-version');
+  const engine = await startSync(a.connectString + root, b.connectString + root, ['--direction', 'two-way', '--heartbeat-ms', '0', ...FAST]);
+  try {
+    expect(await dataAt(zb, `${root}/g0/n29`)).toBe('value-29');
+    expect(await dataAt(zb, `${root}/g0/n0`)).toBe('value-0');
+    expect(engine.session.conflicts.query().map((c) => [c.kind, c.winner])).toEqual([['no-history', 'source']]);
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await engine.stop();
+  }
+});
