@@ -18,6 +18,8 @@ async function runOne(name: string): Promise<void> {
   if (!scenario) throw new Error(`unknown scenario '${name}'; one of ${Object.keys(scenarios).join(', ')}`);
   const result = await scenario();
   result.rssMb = Math.round(process.memoryUsage().rss / 1e6);
+  // The most the process ever held: RSS at the end depends on where V8's collector is in its cycle.
+  result.peakRssMb = Math.round((process.resourceUsage().maxRSS * 1024) / 1e6);
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
@@ -84,6 +86,7 @@ function printTable(results: ScenarioResult[]): void {
     ['offer lat p50/p99 ms', (r) => (r.offerLatencyP50Ms === undefined ? '' : `${fmt(r.offerLatencyP50Ms, 2)} / ${fmt(r.offerLatencyP99Ms, 2)}`)],
     ['utilization', (r) => (r.utilization === undefined ? '' : `${(r.utilization * 100).toFixed(1)} %`)],
     ['RSS MB', (r) => fmt(r.rssMb, 0)],
+    ['peak RSS MB', (r) => fmt(r.peakRssMb, 0)],
     ['notes', (r) => r.error ?? r.notes ?? ''],
   ];
   const rows = results.map((r) => cols.map(([, f]) => f(r)));

@@ -8,7 +8,6 @@ import { startZooKeeper } from '../../../tests/support/zookeeper-server';
 import { Allocator } from '../src/allocator';
 import { registerHttpApi } from '../src/http-api';
 import { createMetrics } from '../src/metrics';
-import type { Offer } from '../src/model';
 import { Replica } from '../src/replica';
 import { resources } from '../src/resources';
 import { buildCluster, finishSome, ms, percentile, respondToOffers, seeded, utilization } from './workloads';
@@ -27,6 +26,7 @@ export interface ScenarioResult {
   offerLatencyP99Ms?: number;
   utilization?: number;
   rssMb?: number;
+  peakRssMb?: number;
   notes?: string;
   error?: string;
   [key: string]: unknown;
@@ -58,9 +58,9 @@ async function offerCycles(agents: number, cycles: number): Promise<ScenarioResu
       wall.push(dt);
       cpu.push((dc.user + dc.system) / 1000);
     }
-    offers += r.offers.length;
+    offers += r.offers;
     // Frameworks answer between cycles: accept ~90 % of each offer, let the rest go; 5 % of tasks finish.
-    respondToOffers(allocator, r.offers, random, ids);
+    respondToOffers(allocator, random, ids);
     finishSome(allocator, 0.05, random);
   }
   const u = utilization(allocator);
@@ -263,10 +263,11 @@ async function mesosMultiFramework(): Promise<ScenarioResult> {
   let cycles = 0;
   let seq = 0;
   const t0 = process.hrtime.bigint();
-  let pending: Offer[] = a.allocate('all').offers;
+  a.allocate('all');
   cycles++;
   while (launched < totalTasks && cycles < 100_000) {
-    for (const o of pending) {
+    // Every offer is answered before the next cycle, so the outstanding offers are the last cycle's.
+    for (const o of a.offers.values()) {
       const sim = sims.get(o.frameworkId)!;
       const fit = Math.min(sim.left, sim.perOffer, Math.floor(o.resources.cpus / sim.cpus + 1e-9), Math.floor(o.resources.mem / sim.mem + 1e-9));
       if (fit <= 0) {
@@ -280,12 +281,9 @@ async function mesosMultiFramework(): Promise<ScenarioResult> {
       if (sim.left === 0) a.setSuppressed(sim.id, undefined, true);
     }
     now += 1;
-    pending = a.allocate('changed').offers;
+    const made = a.allocate('changed').offers;
     cycles++;
-    if (pending.length === 0 && launched < totalTasks) {
-      pending = a.allocate('all').offers;
-      if (pending.length === 0) break;
-    }
+    if (made === 0 && launched < totalTasks && a.allocate('all').offers === 0) break;
   }
   const dt = ms(t0);
   return {

@@ -3,7 +3,6 @@
  * each offer, and timing cycles. Only `allocate()` is timed; the simulated frameworks' work is not.
  */
 import { Allocator } from '../src/allocator';
-import type { Offer } from '../src/model';
 import { resources, SCALAR_NAMES, Scalars } from '../src/resources';
 
 import { seeded } from '../src/seeded-random';
@@ -54,12 +53,13 @@ export function buildCluster(shape: ClusterShape, clock: { t: number }): { alloc
 
 /**
  * What a busy framework does with an offer: launch tasks of 1–4 cpus and 2–8 GB until about 90 % of it is used,
- * and let the rest go (refused for 1 s, so the next cycle sees those resources again soon).
+ * and let the rest go (refused for 1 s, so the next cycle sees those resources again soon). Every outstanding offer is
+ * answered, each as it is read from the allocator (as a framework answers the offers its stream brings), so no offer
+ * value outlives its answer.
  */
-export function respondToOffers(allocator: Allocator, offers: Offer[], random: () => number, taskIds: { n: number }): number {
+export function respondToOffers(allocator: Allocator, random: () => number, taskIds: { n: number }): number {
   let launched = 0;
-  for (const offer of offers) {
-    if (!allocator.offers.has(offer.id)) continue;
+  for (const offer of allocator.offers.values()) {
     let cpus = offer.resources.cpus * 0.9;
     let mem = offer.resources.mem * 0.9;
     const tasks = [];
@@ -78,10 +78,10 @@ export function respondToOffers(allocator: Allocator, offers: Offer[], random: (
   return launched;
 }
 
-/** Ends a fraction of the running tasks (finished), as a steady churn. */
+/** Ends a fraction of the running tasks (finished), as a steady churn; walks the ids without copying them. */
 export function finishSome(allocator: Allocator, fraction: number, random: () => number): number {
   let n = 0;
-  for (const id of [...allocator.tasks.keys()]) {
+  for (const id of allocator.tasks.keys()) {
     if (random() < fraction) {
       allocator.endTask(id, 'finished');
       n++;

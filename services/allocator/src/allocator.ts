@@ -17,7 +17,6 @@ import { AllocatorError, badRequest, conflict, gone, notFound } from './errors';
 import type {
   AgentSpec,
   AgentState,
-  Allocation,
   FrameworkSpec,
   FrameworkState,
   Offer,
@@ -34,12 +33,14 @@ import type {
   TaskState,
 } from './model';
 import { OfferFilters } from './offer-filters';
+import { OfferTable } from './offer-table';
 import { guaranteeRoom, hasGuarantees, hasLimits, hasRoom, limitRoom, quotaConfigError, quotaRoots, requiredHeadroom, totalGuarantees } from './quota';
 import {
   accumulate,
   add,
   addInPlace,
-  capScalars,
+  assign,
+  capScalarsInPlace,
   contains,
   emptyResources,
   emptyScalars,
@@ -57,9 +58,9 @@ import {
   subtractInPlace,
   subtractRanges,
   takePorts,
-  withinBounds,
 } from './resources';
 import { roleNameError, selfAndAncestors } from './role-names';
+import { SlotNumbers } from './slot-numbers';
 import { TaskTable } from './task-table';
 
 export interface AllocatorOptions {
@@ -86,7 +87,8 @@ export interface AllocatorListener {
 }
 
 export interface CycleResult {
-  offers: Offer[];
+  /** Offers made this cycle; the listener hears of each as it is made, and `Allocator.offers` holds them. */
+  offers: number;
   /** Queue-mode placements made this cycle, already applied; the caller journals them before announcing. */
   placed: Task[];
   rescinded: number;
@@ -127,7 +129,7 @@ export class Allocator {
   readonly agents = new Map<string, AgentState>();
   readonly frameworks = new Map<string, FrameworkState>();
   readonly configs = new Map<string, RoleConfig>();
-  readonly offers = new Map<string, Offer>();
+  readonly offers: OfferTable;
   readonly tasks = new TaskTable();
   readonly groups = new Map<string, TaskGroup>();
   listener: AllocatorListener = {};
@@ -136,14 +138,14 @@ export class Allocator {
   private readonly totals = new Map<string, SubtreeTotals>();
   private readonly roleSorter: DrfSorter<RoleRuntime>;
   private readonly filters = new OfferFilters();
+  private readonly agentSlots = new SlotNumbers<AgentState>();
+  private readonly frameworkSlots = new SlotNumbers<FrameworkState>();
+  private readonly roleSlots = new SlotNumbers<RoleRuntime>();
   private readonly agentList: AgentState[] = [];
   private readonly agentIndex = new Map<AgentState, number>();
   private readonly dirtyAgents = new Set<AgentState>();
   /** Every agent needs a look (new demand, new quota, revive): cheaper than adding each one to `dirtyAgents`. */
   private allDirty = false;
-  /** Why recent offers went away (to answer "expired" rather than "unknown"): two generations, so it stays bounded. */
-  private retired = new Map<string, string>();
-  private retiredOld = new Map<string, string>();
   private readonly clusterTotal: Scalars = emptyScalars();
   /** Unreserved resources not held by offers or tasks, over all agents: the pool headroom is measured against. */
   private readonly clusterFree: Scalars = emptyScalars();
@@ -154,7 +156,8 @@ export class Allocator {
   private recovering = false;
   /** Bumped whenever resources are freed or added: a queue group blocked at an older generation may fit again. */
   private freeGeneration = 1;
-  private offerSeq = 0;
+  /** Numbers the ids of tasks launched without one. */
+  private taskSeq = 0;
   private readonly offerPrefix: string;
   private readonly excluded: ScalarName[];
   private readonly minAllocatable: ScalarBounds[];
@@ -167,7 +170,11 @@ export class Allocator {
   /** Identifies the current cycle stage; a role stamped with it is known to get nothing more in this stage. */
   private stageStamp = 0;
   private readonly scratchBound: ScalarBounds = { cpus: undefined, mem: undefined, disk: undefined, gpus: undefined };
-  private readonly scratchOffer: OfferParts = { reserved: NO_RESOURCES, unreserved: NO_RESOURCES, resources: NO_RESOURCES };
+  private readonly scratchOffer: OfferParts = { reserved: NO_RESOURCES, unreserved: emptyResources(), resources: emptyResources() };
+  /** An offer's parts read back from the table when it goes away. */
+  private readonly scratchReturned = { reserved: emptyResources(), unreserved: emptyResources() };
+  /** An offer's reserved and unreserved parts together, when it has both. */
+  private readonly scratchSum = emptyResources();
 
   constructor(options: AllocatorOptions = {}) {
     this.excluded = options.excludedResources ?? ['gpus'];
@@ -180,6 +187,11 @@ export class Allocator {
     this.roleSorter = new DrfSorter<RoleRuntime>({ excluded: this.excluded });
     // Offer ids only need to be unique for this leader's lifetime; a time prefix keeps them unique across failovers.
     this.offerPrefix = `o${this.now().toString(36)}`;
+    this.offers = new OfferTable(this.offerPrefix, this.offerTimeoutMs, {
+      agentId: (n) => this.agentSlots.at(n).id,
+      frameworkId: (n) => this.frameworkSlots.at(n).id,
+      roleName: (n) => this.roleSlots.at(n).name,
+    });
   }
 
   // --- reads ------------------------------------------------------------------------------------------------------
@@ -355,7 +367,7 @@ export class Allocator {
     const op: Op = { t: 'suppress', frameworkId, roles: list, suppressed };
     this.apply(op);
     // Revive also forgets the framework's filters for those roles, as in Mesos: "I want to see everything again".
-    if (!suppressed) this.filters.clear(frameworkId, list);
+    if (!suppressed) this.filters.clear(fw.slot, list.map((r) => this.roles.get(r)!.slot));
     if (!suppressed) this.allDirty = true;
     return op;
   }
@@ -363,7 +375,7 @@ export class Allocator {
   /** Accepts offers (all on one agent, one role) and launches tasks in them; the rest is declined with a filter. */
   accept(frameworkId: string, req: AcceptRequest): { op: Op; tasks: TaskRecord[] } {
     const fw = this.requireFramework(frameworkId);
-    const offers = this.resolveOffers(fw, req.offerIds);
+    const offers = this.resolveOffers(fw, req.offerIds).map((slot) => this.offers.offer(slot));
     const agentId = offers[0].agentId;
     const role = offers[0].role;
     let offered = emptyResources();
@@ -374,7 +386,7 @@ export class Allocator {
       offered = add(offered, o.resources);
       offeredReserved = add(offeredReserved, o.reserved);
     }
-    let needed = emptyResources();
+    const needed = emptyResources();
     const ids = new Set<string>();
     for (const [i, t] of req.tasks.entries()) {
       if (t.id !== undefined) {
@@ -382,7 +394,7 @@ export class Allocator {
         ids.add(t.id);
       }
       if (isEmpty(t.resources)) throw badRequest(`tasks[${i}].resources must ask for some resources`);
-      needed = add(needed, t.resources);
+      addInPlace(needed, t.resources);
     }
     if (!contains(offered, needed)) {
       throw badRequest(`tasks need ${formatResources(needed)} but the offers hold ${formatResources(offered)}`);
@@ -390,7 +402,7 @@ export class Allocator {
     // Split each task between the role's reservation and the unreserved pool, reservation first.
     let reservedLeft = offeredReserved;
     const records: TaskRecord[] = req.tasks.map((t) => {
-      const id = t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.offerSeq}`;
+      const id = t.id ?? `${frameworkId}.${this.offerPrefix}.${++this.taskSeq}`;
       if (isEmpty(reservedLeft)) {
         // The common case: nothing reserved, so the task's resources are its unreserved part (shared, not copied).
         return { id, name: t.name, frameworkId, role, agentId, resources: t.resources };
@@ -420,7 +432,7 @@ export class Allocator {
     const refuse = req.refuseSeconds ?? this.defaultRefuseSeconds;
     if (refuse > 0 && !isEmpty(unused)) {
       const now = this.now();
-      this.filters.add(frameworkId, agentId, role, unused, now, now + refuse * 1000);
+      this.filters.add(fw.slot, this.agents.get(agentId)!.slot, this.roles.get(role)!.slot, unused, now, now + refuse * 1000);
     }
     return { op, tasks: records };
   }
@@ -428,12 +440,15 @@ export class Allocator {
   /** Returns offers to the pool; with `refuseSeconds` > 0 the framework will not see them again for that long. */
   decline(frameworkId: string, offerIds: string[], refuseSeconds?: number): void {
     const fw = this.requireFramework(frameworkId);
-    const offers = this.resolveOffers(fw, offerIds);
+    const slots = this.resolveOffers(fw, offerIds);
     const refuse = refuseSeconds ?? this.defaultRefuseSeconds;
     const now = this.now();
-    for (const o of offers) {
-      this.removeOffer(o, 'declined');
-      if (refuse > 0) this.filters.add(frameworkId, o.agentId, o.role, o.resources, now, now + refuse * 1000);
+    for (const slot of slots) {
+      const agent = this.offers.agent(slot);
+      const role = this.offers.role(slot);
+      const declined = refuse > 0 ? this.offers.offer(slot).resources : NO_RESOURCES;
+      this.removeOffer(slot, 'declined');
+      if (refuse > 0) this.filters.add(fw.slot, agent, role, declined, now, now + refuse * 1000);
     }
   }
 
@@ -480,8 +495,8 @@ export class Allocator {
         return this.applySuppress(op.frameworkId, op.roles, op.suppressed);
       case 'launch':
         for (const id of op.offerIds) {
-          const o = this.offers.get(id);
-          if (o) this.removeOffer(o, 'accepted');
+          const slot = this.offers.find(id);
+          if (slot >= 0) this.removeOffer(slot, 'accepted');
         }
         for (const t of op.tasks) this.startTask(t);
         return;
@@ -546,9 +561,9 @@ export class Allocator {
   allocate(scope: 'all' | 'changed' = 'all'): CycleResult {
     const now = this.now();
     this.syncTotals();
-    const result: CycleResult = { offers: [], placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
-    // A bounded slice: most expired filters are dropped by the accepts and declines that add new ones.
-    this.filters.expire(now, 1024);
+    const result: CycleResult = { offers: 0, placed: [], rescinded: this.expireOffers(now), agentsConsidered: 0 };
+    // A bounded stretch: most expired filters are dropped by the accepts and declines that add new ones.
+    this.filters.expire(now, 4096);
     const agents = this.cycleAgents;
     agents.length = 0;
     const source: Iterable<AgentState> = scope === 'all' || this.allDirty ? this.agentList : this.dirtyAgents;
@@ -567,72 +582,77 @@ export class Allocator {
     for (const stage of [1, 2] as const) {
       this.stageStamp++;
       this.placeQueued(agents, stage, result.placed);
-      this.makeOffers(agents, stage, now, result.offers);
+      result.offers += this.makeOffers(agents, stage, now);
     }
     return result;
   }
 
-  private makeOffers(agents: AgentState[], stage: 1 | 2, now: number, out: Offer[]): void {
+  /** Makes the stage's offers on `agents`; returns how many. */
+  private makeOffers(agents: AgentState[], stage: 1 | 2, now: number): number {
+    let made = 0;
     if (stage === 1) {
       // Stage one only concerns roles below their guarantees — few, so they are collected once and, like Mesos's
       // quota role sorter, served lowest share first on each agent.
       const needy: RoleRuntime[] = [];
       for (const role of this.roles.values()) if (role.guaranteed && role.offerReady > 0 && hasRoom(this.guaranteeRoomOf(role))) needy.push(role);
-      if (needy.length === 0) return;
+      if (needy.length === 0) return 0;
       for (const agent of agents) {
         if (!this.agentHasFree(agent)) continue;
         if (needy.length > 1) needy.sort((a, b) => this.roleSorter.share(a.name) - this.roleSorter.share(b.name) || (a.name < b.name ? -1 : 1));
         for (const role of needy) {
           if (role.offerReady === 0 || !hasRoom(this.guaranteeRoomOf(role))) continue;
-          this.offerToRole(agent, role, 1, now, out);
+          made += this.offerToRole(agent, role, 1, now);
           if (!this.agentHasFree(agent)) break;
         }
       }
-      return;
+      return made;
     }
-    let offered = false;
+    let offered = 0;
     const visit = (role: RoleRuntime): boolean => {
       if (role.offerReady === 0 || role.blockedStage === this.stageStamp) return false;
-      const before = out.length;
-      this.offerToRole(current!, role, 2, now, out);
-      offered = out.length !== before;
-      return offered;
+      offered = this.offerToRole(current!, role, 2, now);
+      return offered > 0;
     };
     let current: AgentState | null = null;
     for (const agent of agents) {
       if (!this.agentHasFree(agent)) continue;
       current = agent;
-      offered = false;
+      offered = 0;
       // Usually the first ready role in DRF order takes the whole agent and the walk stops there.
       this.roleSorter.visitInOrder(visit);
-      if (!offered || !this.agentHasFree(agent)) continue;
+      made += offered;
+      if (offered === 0 || !this.agentHasFree(agent)) continue;
       // Something is left (a limit chopped the offer): shares changed, so go on over a freshly sorted order. A role
       // seen twice is harmless — what it may have is derived again from the state.
       for (const role of this.roleSorter.sort()) {
         if (role.offerReady === 0 || role.blockedStage === this.stageStamp) continue;
-        this.offerToRole(agent, role, 2, now, out);
+        made += this.offerToRole(agent, role, 2, now);
         if (!this.agentHasFree(agent)) break;
       }
     }
+    return made;
   }
 
   /** Offers what `role` may have of `agent` to its frameworks in DRF order; each gets what the previous left. */
-  private offerToRole(agent: AgentState, role: RoleRuntime, stage: 1 | 2, now: number, out: Offer[]): void {
+  private offerToRole(agent: AgentState, role: RoleRuntime, stage: 1 | 2, now: number): number {
     let candidate = this.offerable(agent, role, stage);
-    if (!candidate) return;
+    if (!candidate) return 0;
+    let made = 0;
     for (const fw of role.frameworkSorter.sort()) {
       if (!this.offerReadyFor(fw, role.name)) continue;
-      if (this.filters.isFiltered(fw.id, agent.id, role.name, candidate.resources, now)) continue;
-      out.push(this.makeOffer(fw, role, agent, candidate, now));
-      if (!this.agentHasFree(agent)) return;
+      if (this.filters.isFiltered(fw.slot, agent.slot, role.slot, candidate.resources, now)) continue;
+      this.makeOffer(fw, role, agent, candidate, now);
+      made++;
+      if (!this.agentHasFree(agent)) break;
       candidate = this.offerable(agent, role, stage);
-      if (!candidate) return;
+      if (!candidate) break;
     }
+    return made;
   }
 
   /**
    * What `role` may be offered on `agent` in `stage`, or null if that is below the minimum allocatable. The answer is
-   * one scratch object, valid until the next call: this runs once per offer.
+   * scratch objects, valid until the next call: this runs once per offer, and the offer table copies them.
    */
   private offerable(agent: AgentState, role: RoleRuntime, stage: 1 | 2): OfferParts | null {
     const reserved = role.reservedAgents.size > 0 ? (agent.freeReserved.get(role.name) ?? NO_RESOURCES) : NO_RESOURCES;
@@ -642,8 +662,10 @@ export class Allocator {
       role.blockedStage = this.stageStamp;
       return null;
     }
-    // Capping only when a bound actually bites keeps the common case allocation-free: the offer is the agent's free pool.
-    let unreserved = bound && !withinBounds(agent.free, bound) ? capScalars(agent.free, bound) : agent.free;
+    const c = this.scratchOffer;
+    const unreserved = c.unreserved;
+    assign(unreserved, agent.free);
+    if (bound) capScalarsInPlace(unreserved, bound);
     if (stage === 1 && isEmpty(reserved)) {
       // Stage one is for progress toward guarantees: an agent offering none of the guaranteed resources waits.
       const g = this.guaranteeRoomOf(role);
@@ -651,13 +673,14 @@ export class Allocator {
       for (const n of SCALAR_NAMES) if ((g[n] ?? 0) > 0 && unreserved[n] > 0) progress = true;
       if (!progress) return null;
     }
-    if (isEmpty(unreserved)) unreserved = NO_RESOURCES;
-    const resources = isEmpty(reserved) ? unreserved : add(reserved, unreserved);
-    if (!this.meetsMinimum(resources)) return null;
-    const c = this.scratchOffer;
     c.reserved = reserved;
-    c.unreserved = unreserved;
-    c.resources = resources;
+    if (isEmpty(reserved)) c.resources = unreserved;
+    else {
+      c.resources = this.scratchSum;
+      assign(c.resources, reserved);
+      addInPlace(c.resources, unreserved);
+    }
+    if (!this.meetsMinimum(c.resources)) return null;
     return c;
   }
 
@@ -723,38 +746,29 @@ export class Allocator {
     return false;
   }
 
-  private makeOffer(fw: FrameworkState, role: RoleRuntime, agent: AgentState, c: OfferParts, now: number): Offer {
-    const offer: Offer = {
-      id: `${this.offerPrefix}-${++this.offerSeq}`,
-      frameworkId: fw.id,
-      role: role.name,
-      agentId: agent.id,
-      reserved: c.reserved,
-      unreserved: c.unreserved,
-      resources: c.resources,
-      createdAt: now,
-      expiresAt: now + this.offerTimeoutMs,
-    };
-    this.hold(offer, agent, role);
-    this.offers.set(offer.id, offer);
-    fw.offers.add(offer);
-    agent.offers.push(offer);
+  private makeOffer(fw: FrameworkState, role: RoleRuntime, agent: AgentState, c: OfferParts, now: number): void {
+    const slot = this.offers.add(agent.slot, fw.slot, role.slot, c.reserved, c.unreserved, now);
+    this.hold(agent, role, fw.id, c.reserved, c.unreserved);
     // Only the offer count changed, so readiness changes only when it reaches the cap.
     if (--fw.offerRoom === 0) this.capCrossed(fw, -1);
-    this.listener.offer?.(offer);
-    return offer;
+    if (this.listener.offer) this.listener.offer(this.offers.offer(slot));
   }
 
-  /** Rescinds offers past their timeout. Offers are created in time order, so the map's head holds the oldest. */
+  /** Rescinds offers past their timeout. All offers time out alike, so the oldest is the first to go. */
   private expireOffers(now: number): number {
     let n = 0;
-    for (const o of this.offers.values()) {
-      if (o.expiresAt > now) break;
-      this.removeOffer(o, 'expired');
-      this.listener.rescind?.(o, 'expired');
+    for (let slot = this.offers.oldest(); slot >= 0 && this.offers.expiresAt(slot) <= now; slot = this.offers.oldest()) {
+      this.rescind(slot, 'expired');
       n++;
     }
     return n;
+  }
+
+  /** Takes an offer back from its framework, telling the listener. */
+  private rescind(slot: number, reason: string): void {
+    const offer = this.listener.rescind ? this.offers.offer(slot) : null;
+    this.removeOffer(slot, reason);
+    if (offer) this.listener.rescind!(offer, reason);
   }
 
   // --- queue mode: progressive filling ----------------------------------------------------------------------------
@@ -858,7 +872,7 @@ export class Allocator {
   }
 
   private commitPlacement(group: TaskGroup, agent: AgentState, split: { reserved: Resources; unreserved: Resources }): Task {
-    const record: TaskRecord = {
+    const task: Task = {
       id: `${group.id}.${group.placed}`,
       name: group.name,
       frameworkId: group.frameworkId,
@@ -869,17 +883,18 @@ export class Allocator {
       unreserved: split.unreserved,
       resources: split.reserved === NO_RESOURCES ? split.unreserved : add(split.reserved, split.unreserved),
     };
-    return this.applyPlacement(record);
+    this.applyPlacement(task);
+    return task;
   }
 
-  private applyPlacement(record: TaskRecord): Task {
+  private applyPlacement(record: TaskRecord): void {
     const group = record.groupId ? this.groups.get(record.groupId) : undefined;
     if (group) {
       group.remaining--;
       group.placed++;
       if (group.remaining <= 0) this.dropGroup(group);
     }
-    return this.startTask(record);
+    this.startTask(record);
   }
 
   // --- state changes ----------------------------------------------------------------------------------------------
@@ -887,16 +902,13 @@ export class Allocator {
   private applyAgent(id: string, spec: AgentSpec): void {
     let agent = this.agents.get(id);
     if (agent) {
-      for (const o of [...agent.offers]) {
-        this.removeOffer(o, 'agent updated');
-        this.listener.rescind?.(o, 'agent updated');
-      }
+      for (const slot of this.offers.slotsOnAgent(agent.slot)) this.rescind(slot, 'agent updated');
       this.unregisterAgentCapacity(agent);
       agent.resources = spec.resources;
       agent.attributes = spec.attributes;
       agent.reservations = spec.reservations;
     } else {
-      agent = { id, ...spec, free: emptyResources(), freeReserved: new Map(), offers: [], tasks: this.tasks.onAgent(id) };
+      agent = this.agentSlots.assign((slot) => ({ id, slot, ...spec, free: emptyResources(), freeReserved: new Map(), offers: this.offers.onAgent(slot), tasks: this.tasks.onAgent(id) }));
       this.agents.set(id, agent);
       this.agentIndex.set(agent, this.agentList.length);
       this.agentList.push(agent);
@@ -939,16 +951,14 @@ export class Allocator {
   private applyAgentRemoved(id: string): void {
     const agent = this.agents.get(id);
     if (!agent) return;
-    for (const o of [...agent.offers]) {
-      this.removeOffer(o, 'agent removed');
-      this.listener.rescind?.(o, 'agent removed');
-    }
+    for (const slot of this.offers.slotsOnAgent(agent.slot)) this.rescind(slot, 'agent removed');
     for (const t of [...agent.tasks]) {
       this.finishTask(t.id);
       this.listener.lost?.(t, `agent '${id}' was removed`);
     }
     this.unregisterAgentCapacity(agent);
-    this.filters.removeAgent(id);
+    this.filters.removeAgent(agent.slot);
+    this.agentSlots.release(agent.slot);
     this.agents.delete(id);
     const idx = this.agentIndex.get(agent)!;
     const last = this.agentList.pop()!;
@@ -977,7 +987,16 @@ export class Allocator {
   }
 
   private applyFramework(spec: FrameworkSpec): void {
-    const fw: FrameworkState = { ...spec, roles: [...spec.roles], suppressed: new Set(), offers: new Set(), offerRoom: spec.mode === 'offers' ? spec.maxOffers : 0, tasks: this.tasks.ofFramework(spec.id), groups: [] };
+    const fw = this.frameworkSlots.assign((slot): FrameworkState => ({
+      ...spec,
+      slot,
+      roles: [...spec.roles],
+      suppressed: new Set(),
+      offers: this.offers.ofFramework(slot),
+      offerRoom: spec.mode === 'offers' ? spec.maxOffers : 0,
+      tasks: this.tasks.ofFramework(spec.id),
+      groups: [],
+    }));
     this.frameworks.set(fw.id, fw);
     for (const name of fw.roles) {
       const role = this.ensureRole(name);
@@ -991,10 +1010,7 @@ export class Allocator {
   private applyFrameworkRemoved(id: string): void {
     const fw = this.frameworks.get(id);
     if (!fw) return;
-    for (const o of [...fw.offers]) {
-      this.removeOffer(o, 'framework removed');
-      this.listener.rescind?.(o, 'framework removed');
-    }
+    for (const slot of this.offers.slotsOfFramework(fw.slot)) this.rescind(slot, 'framework removed');
     for (const t of [...fw.tasks]) this.finishTask(t.id);
     for (const g of [...fw.groups]) this.dropGroup(g);
     const before = this.readiness(fw);
@@ -1004,7 +1020,8 @@ export class Allocator {
       role.frameworks.delete(fw);
       role.frameworkSorter.remove(fw.id);
     }
-    this.filters.removeFramework(id);
+    this.filters.removeFramework(fw.slot);
+    this.frameworkSlots.release(fw.slot);
     this.frameworks.delete(id);
   }
 
@@ -1042,87 +1059,53 @@ export class Allocator {
     this.updateQueued(fw, before);
   }
 
-  private startTask(record: TaskRecord): Task {
-    // An explicit literal, not a spread: every task gets the same object shape, which is faster and smaller.
-    const task: Task = {
-      id: record.id,
-      name: record.name,
-      frameworkId: record.frameworkId,
-      role: record.role,
-      agentId: record.agentId,
-      resources: record.resources,
-      reserved: record.reserved ?? NO_RESOURCES,
-      unreserved: record.unreserved ?? record.resources,
-      groupId: record.groupId,
-    };
-    this.hold(task);
-    this.tasks.add(task);
-    return task;
+  /** Straight from the record into the table: no `Task` object per task launched, which the collector would promote. */
+  private startTask(record: TaskRecord): void {
+    const agent = this.agents.get(record.agentId);
+    if (!agent) throw new Error(`task ${record.id} on unknown agent ${record.agentId}`);
+    this.hold(agent, this.ensureRole(record.role), record.frameworkId, record.reserved ?? NO_RESOURCES, record.unreserved ?? record.resources);
+    this.tasks.add(record);
   }
 
   private finishTask(id: string): void {
     const task = this.tasks.remove(id);
-    if (task) this.release(task);
+    if (task) this.release(this.agents.get(task.agentId), this.ensureRole(task.role), task.frameworkId, task.reserved, task.unreserved);
   }
 
-  private removeOffer(offer: Offer, reason: string): void {
-    if (!this.offers.delete(offer.id)) return;
-    const fw = this.frameworks.get(offer.frameworkId);
-    if (fw) {
-      fw.offers.delete(offer);
-      if (fw.offerRoom++ === 0) this.capCrossed(fw, 1);
-    }
-    const agentOffers = this.agents.get(offer.agentId)?.offers;
-    if (agentOffers) {
-      // Shifted and popped rather than spliced: `splice` allocates, and emptying the array with it drops its backing
-      // store, which the agent's next offer then allocates again — 50,000 times a cycle at 50,000 agents.
-      const i = agentOffers.indexOf(offer);
-      if (i >= 0) {
-        for (let k = i + 1; k < agentOffers.length; k++) agentOffers[k - 1] = agentOffers[k];
-        agentOffers.pop();
-      }
-    }
-    this.release(offer);
-    this.retired.set(offer.id, reason);
-    if (this.retired.size >= 25_000) {
-      this.retiredOld = this.retired;
-      this.retired = new Map();
-    }
+  private removeOffer(slot: number, reason: string): void {
+    const fw = this.frameworkSlots.at(this.offers.framework(slot));
+    if (fw.offerRoom++ === 0) this.capCrossed(fw, 1);
+    const { reserved, unreserved } = this.scratchReturned;
+    this.offers.readInto(slot, reserved, unreserved);
+    const agent = this.agentSlots.at(this.offers.agent(slot));
+    const role = this.roleSlots.at(this.offers.role(slot));
+    this.offers.remove(slot, reason);
+    this.release(agent, role, fw.id, reserved, unreserved);
   }
 
   /** Takes an allocation's resources out of the agent's free pools and charges them to the role and framework. */
-  private hold(a: Allocation, agentState?: AgentState, role?: RoleRuntime): void {
-    const agent = agentState ?? this.agents.get(a.agentId);
-    if (!agent) throw new Error(`allocation on unknown agent ${a.agentId}`);
-    accumulate(this.clusterFree, a.unreserved, -1);
-    // An offer of the whole free pool takes the pool object itself and leaves the shared, frozen "nothing" behind.
-    // Otherwise the pool is the agent's own object (see `release`) and shrinks in place: a new object per task
-    // started was most of what survived into old space per cycle at 50,000 agents.
-    if (a.unreserved === agent.free) agent.free = NO_RESOURCES;
-    else if (agent.free === NO_RESOURCES) agent.free = subtract(agent.free, a.unreserved);
-    else subtractInPlace(agent.free, a.unreserved);
-    if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, subtract(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
-    this.charge(a, 1, role);
+  private hold(agent: AgentState, role: RoleRuntime, frameworkId: string, reserved: Resources, unreserved: Resources): void {
+    accumulate(this.clusterFree, unreserved, -1);
+    // The pool is the agent's own object and shrinks in place: a new object per task started or offer made was most
+    // of what survived into old space per cycle at 50,000 agents.
+    subtractInPlace(agent.free, unreserved);
+    if (!isEmpty(reserved)) agent.freeReserved.set(role.name, subtract(agent.freeReserved.get(role.name) ?? emptyResources(), reserved));
+    this.charge(role, frameworkId, reserved, unreserved, 1);
   }
 
-  private release(a: Allocation): void {
-    const agent = this.agents.get(a.agentId);
+  /** `hold` undone; the agent is gone when its tasks are lost with it. */
+  private release(agent: AgentState | undefined, role: RoleRuntime, frameworkId: string, reserved: Resources, unreserved: Resources): void {
     if (agent) {
-      // A pool given away whole (now the frozen "nothing") starts again as a new object the agent owns.
-      if (agent.free === NO_RESOURCES) agent.free = add(NO_RESOURCES, a.unreserved);
-      else addInPlace(agent.free, a.unreserved);
-      if (!isEmpty(a.reserved)) agent.freeReserved.set(a.role, add(agent.freeReserved.get(a.role) ?? emptyResources(), a.reserved));
-      accumulate(this.clusterFree, a.unreserved, 1);
+      addInPlace(agent.free, unreserved);
+      if (!isEmpty(reserved)) agent.freeReserved.set(role.name, add(agent.freeReserved.get(role.name) ?? emptyResources(), reserved));
+      accumulate(this.clusterFree, unreserved, 1);
       this.dirtyAgents.add(agent);
     }
-    this.charge(a, -1);
+    this.charge(role, frameworkId, reserved, unreserved, -1);
     this.freeGeneration++;
   }
 
-  private charge(a: Allocation, sign: 1 | -1, known?: RoleRuntime): void {
-    const role = known ?? this.ensureRole(a.role);
-    const r = a.reserved;
-    const u = a.unreserved;
+  private charge(role: RoleRuntime, frameworkId: string, r: Resources, u: Resources, sign: 1 | -1): void {
     const hasReserved = r.cpus !== 0 || r.mem !== 0 || r.disk !== 0 || r.gpus !== 0;
     const amount: Scalars = hasReserved ? { cpus: round3(r.cpus + u.cpus), mem: round3(r.mem + u.mem), disk: round3(r.disk + u.disk), gpus: round3(r.gpus + u.gpus) } : u;
     for (const t of role.chain) {
@@ -1131,10 +1114,10 @@ export class Allocator {
     }
     if (sign > 0) {
       this.roleSorter.allocated(role.name, amount);
-      if (role.frameworkSorter.has(a.frameworkId)) role.frameworkSorter.allocated(a.frameworkId, amount);
+      if (role.frameworkSorter.has(frameworkId)) role.frameworkSorter.allocated(frameworkId, amount);
     } else {
       this.roleSorter.unallocated(role.name, amount);
-      if (role.frameworkSorter.has(a.frameworkId)) role.frameworkSorter.unallocated(a.frameworkId, amount);
+      if (role.frameworkSorter.has(frameworkId)) role.frameworkSorter.unallocated(frameworkId, amount);
     }
     if (role.guaranteed) this.required = null;
   }
@@ -1151,8 +1134,9 @@ export class Allocator {
     const frameworkSorter = new DrfSorter<FrameworkState>({ excluded: this.excluded });
     frameworkSorter.setTotal(this.clusterTotal);
     if (this.recovering) frameworkSorter.beginBulk();
-    role = {
+    role = this.roleSlots.assign((slot) => ({
       name,
+      slot,
       paths,
       chain,
       frameworks: new Set(),
@@ -1163,7 +1147,7 @@ export class Allocator {
       guaranteed: paths.some((p) => hasGuarantees(this.configs.get(p))),
       reservedAgents: new Set(),
       blockedStage: 0,
-    };
+    }));
     this.roles.set(name, role);
     this.roleSorter.add(name, role);
     for (const p of paths) {
@@ -1218,18 +1202,19 @@ export class Allocator {
     return fw;
   }
 
-  private resolveOffers(fw: FrameworkState, ids: string[]): Offer[] {
+  /** The slots of the framework's outstanding offers `ids`. */
+  private resolveOffers(fw: FrameworkState, ids: string[]): number[] {
     if (ids.length === 0) throw badRequest('offerIds must name at least one offer');
     if (new Set(ids).size !== ids.length) throw badRequest('offerIds must not repeat an offer');
     return ids.map((id) => {
-      const o = this.offers.get(id);
-      if (!o) {
-        const why = this.retired.get(id) ?? this.retiredOld.get(id);
+      const slot = this.offers.find(id);
+      if (slot < 0) {
+        const why = this.offers.whyGone(id);
         if (why) throw gone(`offer '${id}' is no longer valid (${why})`);
         throw notFound(`offer '${id}' is unknown`);
       }
-      if (o.frameworkId !== fw.id) throw badRequest(`offerIds: offer '${id}' was made to another framework`);
-      return o;
+      if (this.offers.framework(slot) !== fw.slot) throw badRequest(`offerIds: offer '${id}' was made to another framework`);
+      return slot;
     });
   }
 }

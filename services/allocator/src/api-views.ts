@@ -18,7 +18,7 @@ export function groupView(g: TaskGroup) {
 }
 
 export function agentView(a: AgentState) {
-  return { id: a.id, resources: a.resources, free: a.free, reservations: a.reservations, attributes: a.attributes, offers: a.offers.length, tasks: a.tasks.size };
+  return { id: a.id, resources: a.resources, free: a.free, reservations: a.reservations, attributes: a.attributes, offers: a.offers.size, tasks: a.tasks.size };
 }
 
 export function frameworkView(f: FrameworkState) {

@@ -6,6 +6,7 @@
  * resources they held are simply free again, and frameworks get fresh offers.
  */
 import type { DrfSorter } from './drf-sorter';
+import type { OfferList } from './offer-table';
 import type { Resources, ScalarBounds, Scalars } from './resources';
 import type { TaskList } from './task-table';
 
@@ -20,12 +21,14 @@ export interface AgentSpec {
 
 export interface AgentState extends AgentSpec {
   id: string;
+  /** The agent's number in the offer and filter tables (see `SlotNumbers`). */
+  slot: number;
   /** Unreserved resources not held by an offer or task. */
   free: Resources;
   /** Per role: reserved resources not held by an offer or task. */
   freeReserved: Map<string, Resources>;
-  /** Outstanding offers on this agent: rarely more than one or two, so a plain array (no hashing per offer). */
-  offers: Offer[];
+  /** Outstanding offers on this agent. */
+  offers: OfferList;
   tasks: TaskList;
 }
 
@@ -54,8 +57,10 @@ export interface FrameworkSpec {
 }
 
 export interface FrameworkState extends FrameworkSpec {
+  /** The framework's number in the offer and filter tables (see `SlotNumbers`). */
+  slot: number;
   suppressed: Set<string>;
-  offers: Set<Offer>;
+  offers: OfferList;
   /**
    * Offers it may still be sent: `maxOffers` less its outstanding offers in offer mode, 0 in queue mode. Kept beside
    * `offers` because the allocation loop asks for every offer it makes, and one field is cheaper than the set's size.
@@ -113,6 +118,8 @@ export interface TaskGroup {
 
 export interface RoleState {
   name: string;
+  /** The role's number in the offer and filter tables (see `SlotNumbers`). */
+  slot: number;
   frameworks: Set<FrameworkState>;
   frameworkSorter: DrfSorter<FrameworkState>;
   /** Frameworks in offer mode, not suppressed for this role and below their offer cap: 0 → skip the role fast. */

@@ -3,171 +3,141 @@
  * that agent again for that long. As in Mesos, a filter hides an offer only when the offer is *contained* in what
  * was refused — if the agent frees more, the larger offer is worth showing again.
  *
- * Kept per framework so the common case (a framework with no filters) costs one map lookup in the hot loop, and
- * expired in time order (see `expire`).
+ * Stored column-wise (see `TaskTable`): a busy cluster adds a filter per declined remainder — 50,000 per cycle at
+ * 50,000 agents — and each lives about a cycle, so as objects they were promoted into old space by the ten thousand
+ * every cycle. A filter is a slot; its framework, agent and role are the allocator's small numbers (`SlotNumbers`);
+ * the filters of one framework × agent pair are chained from the one an `IdIndex` finds by the pair, so the loop's
+ * question "is this offer filtered?" is one integer hash lookup, and almost always an empty one.
+ *
+ * Expiry is a sweep over the slots, in slot order, a bounded stretch at a time (see `expire`): sequential reads of a
+ * typed array, so no timer structure is needed, and a filter dropped early (revive, removals) frees its slot at once.
  */
-import { contains, Resources } from './resources';
+import { hashInteger, IdIndex } from './id-index';
+import { NO_RESOURCES, PortRange, rangesContain, Resources } from './resources';
+import { grown } from './slot-lists';
 
-/** The refused resources themselves, flattened into the filter: one object per filter instead of two. */
-interface RefusalFilter extends Resources {
-  frameworkId: string;
-  agentId: string;
-  role: string;
-  expiresAt: number;
+/** Slots looked at per filter added: well above one, so expiry keeps up with any rate of new filters. */
+const SWEEP_PER_ADD = 4;
+
+/** Frameworks and agents are numbered below 2^21 by far; the pair fits a double exactly. */
+function pairKey(framework: number, agent: number): number {
+  return framework * 0x20_0000 + agent;
 }
 
 export class OfferFilters {
-  private readonly byFramework = new Map<string, Map<string, RefusalFilter[]>>();
-  /**
-   * Every filter added, bucketed by its `expiresAt`, with the bucket times in a binary min-heap. `expire` drops what
-   * has run out, so a filter lives only as long as it matters: a busy cluster adds a filter per declined remainder —
-   * 50,000 per cycle at 50,000 agents — and waiting for a lookup or a sweep to notice them kept several cycles' worth
-   * alive. Buckets, not a heap of filters: filters answered together share their expiry, and sifting 50,000 filters
-   * through a heap cost a cache miss per level. Filters dropped early (revive, removals) wait in their bucket.
-   */
-  private buckets = new Map<number, RefusalFilter[]>();
-  private times: number[] = [];
-  /** Filters in buckets; when that is far more than `live` (the filters in `byFramework`), buckets are rebuilt. */
-  private queued = 0;
+  private capacity = 0;
+  /** Slots ever used; slots below it are live or in `recycled`. */
+  private used = 0;
+  private readonly recycled: number[] = [];
   private live = 0;
-
-  get size(): number {
-    return this.live;
-  }
+  /** Where the next expiry sweep starts. */
+  private sweepAt = 0;
+  private scalars = new Float64Array(0);
+  private expiresAt = new Float64Array(0);
+  /** -1 for a free slot. */
+  private frameworkOf = new Int32Array(0);
+  private agentOf = new Int32Array(0);
+  private roleOf = new Int32Array(0);
+  /** The next filter of the same framework × agent pair, or -1. */
+  private nextOfPair = new Int32Array(0);
+  private readonly ports: PortRange[][] = [];
+  private readonly index = new IdIndex<number>((slot) => pairKey(this.frameworkOf[slot], this.agentOf[slot]), hashInteger);
 
   /**
-   * Adds a filter at time `now`, and drops up to two filters that have expired by then: expiry is paid for by the
-   * requests that create filters (as Mesos runs each filter's expiry as its own timer event), not by a pause at the
-   * start of the next allocation cycle, which only sweeps a bounded slice of what is left (see `expire`).
+   * Adds a filter at time `now`, and sweeps a few slots for expired filters: expiry is paid for by the requests that
+   * create filters (as Mesos runs each filter's expiry as its own timer event), not by a pause at the start of the
+   * next allocation cycle, which only sweeps a bounded stretch (see `expire`).
    */
-  add(frameworkId: string, agentId: string, role: string, resources: Resources, now: number, expiresAt: number): void {
-    this.expire(now, 2);
-    let agents = this.byFramework.get(frameworkId);
-    if (!agents) this.byFramework.set(frameworkId, (agents = new Map()));
-    const { cpus, mem, disk, gpus, ports } = resources;
-    const filter: RefusalFilter = { frameworkId, agentId, role, cpus, mem, disk, gpus, ports, expiresAt };
-    const list = agents.get(agentId);
-    if (list) list.push(filter);
-    else agents.set(agentId, [filter]);
+  add(framework: number, agent: number, role: number, resources: Resources, now: number, expiresAt: number): void {
+    this.expire(now, SWEEP_PER_ADD);
+    const slot = this.recycled.pop() ?? this.newSlot();
+    const base = slot * 4;
+    this.scalars[base] = resources.cpus;
+    this.scalars[base + 1] = resources.mem;
+    this.scalars[base + 2] = resources.disk;
+    this.scalars[base + 3] = resources.gpus;
+    this.ports[slot] = resources.ports;
+    this.expiresAt[slot] = expiresAt;
+    this.frameworkOf[slot] = framework;
+    this.agentOf[slot] = agent;
+    this.roleOf[slot] = role;
+    const key = pairKey(framework, agent);
+    const head = this.index.get(key);
+    if (head < 0) {
+      this.nextOfPair[slot] = -1;
+      this.index.add(key, slot);
+    } else {
+      this.nextOfPair[slot] = this.nextOfPair[head];
+      this.nextOfPair[head] = slot;
+    }
     this.live++;
-    this.push(filter);
   }
 
   /** True when an unexpired filter of the framework for this agent and role covers `offered`. */
-  isFiltered(frameworkId: string, agentId: string, role: string, offered: Resources, now: number): boolean {
-    const list = this.byFramework.get(frameworkId)?.get(agentId);
-    if (!list) return false;
-    for (const f of list) if (f.expiresAt > now && f.role === role && contains(f, offered)) return true;
+  isFiltered(framework: number, agent: number, role: number, offered: Resources, now: number): boolean {
+    if (this.live === 0) return false;
+    const s = this.scalars;
+    for (let slot = this.index.get(pairKey(framework, agent)); slot >= 0; slot = this.nextOfPair[slot]) {
+      if (this.expiresAt[slot] <= now || this.roleOf[slot] !== role) continue;
+      const base = slot * 4;
+      if (s[base] >= offered.cpus && s[base + 1] >= offered.mem && s[base + 2] >= offered.disk && s[base + 3] >= offered.gpus && (offered.ports.length === 0 || rangesContain(this.ports[slot], offered.ports))) return true;
+    }
     return false;
   }
 
-  /** Drops filters that have expired by `now`: all of them, or at most `limit`. */
-  expire(now: number, limit = Infinity): void {
-    let left = limit;
-    while (left > 0 && this.times.length > 0 && this.times[0] <= now) {
-      const bucket = this.buckets.get(this.times[0])!;
-      while (left > 0 && bucket.length > 0) {
-        this.drop(bucket.pop()!);
-        this.queued--;
-        left--;
-      }
-      if (bucket.length === 0) this.buckets.delete(popMin(this.times));
+  /** Looks at up to `limit` slots, from where the last sweep stopped, and drops the filters expired by `now`. */
+  expire(now: number, limit: number): void {
+    for (let left = Math.min(limit, this.used); left > 0; left--) {
+      if (this.sweepAt >= this.used) this.sweepAt = 0;
+      const slot = this.sweepAt++;
+      if (this.frameworkOf[slot] >= 0 && this.expiresAt[slot] <= now) this.drop(slot);
     }
-    if (this.queued > 1024 && this.queued > 2 * this.live) this.rebuild();
   }
 
   /** Revive: drops the framework's filters for `roles` (all roles when omitted). */
-  clear(frameworkId: string, roles?: readonly string[]): void {
-    const agents = this.byFramework.get(frameworkId);
-    if (!agents) return;
-    if (!roles) {
-      this.removeFramework(frameworkId);
-      return;
-    }
-    const drop = new Set(roles);
-    for (const [agentId, list] of agents) {
-      const kept = list.filter((f) => !drop.has(f.role));
-      this.live -= list.length - kept.length;
-      if (kept.length === 0) agents.delete(agentId);
-      else agents.set(agentId, kept);
-    }
-    if (agents.size === 0) this.byFramework.delete(frameworkId);
-  }
-
-  removeAgent(agentId: string): void {
-    for (const [fw, agents] of this.byFramework) {
-      this.live -= agents.get(agentId)?.length ?? 0;
-      agents.delete(agentId);
-      if (agents.size === 0) this.byFramework.delete(fw);
+  clear(framework: number, roles?: readonly number[]): void {
+    for (let slot = 0; slot < this.used; slot++) {
+      if (this.frameworkOf[slot] === framework && (!roles || roles.includes(this.roleOf[slot]))) this.drop(slot);
     }
   }
 
-  removeFramework(frameworkId: string): void {
-    const agents = this.byFramework.get(frameworkId);
-    if (!agents) return;
-    for (const list of agents.values()) this.live -= list.length;
-    this.byFramework.delete(frameworkId);
+  removeAgent(agent: number): void {
+    for (let slot = 0; slot < this.used; slot++) if (this.frameworkOf[slot] >= 0 && this.agentOf[slot] === agent) this.drop(slot);
   }
 
-  /** Takes one filter out of its framework × agent list, if it is still there. */
-  private drop(f: RefusalFilter): void {
-    const agents = this.byFramework.get(f.frameworkId);
-    const list = agents?.get(f.agentId);
-    if (!agents || !list) return;
-    const i = list.indexOf(f);
-    if (i < 0) return;
+  removeFramework(framework: number): void {
+    this.clear(framework);
+  }
+
+  /** Takes a live filter out of its pair's chain and frees its slot. */
+  private drop(slot: number): void {
+    const head = this.index.get(pairKey(this.frameworkOf[slot], this.agentOf[slot]));
+    const next = this.nextOfPair[slot];
+    if (head === slot) {
+      if (next >= 0) this.index.replace(slot, next);
+      else this.index.delete(slot);
+    } else {
+      let before = head;
+      while (this.nextOfPair[before] !== slot) before = this.nextOfPair[before];
+      this.nextOfPair[before] = next;
+    }
+    this.frameworkOf[slot] = -1;
+    this.ports[slot] = NO_RESOURCES.ports;
+    this.recycled.push(slot);
     this.live--;
-    if (list.length === 1) {
-      agents.delete(f.agentId);
-      if (agents.size === 0) this.byFramework.delete(f.frameworkId);
-    } else list.splice(i, 1);
   }
 
-  /** Filters dropped early (revive, removals) wait in their buckets; this forgets them all at once. */
-  private rebuild(): void {
-    this.buckets = new Map();
-    this.times = [];
-    this.queued = 0;
-    for (const agents of this.byFramework.values()) for (const list of agents.values()) for (const f of list) this.push(f);
-  }
-
-  private push(f: RefusalFilter): void {
-    const bucket = this.buckets.get(f.expiresAt);
-    if (bucket) bucket.push(f);
-    else {
-      this.buckets.set(f.expiresAt, [f]);
-      pushMin(this.times, f.expiresAt);
+  private newSlot(): number {
+    const slot = this.used++;
+    if (slot >= this.capacity) {
+      this.capacity = Math.max(1024, Math.ceil(this.capacity * 1.5));
+      this.scalars = grown(this.scalars, this.capacity * 4);
+      this.expiresAt = grown(this.expiresAt, this.capacity);
+      this.frameworkOf = grown(this.frameworkOf, this.capacity);
+      this.agentOf = grown(this.agentOf, this.capacity);
+      this.roleOf = grown(this.roleOf, this.capacity);
+      this.nextOfPair = grown(this.nextOfPair, this.capacity);
     }
-    this.queued++;
+    return slot;
   }
-}
-
-function pushMin(heap: number[], v: number): void {
-  let i = heap.length;
-  heap.push(v);
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (heap[parent] <= v) break;
-    heap[i] = heap[parent];
-    i = parent;
-  }
-  heap[i] = v;
-}
-
-function popMin(heap: number[]): number {
-  const top = heap[0];
-  const last = heap.pop()!;
-  if (heap.length === 0) return top;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= heap.length) break;
-    const r = l + 1;
-    const c = r < heap.length && heap[r] < heap[l] ? r : l;
-    if (heap[c] >= last) break;
-    heap[i] = heap[c];
-    i = c;
-  }
-  heap[i] = last;
-  return top;
 }

@@ -62,6 +62,15 @@ export function resources(partial: Partial<Resources>): Resources {
   };
 }
 
+/** Makes `dst` (a value with one owner) hold what `src` holds; port ranges are shared, as they are never changed. */
+export function assign(dst: Resources, src: Resources): void {
+  dst.cpus = src.cpus;
+  dst.mem = src.mem;
+  dst.disk = src.disk;
+  dst.gpus = src.gpus;
+  dst.ports = src.ports;
+}
+
 export function cloneResources(r: Resources): Resources {
   return { cpus: r.cpus, mem: r.mem, disk: r.disk, gpus: r.gpus, ports: r.ports.slice() };
 }
@@ -97,7 +106,8 @@ export function subtractInPlace(acc: Resources, b: Resources): void {
   acc.mem = Math.max(0, round3(acc.mem - b.mem));
   acc.disk = Math.max(0, round3(acc.disk - b.disk));
   acc.gpus = Math.max(0, round3(acc.gpus - b.gpus));
-  if (b.ports.length > 0) acc.ports = subtractRanges(acc.ports, b.ports);
+  // An offer takes all of an agent's free ports: the same array, and nothing left.
+  if (b.ports.length > 0) acc.ports = b.ports === acc.ports ? NO_PORTS : subtractRanges(acc.ports, b.ports);
 }
 
 /** True when every quantity (and every port) of `b` is in `a`. */
@@ -135,22 +145,17 @@ export function accumulate(acc: Scalars, b: Scalars | Resources, sign: 1 | -1): 
  * limit "chops" an agent: a role 2 cpus below its limit is offered 2 of the agent's 8 cpus and all of its memory.
  */
 export function capScalars(r: Resources, bound: ScalarBounds): Resources {
-  return {
-    cpus: bound.cpus === undefined ? r.cpus : Math.max(0, Math.min(r.cpus, round3(bound.cpus))),
-    mem: bound.mem === undefined ? r.mem : Math.max(0, Math.min(r.mem, round3(bound.mem))),
-    disk: bound.disk === undefined ? r.disk : Math.max(0, Math.min(r.disk, round3(bound.disk))),
-    gpus: bound.gpus === undefined ? r.gpus : Math.max(0, Math.min(r.gpus, round3(bound.gpus))),
-    ports: r.ports,
-  };
+  const capped = { cpus: r.cpus, mem: r.mem, disk: r.disk, gpus: r.gpus, ports: r.ports };
+  capScalarsInPlace(capped, bound);
+  return capped;
 }
 
-/** True when no bounded scalar of `r` exceeds its bound. */
-export function withinBounds(r: Scalars | Resources, bound: ScalarBounds): boolean {
-  for (const name of SCALAR_NAMES) {
-    const b = bound[name];
-    if (b !== undefined && r[name] > b + 1e-9) return false;
-  }
-  return true;
+/** `capScalars`, in place (see `addInPlace`). */
+export function capScalarsInPlace(r: Resources, bound: ScalarBounds): void {
+  if (bound.cpus !== undefined) r.cpus = Math.max(0, Math.min(r.cpus, round3(bound.cpus)));
+  if (bound.mem !== undefined) r.mem = Math.max(0, Math.min(r.mem, round3(bound.mem)));
+  if (bound.disk !== undefined) r.disk = Math.max(0, Math.min(r.disk, round3(bound.disk)));
+  if (bound.gpus !== undefined) r.gpus = Math.max(0, Math.min(r.gpus, round3(bound.gpus)));
 }
 
 /**

@@ -9,9 +9,10 @@
  * `Task` objects are made on demand (status updates, views, snapshots); nothing keeps them, so a caller may hold one
  * as a plain value. The rare parts — ports and reservations — sit in a side map keyed by slot.
  */
-import { IdIndex } from './id-index';
+import { hashString, IdIndex } from './id-index';
 import type { Task, TaskRecord } from './model';
 import { isEmpty, NO_RESOURCES, PortRange, Resources, SCALAR_NAMES } from './resources';
+import { grown, SlotLists } from './slot-lists';
 
 /** Strings to small reusable numbers, counted: a number is recycled once nothing refers to it. */
 class Interner {
@@ -60,57 +61,6 @@ interface TaskExtras {
   unreserved?: Resources;
 }
 
-/** Doubly linked lists of slots, one list per interned owner (an agent or a framework), in insertion order. */
-class SlotLists {
-  next = new Int32Array(0);
-  prev = new Int32Array(0);
-  private readonly head: number[] = [];
-  private readonly tail: number[] = [];
-
-  grow(capacity: number): void {
-    this.next = grown(this.next, capacity);
-    this.prev = grown(this.prev, capacity);
-  }
-
-  append(owner: number, slot: number): void {
-    const last = this.tail[owner] ?? -1;
-    this.prev[slot] = last;
-    this.next[slot] = -1;
-    if (last >= 0) this.next[last] = slot;
-    else this.head[owner] = slot;
-    this.tail[owner] = slot;
-  }
-
-  remove(owner: number, slot: number): void {
-    const p = this.prev[slot];
-    const n = this.next[slot];
-    if (p >= 0) this.next[p] = n;
-    else this.head[owner] = n;
-    if (n >= 0) this.prev[n] = p;
-    else this.tail[owner] = p;
-  }
-
-  first(owner: number): number {
-    return this.head[owner] ?? -1;
-  }
-
-  /** The owner's slots in order (none for owner -1); reads `next` before yielding, so the caller may end the task. */
-  *walk<T>(owner: number, map: (slot: number) => T): IterableIterator<T> {
-    for (let slot = owner < 0 ? -1 : this.first(owner); slot >= 0; ) {
-      const following = this.next[slot];
-      yield map(slot);
-      slot = following;
-    }
-  }
-}
-
-/** A copy of `a` with room for `capacity` elements. */
-function grown<T extends Int32Array | Float64Array>(a: T, capacity: number): T {
-  const b = new (a.constructor as new (length: number) => T)(capacity);
-  b.set(a as ArrayLike<number>);
-  return b;
-}
-
 /** A read-only view of one agent's or framework's tasks, shaped like the `Set<Task>` it replaces. */
 export interface TaskList extends Iterable<Task> {
   readonly size: number;
@@ -120,7 +70,7 @@ const STRIDE = SCALAR_NAMES.length;
 
 export class TaskTable {
   private ids: string[] = [];
-  private readonly index = new IdIndex((slot) => this.ids[slot]);
+  private readonly index = new IdIndex((slot) => this.ids[slot], hashString);
   /** Every task in the order it started (one list, owner 0): what `keys()` and `values()` walk, as a Map would. */
   private readonly order = new SlotLists();
   private capacity = 0;
@@ -187,7 +137,7 @@ export class TaskTable {
     return this.listView(this.frameworks, this.byFramework, frameworkId);
   }
 
-  add(t: Task): void {
+  add(t: TaskRecord): void {
     const slot = this.recycled.pop() ?? this.newSlot();
     this.ids[slot] = t.id;
     this.index.add(t.id, slot);
@@ -201,7 +151,7 @@ export class TaskTable {
     this.roleOf[slot] = this.roles.acquire(t.role);
     this.nameOf[slot] = this.names.acquire(t.name);
     this.groupOf[slot] = t.groupId === undefined ? -1 : this.groups.acquire(t.groupId);
-    const reservedPart = t.reserved !== NO_RESOURCES;
+    const reservedPart = t.reserved !== undefined && t.reserved !== NO_RESOURCES;
     if (t.resources.ports.length > 0 || reservedPart) {
       this.extras.set(slot, reservedPart ? { ports: t.resources.ports, reserved: t.reserved, unreserved: t.unreserved } : { ports: t.resources.ports });
     }
@@ -214,7 +164,7 @@ export class TaskTable {
     const slot = this.index.get(id);
     if (slot < 0) return undefined;
     const task = this.task(slot);
-    this.index.delete(id, slot);
+    this.index.delete(slot);
     this.order.remove(0, slot);
     this.ids[slot] = '';
     this.extras.delete(slot);

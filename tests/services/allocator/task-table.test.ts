@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { taskRecord } from '../../../services/allocator/src/allocator';
-import { IdIndex } from '../../../services/allocator/src/id-index';
+import { hashString, IdIndex } from '../../../services/allocator/src/id-index';
 import type { Task } from '../../../services/allocator/src/model';
 import { NO_RESOURCES, resources } from '../../../services/allocator/src/resources';
 import { TaskTable } from '../../../services/allocator/src/task-table';
@@ -60,7 +60,7 @@ test('the task table answers like a Map of tasks, in the same order, through eve
 test('the id index finds every id through growth and deletions that shift colliding entries', () => {
   const random = seeded(3);
   const ids: string[] = [];
-  const index = new IdIndex((slot) => ids[slot]);
+  const index = new IdIndex((slot) => ids[slot], hashString);
   const live = new Set<number>();
   const check = () => {
     expect(index.size).toBe(live.size);
@@ -79,7 +79,7 @@ test('the id index finds every id through growth and deletions that shift collid
   addIds(16_000);
   for (const slot of [...live]) {
     if (random() < 0.5) {
-      index.delete(ids[slot], slot);
+      index.delete(slot);
       live.delete(slot);
     }
   }
