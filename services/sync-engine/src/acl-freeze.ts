@@ -82,7 +82,7 @@ export async function freezeTree(options: FreezeOptions): Promise<number> {
       record.originals[rel] = acl;
       await persistSoon();
     }
-    await retryOnConnectionLoss(side, () => side.bulkSetAcl(rel, frozen).catch(ignoreMissing));
+    await retryOnConnectionLoss(side, () => side.setAcl(rel, frozen).catch(ignoreMissing));
     changed++;
     return 'changed';
   });
@@ -97,7 +97,7 @@ export async function unfreezeTree(options: Omit<FreezeOptions, 'persist'>): Pro
   let changed = 0;
   await walkAcls(options, async (rel, acl) => {
     if (!aclEqual(acl, frozen)) return 'unchanged';
-    await retryOnConnectionLoss(side, () => side.bulkSetAcl(rel, record.originals[rel] ?? OPEN_ACL_UNSAFE).catch(ignoreMissing));
+    await retryOnConnectionLoss(side, () => side.setAcl(rel, record.originals[rel] ?? OPEN_ACL_UNSAFE).catch(ignoreMissing));
     changed++;
     return 'changed';
   });
@@ -120,7 +120,7 @@ async function walkAcls(options: Pick<FreezeOptions, 'side' | 'filter' | 'maxInF
         if (!current) return null;
         const outcome = await visit(rel, current.acl);
         // On the wire session, like the setAcl, so the listing is ordered after the freeze.
-        const names = outcome === 'changed' || current.stat.numChildren > 0 ? ((await run(() => side.bulkRead(rel)))?.children ?? []) : [];
+        const names = outcome === 'changed' || current.stat.numChildren > 0 ? ((await run(() => side.read(rel)))?.children ?? []) : [];
         return { children: names.filter((name) => filter.inScope(childRel(rel, name))), value: undefined };
       },
     },

@@ -16,10 +16,20 @@ export type Direction = 'a-to-b' | 'b-to-a' | 'two-way';
 /** One side's node as read just now; `data` equality is decided by the caller (`equal`). */
 export type NodeState = { exists: false } | { exists: true; czxid: number; version: number; mtime: number };
 
-/** The node's identity on each side when the engine last saw both equal. czxid -1: not known yet (just created). */
+/**
+ * A node's identity on one side. czxid -1: not known yet (created by the engine, not read since). `aversion`, when
+ * present, is the ACL version at which its ACL last matched the other side's.
+ */
+export interface NodeIdentity {
+  czxid: number;
+  version: number;
+  aversion?: number;
+}
+
+/** The node's identity on each side when the engine last saw both equal. */
 export interface LedgerEntry {
-  a: { czxid: number; version: number };
-  b: { czxid: number; version: number };
+  a: NodeIdentity;
+  b: NodeIdentity;
 }
 
 export type Action = 'in-sync' | 'forget' | 'copy-to-b' | 'copy-to-a' | 'delete-b' | 'delete-a';

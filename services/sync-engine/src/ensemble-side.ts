@@ -1,14 +1,20 @@
 /**
- * One side of a sync: a ZooKeeper session to an ensemble plus the root of the synced tree on it. The session is
- * replaced when it expires (watches and auth are gone with it), and listeners hear `renewed` so they can rebuild
- * their watches with a full compare; `reconnected` means the same session came back, `disconnected` that the client
- * is retrying. Reads return null for a node that does not exist, because for a replicator that is an answer.
+ * One side of a sync: two ZooKeeper sessions to an ensemble plus the root of the synced tree on it.
+ *
+ * - The data session (wire-session.ts) carries everything that touches the synced tree: copy, verify, freeze and
+ *   live replication, with its one recursive watch on the root. It emits `reset` when it had to be replaced, so
+ *   the replicator compares everything (changes made while nothing watched fired no event).
+ * - The native `zookeeper` client's session carries the engine's own bookkeeping (heartbeat, published connect
+ *   string, preflight checks). It is replaced when it expires, and listeners hear `renewed`; `reconnected` means
+ *   the same session came back, `disconnected` that the client is retrying.
+ *
+ * Reads return null for a node that does not exist, because for a replicator that is an answer.
  */
 import { EventEmitter } from 'node:events';
-import { createWithParents, isZkError, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
+import { createWithParents, Watcher, ZkAcl, ZkClient, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import { absPath, Rel } from './tree-paths';
-import { WireNode, WireSession } from './wire-session';
+import { TreeEvent, WireData, WireNode, WireSession } from './wire-session';
 
 export type SideName = 'source' | 'target';
 
@@ -26,11 +32,6 @@ export interface EnsembleSideOptions {
 /** Exit code meaning "session expired, start me again"; the CLI supervisor restarts on it. */
 export const EXIT_SESSION_EXPIRED = 75;
 
-export interface NodeRead {
-  data: Buffer;
-  stat: ZkStat;
-}
-
 export class EnsembleSide extends EventEmitter {
   private closed = false;
   private renewing = false;
@@ -47,6 +48,7 @@ export class EnsembleSide extends EventEmitter {
   ) {
     super();
     this.wire = new WireSession(options.hosts, options.sessionTimeoutMs, options.connectTimeoutMs);
+    this.wire.on('reset', () => this.emit('reset'));
     this.guarded = new GuardedClient(() => this.zk, Math.max(5000, 2 * options.sessionTimeoutMs), (op) => this.replaceStuckSession(op));
     this.attach(zk);
     if (options.exitOnExpiry) {
@@ -92,7 +94,7 @@ export class EnsembleSide extends EventEmitter {
     return absPath(this.options.root, rel);
   }
 
-  /** Resolves once the session is connected (at once if it is). */
+  /** Resolves once the native session is connected (at once if it is). */
   whenConnected(): Promise<void> {
     if (this.connected || this.closed) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -105,59 +107,65 @@ export class EnsembleSide extends EventEmitter {
     await Promise.all([this.zk.addAuth(scheme, auth), this.wire.addAuth(scheme, auth)]);
   }
 
-  async get(rel: Rel, watcher?: Watcher): Promise<NodeRead | null> {
-    try {
-      return await this.guarded.get(this.abs(rel), watcher);
-    } catch (err) {
-      if (isZkError(err, ZkCode.NONODE)) return null;
-      throw err;
-    }
+  /*
+   * The data session's requests. Reads and writes made in the same turn share one multiRead or multi (see
+   * wire-session.ts); they are ordered with each other and with the watch's events, but not with the native
+   * session's requests.
+   */
+
+  /** Data, Stat and children in one batched read; null if the node does not exist. */
+  read(rel: Rel): Promise<WireNode | null> {
+    return this.wire.read(this.abs(rel));
   }
 
-  async children(rel: Rel, watcher?: Watcher): Promise<string[] | null> {
-    try {
-      return (await this.guarded.getChildren(this.abs(rel), watcher)).children;
-    } catch (err) {
-      if (isZkError(err, ZkCode.NONODE)) return null;
-      throw err;
-    }
+  /** Data and Stat without the child listing; null if the node does not exist. */
+  readData(rel: Rel): Promise<WireData | null> {
+    return this.wire.readData(this.abs(rel));
   }
 
   /**
-   * The node's ACL, or null if it does not exist. Read over this side's wire session, not the native client,
-   * which crashes the process when a getAcl fails (see wire-session.ts).
+   * The node's ACL, or null if it does not exist. Never through the native client, which crashes the process when
+   * a getAcl fails (see wire-session.ts).
    */
   acl(rel: Rel): Promise<{ acl: ZkAcl[]; stat: ZkStat } | null> {
     return this.wire.getAcl(this.abs(rel));
   }
 
-  /*
-   * The bulk paths (copy, verify, freeze) go through the wire session, where requests made in the same turn share
-   * one multiRead or multi (see wire-session.ts). Its reads and writes are ordered with each other but not with the
-   * native session's: a caller that hands over to the native session syncs that session first (`client.sync`).
-   */
-
-  /** Data, Stat and children in one batched read; null if the node does not exist. */
-  bulkRead(rel: Rel): Promise<WireNode | null> {
-    return this.wire.read(this.abs(rel));
-  }
-
-  /** Creates a persistent node with exactly this name, batched into multi transactions. */
-  bulkCreate(rel: Rel, data: Buffer, acl: ZkAcl[]): Promise<void> {
+  /** Creates a persistent node with exactly this name. */
+  create(rel: Rel, data: Buffer, acl: ZkAcl[]): Promise<void> {
     return this.wire.create(this.abs(rel), data, acl);
   }
 
-  bulkSetData(rel: Rel, data: Buffer): Promise<void> {
-    return this.wire.setData(this.abs(rel), data);
+  /** Sets the data if the node is at `version` (-1: any); returns the new Stat. */
+  setData(rel: Rel, data: Buffer, version = -1): Promise<ZkStat> {
+    return this.wire.setData(this.abs(rel), data, version);
   }
 
-  bulkSetAcl(rel: Rel, acl: ZkAcl[]): Promise<void> {
+  /** Deletes the node if it is at `version` (-1: any). */
+  delete(rel: Rel, version = -1): Promise<void> {
+    return this.wire.delete(this.abs(rel), version);
+  }
+
+  setAcl(rel: Rel, acl: ZkAcl[]): Promise<void> {
     return this.wire.setAcl(this.abs(rel), acl);
   }
 
-  /** Brings the wire session's server up to date with the leader, before a walk that must not read the past. */
-  bulkSync(): Promise<void> {
+  /** Brings the data session's server up to date with the leader, before a walk that must not read the past. */
+  sync(): Promise<void> {
     return this.wire.sync(this.root);
+  }
+
+  /**
+   * Watches the whole tree on the data session: `listener` hears every creation, deletion and data change under
+   * the root, by relative path, until `unwatchTree`. Resolves once the watch is registered.
+   */
+  watchTree(listener: (type: TreeEvent['type'], rel: Rel) => void): Promise<void> {
+    const root = this.options.root === '/' ? '' : this.options.root;
+    return this.wire.watchTree(this.abs(''), (event) => listener(event.type, event.path === '/' ? '' : event.path.slice(root.length)));
+  }
+
+  unwatchTree(): void {
+    this.wire.unwatchTree(this.abs(''));
   }
 
   close(): void {

@@ -1,20 +1,24 @@
 /**
  * Continuous replication between two trees, driven by ZooKeeper watches.
  *
- * Every path is reconciled by one routine: read the node on both sides (data, children, and in a full compare the
- * ACL), arming a watch with the read where none is armed, decide with the ledger and the conflict policy, write.
- * Because the watch is armed by the same request that reads, any change after that read fires it — nothing that
- * happens between an event and the re-arm is lost, the re-read sees it. Writes are conditional on the version just
- * read, so a client writing at the same moment makes the write fail and the path is simply reconciled again.
+ * Each side's data session holds one persistent recursive watch on the tree's root (see wire-session.ts), armed
+ * before the first read: every creation, deletion and data change after it is an event naming its node, and there
+ * is no one-shot watch to re-arm, so nothing that happens between an event and a re-read can be missed. Events,
+ * reads and writes of a side share one session, so an event is seen before any read that reflects it, and the
+ * event of the engine's own write before that write's reply — which is how echoes are recognised exactly.
+ *
+ * Every path is reconciled by one routine: read the node on both sides (data and children; in a full compare the
+ * ACLs where their versions moved since the last sync), decide with the ledger and the conflict policy, write.
+ * Writes are conditional on the version just read, so a client writing at the same moment makes the write fail and
+ * the path is simply reconciled again.
  *
  * Work is a queue of paths, each in the queue at most once and never reconciled twice at the same time. A full
- * compare (start, reconnect, session expiry, periodic) walks every path; an event reconciles the one path it names
- * and whichever of its children are new.
+ * compare (start, a replaced data session, periodic) walks every path; an event reconciles the one path it names.
  */
-import { isZkError, OPEN_ACL_UNSAFE, Watcher, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
+import { isZkError, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { ConflictLog } from './conflict-log';
-import { changedSince, ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeState } from './conflict-policy';
+import { changedSince, ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeIdentity, NodeState } from './conflict-policy';
 import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
 import type { PathFilter } from './path-filter';
@@ -22,6 +26,7 @@ import { isTransient } from './retry';
 import type { SyncLedger } from './sync-ledger';
 import { aclEqual, readableAclEntries } from './tree-hash';
 import { childRel, displayRel, parentRel, Rel } from './tree-paths';
+import type { TreeEvent } from './wire-session';
 
 /** How ACLs look through the freeze: the frozen side is compared as its original ACLs and written frozen. */
 export interface AclLens {
@@ -43,7 +48,7 @@ export interface ReplicatorOptions {
   logger: Logger;
   /** Paths reconciled at the same time. */
   concurrency?: number;
-  /** A full compare this often as a safety net (ACL changes fire no watch); 0 turns it off. */
+  /** A full compare this often (ACL changes fire no watch, so this is what carries them); 0 turns it off. */
   fullCompareIntervalMs?: number;
   aclLens?: AclLens;
 }
@@ -52,7 +57,10 @@ interface SideRead {
   /** Null when absent, or when the node is ephemeral (ephemerals are not replicated). */
   node: { data: Buffer; stat: ZkStat } | null;
   ephemeral: boolean;
+  /** Null when the node is absent or its children were not listed (a data-change read). */
   children: string[] | null;
+  childrenKnown: boolean;
+  /** Read only when a full compare needs it (see `aclsToCompare`); otherwise null. */
   acl: ZkAcl[] | null;
 }
 
@@ -60,8 +68,7 @@ const IDENTITY_LENS: AclLens = { view: (_s, _r, acl) => acl, write: (_s, _r, acl
 
 export class Replicator {
   private readonly sides: [EnsembleSide, EnsembleSide];
-  private readonly armedData: [Set<Rel>, Set<Rel>] = [new Set(), new Set()];
-  private readonly armedChildren: [Set<Rel>, Set<Rel>] = [new Set(), new Set()];
+  /** `${side}${event type}${rel}` of the engine's own writes whose events have not come back yet. */
   private readonly expectEcho = new Set<string>();
   private readonly pending = new Map<Rel, boolean>();
   /**
@@ -101,19 +108,17 @@ export class Replicator {
     return this.direction;
   }
 
-  /** Starts watching and runs the initial full compare (which copies everything missing); resolves when it is done. */
+  /**
+   * Watches both trees and runs the initial full compare (which copies everything missing); resolves when it is
+   * done. The watches are registered before the compare's first read, so every change after that read is an event.
+   */
   async start(): Promise<void> {
     this.stopped = false;
     for (const [i, side] of this.sides.entries()) {
-      const onRenewed = (): void => {
-        this.armedData[i].clear();
-        this.armedChildren[i].clear();
-        this.scheduleFullCompare('session renewed');
-      };
-      const onReconnected = (): void => this.scheduleFullCompare('reconnected');
-      side.on('renewed', onRenewed);
-      side.on('reconnected', onReconnected);
-      this.listeners.push(['renewed', side, onRenewed], ['reconnected', side, onReconnected]);
+      const onReset = (): void => this.scheduleFullCompare(`${side.name} data session replaced`);
+      side.on('reset', onReset);
+      this.listeners.push(['reset', side, onReset]);
+      await side.watchTree((type, rel) => this.onEvent(i as 0 | 1, type, rel));
     }
     const interval = this.options.fullCompareIntervalMs ?? 300_000;
     if (interval > 0) this.timer = setInterval(() => this.scheduleFullCompare('periodic'), interval);
@@ -150,6 +155,7 @@ export class Replicator {
     if (this.fullScheduled) clearTimeout(this.fullScheduled);
     for (const [event, side, fn] of this.listeners) side.off(event, fn);
     this.listeners.length = 0;
+    for (const side of this.sides) side.unwatchTree();
     this.pending.clear();
     this.queue = [];
     this.head = 0;
@@ -229,9 +235,8 @@ export class Replicator {
       this.options.metrics.errors.inc({ side, kind: 'connection' });
       // Try again once the session is back; a full flag stays with the path so the compare still completes.
       if (full) this.fullOutstanding--;
-      void Promise.all(this.sides.map((s) => s.whenConnected()))
-        .then(() => new Promise((r) => setTimeout(r, 100)))
-        .then(() => this.enqueue(rel, full));
+      // The data session reconnects on the next request, and concurrent requests share that one attempt.
+      setTimeout(() => this.enqueue(rel, full), 100);
       return;
     }
     const kind = isZkError(err, ZkCode.NOAUTH) ? 'auth' : 'other';
@@ -255,81 +260,49 @@ export class Replicator {
     }
   }
 
-  private watcher(i: 0 | 1, kind: 'data' | 'children', rel: Rel): Watcher {
-    return (event) => {
-      (kind === 'data' ? this.armedData : this.armedChildren)[i].delete(rel);
-      if (event.type === 'session' || event.type === 'notwatching') return;
-      if (kind === 'data' && event.type === 'changed' && this.expectEcho.delete(`${i}${rel}`)) {
-        this.options.metrics.echoesSuppressed.inc();
-        void this.rearmAfterEcho(i, rel);
-        return;
-      }
-      this.options.metrics.reconciles.inc({ trigger: 'event' });
-      // A data change needs no child listing (child changes fire their own watch): half the reads.
-      this.enqueue(rel, false, kind === 'data' && event.type === 'changed' ? i : undefined);
-    };
+  private onEvent(i: 0 | 1, type: TreeEvent['type'], rel: Rel): void {
+    if (this.stopped || !this.options.filter.inScope(rel)) return;
+    if (this.expectEcho.delete(`${i}${type}${rel}`)) {
+      this.options.metrics.echoesSuppressed.inc();
+      return;
+    }
+    this.options.metrics.reconciles.inc({ trigger: 'event' });
+    // A data change needs no child listing (children report their own events): half the reads.
+    this.enqueue(rel, false, type === 'changed' ? i : undefined);
+  }
+
+  /** Reads one side's node: data, Stat and (unless `dataOnly`) children, batched with the turn's other reads. */
+  private async read(i: 0 | 1, rel: Rel, dataOnly = false): Promise<SideRead> {
+    const side = this.sides[i];
+    let node: { data: Buffer; stat: ZkStat } | null;
+    let children: string[] | null = null;
+    if (dataOnly) node = await side.readData(rel);
+    else {
+      const full = await side.read(rel);
+      node = full && { data: full.data, stat: full.stat };
+      children = full && full.children;
+    }
+    const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
+    return { node: ephemeral ? null : node, ephemeral, children, childrenKnown: !dataOnly, acl: null };
   }
 
   /**
-   * Our own write came back as an event. Only the watch needs re-arming: one `exists` of that side (no data comes
-   * back), and a full reconcile only if the node moved past the version our write produced (someone wrote right
-   * after us, or the event overtook our write's reply and the ledger does not know that version yet).
+   * In a full compare, reads both ACLs of a node present on both sides unless the ledger shows neither ACL moved
+   * since the engine last saw them equal (ACL versions, unlike zxids, are per node and comparable over time).
    */
-  private async rearmAfterEcho(i: 0 | 1, rel: Rel): Promise<void> {
-    if (this.stopped || this.armedData[i].has(rel)) return;
-    this.armedData[i].add(rel);
-    try {
-      const side = this.sides[i];
-      const stat = await side.client.exists(side.abs(rel), this.watcher(i, 'data', rel));
-      const entry = this.options.ledger.get(rel);
-      const mine = entry && (i === 0 ? entry.a : entry.b);
-      if (!stat) this.armedData[i].delete(rel);
-      if (!stat || !mine || changedSince(stat, mine)) this.enqueue(rel, false);
-    } catch {
-      this.armedData[i].delete(rel);
-      this.enqueue(rel, false);
-    }
-  }
-
-  /** Reads one side's node, arming the data and child watches that are not armed, in one round trip. */
-  private async read(i: 0 | 1, rel: Rel, withAcl: boolean, dataOnly = false): Promise<SideRead & { childrenKnown: boolean }> {
-    const side = this.sides[i];
-    const armData = !this.armedData[i].has(rel);
-    const armChildren = !this.armedChildren[i].has(rel);
-    if (dataOnly && !armChildren) {
-      if (armData) this.armedData[i].add(rel);
-      try {
-        const node = await side.get(rel, armData ? this.watcher(i, 'data', rel) : undefined);
-        if (!node && armData) this.armedData[i].delete(rel);
-        const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
-        return { node: ephemeral ? null : node, ephemeral, children: null, acl: null, childrenKnown: false };
-      } catch (err) {
-        if (armData) this.armedData[i].delete(rel);
-        throw err;
-      }
-    }
-    // Marked before the request: the event can only arrive after the response, and it clears the mark.
-    if (armData) this.armedData[i].add(rel);
-    if (armChildren) this.armedChildren[i].add(rel);
-    try {
-      const [node, children] = await Promise.all([side.get(rel, armData ? this.watcher(i, 'data', rel) : undefined), side.children(rel, armChildren ? this.watcher(i, 'children', rel) : undefined)]);
-      const acl = withAcl && node ? await side.acl(rel) : null;
-      if (!node && armData) this.armedData[i].delete(rel);
-      if (!children && armChildren) this.armedChildren[i].delete(rel);
-      const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
-      return { node: ephemeral ? null : node, ephemeral, children, acl: acl ? acl.acl : null, childrenKnown: true };
-    } catch (err) {
-      if (armData) this.armedData[i].delete(rel);
-      if (armChildren) this.armedChildren[i].delete(rel);
-      throw err;
-    }
+  private async aclsToCompare(rel: Rel, ra: SideRead, rb: SideRead, entry: LedgerEntry | undefined): Promise<void> {
+    const [a, b] = [ra.node!.stat, rb.node!.stat];
+    if (entry && entry.a.aversion === a.aversion && entry.b.aversion === b.aversion) return;
+    const [aclA, aclB] = await Promise.all([this.sides[0].acl(rel), this.sides[1].acl(rel)]);
+    ra.acl = aclA?.acl ?? null;
+    rb.acl = aclB?.acl ?? null;
   }
 
   private async reconcile(rel: Rel, full: boolean, changedSides = 0): Promise<void> {
     if (full) this.options.metrics.reconciles.inc({ trigger: 'full' });
     if ((changedSides === 1 || changedSides === 2) && (await this.forwardChange(changedSides === 1 ? 0 : 1, rel))) return;
     const dataOnly = changedSides !== 0;
-    const [ra, rb] = await Promise.all([this.read(0, rel, full, dataOnly), this.read(1, rel, full, dataOnly)]);
+    const [ra, rb] = await Promise.all([this.read(0, rel, dataOnly), this.read(1, rel, dataOnly)]);
     if (ra.ephemeral || rb.ephemeral) return; // someone's session owns it; not ours to replicate
     if ((!ra.childrenKnown || !rb.childrenKnown) && (!ra.node || !rb.node)) {
       // A create or delete needs the child listings: do the complete reconcile.
@@ -347,8 +320,7 @@ export class Replicator {
 
     switch (decision.action) {
       case 'in-sync':
-        if (ra.node && rb.node) ledger.set(rel, { a: identity(ra.node.stat), b: identity(rb.node.stat) });
-        if (full && ra.acl && rb.acl) await this.reconcileAcl(rel, ra.acl, rb.acl);
+        if (ra.node && rb.node) await this.recordInSync(rel, ra.node.stat, rb.node.stat, full ? ra : undefined, rb, entry);
         break;
       case 'forget':
         ledger.delete(rel);
@@ -380,19 +352,38 @@ export class Replicator {
   }
 
   /**
+   * Both sides hold the same data: record their identities. A full compare also brings the ACLs in line where
+   * their versions moved; the ACL versions are recorded only once the ACLs are known to be equal.
+   */
+  private async recordInSync(rel: Rel, a: ZkStat, b: ZkStat, fullA: SideRead | undefined, rb: SideRead, entry: LedgerEntry | undefined): Promise<void> {
+    const { ledger } = this.options;
+    const keep = entry && !changedSince(a, entry.a) && !changedSince(b, entry.b) ? entry : undefined;
+    if (!fullA) {
+      ledger.set(rel, { a: identity(a, keep?.a.aversion), b: identity(b, keep?.b.aversion) });
+      return;
+    }
+    await this.aclsToCompare(rel, fullA, rb, keep);
+    if (fullA.acl && rb.acl && !(await this.reconcileAcl(rel, fullA.acl, rb.acl))) {
+      ledger.set(rel, { a: identity(a, a.aversion), b: identity(b, b.aversion) });
+      return;
+    }
+    // Unchanged ACLs keep their recorded versions; after an ACL write the next full compare reads them again.
+    ledger.set(rel, { a: identity(a, fullA.acl ? undefined : keep?.a.aversion), b: identity(b, fullA.acl ? undefined : keep?.b.aversion) });
+  }
+
+  /**
    * The common case of live replication, in three requests instead of four: side `i` changed a node's data while
-   * the other side is, as far as the engine knows, still at the version the ledger recorded — its data watch is
-   * armed and has not fired. The other side is then not read at all: the new data is written to it conditionally
-   * on the ledger's version, so if it did change after all (an event still on its way) the write fails and the
-   * path gets the complete reconcile, which sees both sides and applies the conflict policy.
-   * Returns false when the shortcut does not apply; the caller reconciles normally.
+   * the other side is, as far as the engine knows, still at the version the ledger recorded (its own change would
+   * have been an event, and the path would have been reconciled in full). The other side is then not read at all:
+   * the new data is written to it conditionally on the ledger's version, so if it did change after all (an event
+   * still on its way) the write fails and the path gets the complete reconcile, which sees both sides and applies
+   * the conflict policy. Returns false when the shortcut does not apply; the caller reconciles normally.
    */
   private async forwardChange(i: 0 | 1, rel: Rel): Promise<boolean> {
-    const j = (1 - i) as 0 | 1;
     const entry = this.options.ledger.get(rel);
     const flowsToJ = this.direction === 'two-way' || this.direction === (i === 0 ? 'a-to-b' : 'b-to-a');
-    if (!entry || !flowsToJ || !this.armedData[j].has(rel)) return false;
-    const changed = await this.read(i, rel, false, true);
+    if (!entry || !flowsToJ) return false;
+    const changed = await this.read(i, rel, true);
     if (changed.ephemeral) return true;
     const [recordedI, recordedJ] = i === 0 ? [entry.a, entry.b] : [entry.b, entry.a];
     if (!changed.node || recordedJ.czxid === -1) {
@@ -410,15 +401,16 @@ export class Replicator {
    */
   private async writeData(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, expectedVersion: number): Promise<boolean> {
     const to = (1 - from) as 0 | 1;
-    const dstSide = this.sides[to];
-    // Expected before the write is sent: ZooKeeper delivers the watch event ahead of the write's own reply.
-    const echo = `${to}${rel}`;
+    // Expected before the write is sent: the watch event arrives ahead of the write's own reply.
+    const echo = `${to}changed${rel}`;
     this.expectEcho.add(echo);
     try {
-      const stat = await dstSide.client.set(dstSide.abs(rel), src.data, expectedVersion);
+      const stat = await this.sides[to].setData(rel, src.data, expectedVersion);
       this.recordWrite(to, 'set');
-      const srcId = identity(src.stat);
-      const dstId = identity(stat);
+      // A data write leaves ACLs alone: their recorded versions still hold.
+      const entry = this.options.ledger.get(rel);
+      const srcId = identity(src.stat, from === 0 ? entry?.a.aversion : entry?.b.aversion);
+      const dstId = identity(stat, to === 0 ? entry?.a.aversion : entry?.b.aversion);
       this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
       return true;
     } catch (err) {
@@ -436,28 +428,31 @@ export class Replicator {
     const to = (1 - from) as 0 | 1;
     const dstSide = this.sides[to];
     const srcSide = this.sides[from];
-    const data = src.node!.data;
-    const srcId = identity(src.node!.stat);
     if (dst.node) return this.writeData(from, rel, src.node!, dst.node.stat.version);
+    const echo = `${to}created${rel}`;
     try {
       // The node comes back on a side that deleted it (a conflict the other side won): its subtree's history is
       // void, so children are copied rather than taken for deletions.
       if (entry) this.options.ledger.deleteSubtree(rel);
-      await dstSide.client.create(dstSide.abs(rel), data);
-      this.recordWrite(to, 'create');
-      const acl = readableAclEntries(src.acl ?? (await srcSide.acl(rel))?.acl ?? OPEN_ACL_UNSAFE);
-      const wanted = this.lens.write(dstSide, rel, this.lens.view(srcSide, rel, acl));
-      if (!aclEqual(wanted, OPEN_ACL_UNSAFE)) {
-        await dstSide.client.setAcl(dstSide.abs(rel), wanted);
-        this.recordWrite(to, 'setAcl');
+      const srcAcl = await srcSide.acl(rel);
+      if (!srcAcl) {
+        this.enqueue(rel, false); // deleted on the source meanwhile
+        return false;
       }
-      const dstId = { czxid: -1, version: 0 };
+      const wanted = this.lens.write(dstSide, rel, this.lens.view(srcSide, rel, readableAclEntries(srcAcl.acl)));
+      this.expectEcho.add(echo);
+      await dstSide.create(rel, src.node!.data, wanted);
+      this.recordWrite(to, 'create');
+      // Created with the ACL it should have, so both ACL versions are known to match. The new node's czxid is not
+      // (a create in a multi returns no Stat): the next reconcile that reads it records it.
+      const srcId = identity(src.node!.stat, srcAcl.stat.aversion);
+      const dstId = { czxid: -1, version: 0, aversion: 0 };
       this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
-      await this.armCreated(to, rel);
       return true;
     } catch (err) {
-      if (isZkError(err, ZkCode.BADVERSION) || isZkError(err, ZkCode.NODEEXISTS) || isZkError(err, ZkCode.NONODE)) {
-        // Someone wrote the destination since we read it, or the parent is not there yet: look again.
+      this.expectEcho.delete(echo);
+      if (isZkError(err, ZkCode.NODEEXISTS) || isZkError(err, ZkCode.NONODE)) {
+        // Someone created the destination since we read it, or the parent is not there yet: look again.
         if (isZkError(err, ZkCode.NONODE) && rel !== '') this.enqueue(parentRel(rel), false);
         this.enqueue(rel, false);
         return false;
@@ -466,41 +461,30 @@ export class Replicator {
     }
   }
 
-  /**
-   * Arms the watches of a node the engine just created on side `to` and records its czxid, reading only that side
-   * (the other was read, with its watches armed, by the reconcile that copied it). Anything unexpected — the node
-   * already changed or gone, children someone created before the watch was armed — gets a complete reconcile.
-   */
-  private async armCreated(to: 0 | 1, rel: Rel): Promise<void> {
-    const created = await this.read(to, rel, false);
-    const entry = this.options.ledger.get(rel);
-    if (!created.node || !entry || created.node.stat.version !== 0 || (created.children?.length ?? 0) > 0) {
-      this.enqueue(rel, false);
-      return;
-    }
-    const id = identity(created.node.stat);
-    this.options.ledger.set(rel, to === 1 ? { a: entry.a, b: id } : { a: id, b: entry.b });
-  }
-
-  private async reconcileAcl(rel: Rel, aclA: ZkAcl[], aclB: ZkAcl[]): Promise<void> {
+  /** Makes the ACLs equal (as seen through the lens); true when it had to write one. */
+  private async reconcileAcl(rel: Rel, aclA: ZkAcl[], aclB: ZkAcl[]): Promise<boolean> {
     const [a, b] = this.sides;
     const viewA = this.lens.view(a, rel, aclA);
     const viewB = this.lens.view(b, rel, aclB);
-    if (aclEqual(viewA, viewB)) return;
+    if (aclEqual(viewA, viewB)) return false;
     // ACL changes fire no watch and aversions are not comparable across ensembles, so the flow direction decides;
     // in two-way sync the policy's preferred side does.
     const toA = this.direction === 'b-to-a' || (this.direction === 'two-way' && this.options.policy === 'target-wins');
     const [side, acl, i] = toA ? [a, this.lens.write(a, rel, viewB), 0 as const] : [b, this.lens.write(b, rel, viewA), 1 as const];
-    await side.client.setAcl(side.abs(rel), acl);
+    await side.setAcl(rel, acl);
     this.recordWrite(i, 'setAcl');
+    return true;
   }
 
   /** Deletes a node and its subtree on side `i`; the top node only if it is still at `version`. */
   private async deleteTree(i: 0 | 1, rel: Rel, version: number): Promise<void> {
     const side = this.sides[i];
+    const echo = `${i}deleted${rel}`;
+    this.expectEcho.add(echo);
     try {
-      await side.client.delete(side.abs(rel), version);
+      await side.delete(rel, version);
     } catch (err) {
+      this.expectEcho.delete(echo);
       if (isZkError(err, ZkCode.NONODE)) {
         this.options.ledger.deleteSubtree(rel);
         return;
@@ -511,7 +495,7 @@ export class Replicator {
       }
       if (!isZkError(err, ZkCode.NOTEMPTY)) throw err;
       // The subtree goes with its top: what was deleted on the other side included everything under it.
-      for (const name of (await side.children(rel)) ?? []) await this.deleteTree(i, childRel(rel, name), -1);
+      for (const name of (await side.read(rel))?.children ?? []) await this.deleteTree(i, childRel(rel, name), -1);
       return this.deleteTree(i, rel, version);
     }
     this.recordWrite(i, 'delete');
@@ -537,6 +521,7 @@ function state(r: SideRead): NodeState {
   return r.node ? { exists: true, czxid: r.node.stat.czxid, version: r.node.stat.version, mtime: new Date(r.node.stat.mtime).getTime() } : { exists: false };
 }
 
-function identity(stat: ZkStat): { czxid: number; version: number } {
-  return { czxid: stat.czxid, version: stat.version };
+/** The ledger's record of a node: `aversion` only when its ACL is known to match the other side's. */
+function identity(stat: ZkStat, aversion?: number): NodeIdentity {
+  return aversion === undefined ? { czxid: stat.czxid, version: stat.version } : { czxid: stat.czxid, version: stat.version, aversion };
 }

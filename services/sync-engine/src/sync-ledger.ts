@@ -8,10 +8,12 @@
  */
 import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
-import type { LedgerEntry } from './conflict-policy';
+import type { LedgerEntry, NodeIdentity } from './conflict-policy';
 import { isWithin, Rel } from './tree-paths';
 
 const gzipAsync = promisify(gzip);
+
+type Row = [Rel, number, number, number, number, number?, number?];
 
 export class SyncLedger {
   private readonly entries = new Map<Rel, LedgerEntry>();
@@ -66,16 +68,19 @@ export class SyncLedger {
     return gzipAsync(this.serialize(), { level: 1 });
   }
 
+  /** Rows of [rel, a.czxid, a.version, b.czxid, b.version, a.aversion, b.aversion]; -1 for an unknown aversion. */
   private serialize(): string {
-    const rows: [Rel, number, number, number, number][] = [];
-    for (const [rel, e] of this.entries) rows.push([rel, e.a.czxid, e.a.version, e.b.czxid, e.b.version]);
-    return JSON.stringify({ v: 1, rows });
+    const rows: Row[] = [];
+    for (const [rel, e] of this.entries) rows.push([rel, e.a.czxid, e.a.version, e.b.czxid, e.b.version, e.a.aversion ?? -1, e.b.aversion ?? -1]);
+    return JSON.stringify({ v: 2, rows });
   }
 
+  /** Reads this version's snapshots and the previous one's (v1 rows have no ACL versions). */
   static restore(buffer: Buffer): SyncLedger {
     const ledger = new SyncLedger();
-    const parsed = JSON.parse(gunzipSync(buffer).toString('utf8')) as { v: number; rows: [Rel, number, number, number, number][] };
-    for (const [rel, ac, av, bc, bv] of parsed.rows) ledger.entries.set(rel, { a: { czxid: ac, version: av }, b: { czxid: bc, version: bv } });
+    const parsed = JSON.parse(gunzipSync(buffer).toString('utf8')) as { v: number; rows: Row[] };
+    const side = (czxid: number, version: number, aversion: number | undefined): NodeIdentity => (aversion === undefined || aversion < 0 ? { czxid, version } : { czxid, version, aversion });
+    for (const [rel, ac, av, bc, bv, aa, ba] of parsed.rows) ledger.entries.set(rel, { a: side(ac, av, aa), b: side(bc, bv, ba) });
     return ledger;
   }
 }

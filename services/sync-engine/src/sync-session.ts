@@ -89,11 +89,11 @@ export class SyncSession {
 
   /**
    * A first start (nothing synced yet) creates what the target lacks in bulk before the initial compare: the bulk
-   * copy batches its reads and creates (wire-session.ts) at several thousand nodes a second, while the compare,
-   * which must arm watches node by node on the native session, would otherwise also do every create of the
-   * initial copy. A node missing on the target with no history is copied there under every policy, so this only
-   * does the compare's work earlier; nodes on both sides (and differing ones, which may be conflicts to record)
-   * are left to the compare, which still runs over everything and stays the authority.
+   * copy walks the source tree depth first, many nodes in flight, with its creates batched into multi
+   * transactions, while the compare visits each path through the replicator's queue and decides it alone. A node
+   * missing on the target with no history is copied there under every policy, so this only does the compare's
+   * work earlier; nodes on both sides (and differing ones, which may be conflicts to record) are left to the
+   * compare, which still runs over everything and stays the authority.
    */
   private async bulkCopyFirst(): Promise<void> {
     const { source, target, logger } = this.options;

@@ -60,7 +60,7 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
 
   /** Copies one node; the value is the ACL to set once its children exist (none when the ACL is already right). */
   const enter = async (rel: Rel): Promise<{ children: string[]; value: ZkAcl[] | undefined } | null> => {
-    const [node, acl] = await Promise.all([onSource(() => source.bulkRead(rel)), onSource(() => source.acl(rel))]);
+    const [node, acl] = await Promise.all([onSource(() => source.read(rel)), onSource(() => source.acl(rel))]);
     if (!node || !acl) return null; // deleted while we walked
     if (node.stat.ephemeralOwner !== '0') {
       report.skippedEphemerals.push(displayRel(rel));
@@ -85,10 +85,10 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       report.unchanged++;
       options.onNode?.('unchanged');
     } else {
-      const [existing, existingAcl] = await Promise.all([onTarget(() => target.bulkRead(rel)), onTarget(() => target.acl(rel))]);
+      const [existing, existingAcl] = await Promise.all([onTarget(() => target.read(rel)), onTarget(() => target.acl(rel))]);
       if (!existing || !existingAcl) throw new Error(`target node ${target.abs(rel)} vanished during the copy; is another writer deleting it?`);
       if (!existing.data.equals(node.data)) {
-        await onTarget(() => target.bulkSetData(rel, node.data));
+        await onTarget(() => target.setData(rel, node.data));
         report.updated++;
         options.onNode?.('updated');
       } else {
@@ -102,15 +102,12 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
 
   const leave = async (rel: Rel, aclWanted: ZkAcl[] | undefined): Promise<void> => {
     if (!aclWanted) return;
-    await onTarget(() => target.bulkSetAcl(rel, aclWanted));
+    await onTarget(() => target.setAcl(rel, aclWanted));
     report.aclsSet++;
   };
 
   // Each node's requests run one after another, so the walk's concurrency bounds the requests in flight.
   await walkTree('', { enter, leave }, options.maxInFlight ?? 1000);
-  // The copy wrote through the target's wire session; the native session, which replication continues on, is
-  // brought up to date with it (they may be connected to different servers of the ensemble).
-  await onTarget(() => target.client.sync(target.root));
   report.durationMs = Date.now() - started;
   options.logger.info({ ...report, skippedEphemerals: report.skippedEphemerals.length, redactedAcls: report.redactedAcls.length }, 'copy finished');
   if (report.redactedAcls.length) options.logger.warn({ paths: report.redactedAcls.slice(0, 100) }, 'digest ACLs were redacted by the source; pass --source-auth to copy them in full');
@@ -120,12 +117,12 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
 /** Creates the node; false if it already exists. Retried creates that find their own earlier attempt count as existing. */
 async function createIfMissing(side: EnsembleSide, rel: Rel, data: Buffer, acl: ZkAcl[]): Promise<boolean> {
   try {
-    await side.bulkCreate(rel, data, acl);
+    await side.create(rel, data, acl);
     return true;
   } catch (err) {
     if (isZkError(err, ZkCode.NODEEXISTS)) return false;
     // A parent whose (copied) ACL denies CREATE answers NOAUTH even when the child exists: an earlier run's work.
-    if (isZkError(err, ZkCode.NOAUTH) && (await side.bulkRead(rel))) return false;
+    if (isZkError(err, ZkCode.NOAUTH) && (await side.read(rel))) return false;
     if (isZkError(err, ZkCode.NOAUTH)) throw new Error(`cannot create ${side.abs(rel)}: the target parent's ACL denies CREATE to the engine; pass --target-auth with credentials it grants`);
     throw err;
   }

@@ -47,7 +47,7 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
   const tree: HashTree = new Map();
 
   const enter = async (rel: Rel): Promise<{ children: string[]; value: { data: Buffer; acl: ZkAcl[] } } | null> => {
-    const [node, acl] = await Promise.all([run(() => side.bulkRead(rel)), run(() => side.acl(rel))]);
+    const [node, acl] = await Promise.all([run(() => side.read(rel)), run(() => side.acl(rel))]);
     if (!node || !acl || node.stat.ephemeralOwner !== '0') return null;
     const children = node.children.filter((name) => {
       const child = childRel(rel, name);
@@ -59,7 +59,7 @@ export async function readHashTree(side: EnsembleSide, options: Pick<VerifyOptio
     tree.set(rel, hashedNode(node.data, node.acl, present));
   };
 
-  await run(() => side.bulkSync());
+  await run(() => side.sync());
   if (await walkTree('', { enter, leave }, options.maxInFlight ?? 1000)) computeSubtreeHashes(tree);
   return tree;
 }

@@ -1,27 +1,36 @@
 /**
- * A second, watchless ZooKeeper session per side, speaking the wire protocol directly, for the requests the
- * native `zookeeper` addon cannot make safely or at all. The engine's own session (watches, live replication)
- * stays on the addon; this one serves:
+ * The engine's data path to one ensemble: a ZooKeeper session speaking the wire protocol directly, for what the
+ * native `zookeeper` addon cannot do safely or at all. It carries copy, verify, freeze and live replication; the
+ * addon's session keeps the engine's own bookkeeping (heartbeat, published connect string, preflight).
  *
+ * - Batching. ZooKeeper spends ~100 µs of server CPU on every request whatever it asks (measured on this project's
+ *   benchmark machine: getData, exists and getAcl alike), but ~5–16 µs per operation inside a `multiRead` (3.6+)
+ *   or `multi`. The addon has neither. Reads issued in the same turn of the event loop go out as one multiRead
+ *   (getData, plus getChildren when the caller wants the listing), and writes (create, setData, delete) as one
+ *   multi transaction whose failure is retried op by op, so every write still gets its own answer.
+ * - One persistent recursive watch per tree (`addWatch`, 3.6+) instead of a one-shot watch on every node: no
+ *   re-arming, nothing missed between an event and a re-arm, and a created node is named by its own event rather
+ *   than found by re-listing its parent. Events, reads and writes share this one session, so ZooKeeper's ordering
+ *   holds between them: an event arrives before any read that sees its change, and the event of the engine's own
+ *   write arrives before that write's reply.
  * - ACL reads. The addon (7.x) crashes the whole process when a getAcl completes with any error — its completion
- *   frees an ACL vector it was never given (deallocate_ACL_vector(NULL)) — so NONODE from a concurrent delete,
- *   NOAUTH, or the connection loss every server restart causes would each kill the engine.
- * - The bulk paths (copy, verify, freeze). ZooKeeper spends ~100 µs of server CPU on every request whatever it
- *   asks (measured on this project's benchmark machine: getData, exists and getAcl alike), but ~5–12 µs per
- *   operation inside a `multiRead` (3.6+) or `multi`. The addon has neither. Reads issued in the same turn of the
- *   event loop go out as one multiRead of getData + getChildren per node, and creates as one multi transaction,
- *   which is what lets a copy or verify run at thousands of nodes a second instead of a few hundred.
+ *   frees an ACL vector it was never given — so NONODE from a concurrent delete, NOAUTH, or the connection loss
+ *   every server restart causes would each kill the engine.
  *
  * Consistency: replies carry the zxid the server had reached; a reconnect presents the highest one seen, and a
  * server that is behind it refuses the session (ZooKeeper's own guarantee), so a reconnect never goes back in
  * time. Reads answer from the server this session is on: callers that need the leader's view call `sync` first.
- * On any disconnect the session simply opens a new one (re-adding credentials) and fails the requests in flight
- * with CONNECTIONLOSS, which callers retry like any connection loss.
+ * On any disconnect the requests in flight fail with CONNECTIONLOSS (callers retry those) and the next request
+ * opens a new session — at once, if a tree is watched. A new session re-adds credentials and watches before any
+ * other request and then emits `reset`: changes made while no session watched fired no event, so a watcher
+ * must compare everything.
  */
+import { EventEmitter } from 'node:events';
 import { Socket, createConnection } from 'node:net';
 import { ZkAcl, ZkCode, ZkError, ZkStat } from '../../lib/zk-client';
 
 const OP_CREATE = 1;
+const OP_DELETE = 2;
 const OP_GET_DATA = 4;
 const OP_SET_DATA = 5;
 const OP_GET_ACL = 6;
@@ -32,7 +41,10 @@ const OP_PING = 11;
 const OP_MULTI = 14;
 const OP_MULTI_READ = 22;
 const OP_AUTH = 100;
+const OP_ADD_WATCH = 106;
+const WATCH_MODE_PERSISTENT_RECURSIVE = 1;
 const OP_ERROR = -1;
+const XID_NOTIFICATION = -1;
 const XID_PING = -2;
 const XID_AUTH = -4;
 /** A multi that failed reports the ops it rolled back (OK) or never ran (RUNTIMEINCONSISTENCY) as errors. */
@@ -62,6 +74,19 @@ export interface WireNode {
   children: string[];
 }
 
+export interface WireData {
+  data: Buffer;
+  stat: ZkStat;
+}
+
+/** A change under a watched tree. ZooKeeper's recursive watches report no child-list events: each node its own. */
+export interface TreeEvent {
+  type: 'created' | 'deleted' | 'changed';
+  path: string;
+}
+
+const EVENT_TYPES: Record<number, TreeEvent['type']> = { 1: 'created', 2: 'deleted', 3: 'changed' };
+
 interface Pending {
   resolve: (reply: { err: number; body: Buffer }) => void;
   reject: (err: Error) => void;
@@ -71,46 +96,74 @@ interface Pending {
 
 interface QueuedRead {
   path: string;
+  withChildren: boolean;
   resolve: (node: WireNode | null) => void;
   reject: (err: Error) => void;
 }
 
-interface QueuedCreate {
+/** A create, setData or delete waiting for the turn's multi; resolves with the Stat it produced (none for delete). */
+interface QueuedWrite {
+  type: number;
+  op: string;
   path: string;
   encoded: Buffer;
-  resolve: () => void;
+  resolve: (stat: ZkStat | undefined) => void;
   reject: (err: Error) => void;
 }
 
-export class WireSession {
+export class WireSession extends EventEmitter {
   private socket?: Socket;
   private connecting?: Promise<void>;
   private buffer = Buffer.alloc(0);
   private handshakeDone = false;
+  private everConnected = false;
   private nextXid = 1;
   private lastZxid = 0n;
   private readonly pending = new Map<number, Pending>();
   private authWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private pingTimer?: NodeJS.Timeout;
+  private reconnectTimer?: NodeJS.Timeout;
   private lastReceived = 0;
   private closed = false;
   private corked = false;
   private hostIndex = Math.floor(Math.random() * 1000);
   private readonly auths: { scheme: string; auth: string }[] = [];
+  private readonly watches = new Map<string, (event: TreeEvent) => void>();
   private reads: QueuedRead[] = [];
-  private creates: QueuedCreate[] = [];
-  private createBytes = 0;
+  private writes: QueuedWrite[] = [];
+  private writeBytes = 0;
   private flushScheduled = false;
 
   constructor(
     private readonly hosts: string,
     private readonly sessionTimeoutMs: number,
     private readonly connectTimeoutMs: number,
-  ) {}
+  ) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.handshakeDone;
+  }
 
   async addAuth(scheme: string, auth: string): Promise<void> {
     this.auths.push({ scheme, auth });
     if (this.handshakeDone) await this.sendAuth(scheme, auth);
+  }
+
+  /**
+   * Watches every node under `path` (and `path` itself) for creation, deletion and data changes, on this session
+   * and every session that replaces it; resolves once the server has registered the watch. After a reconnect the
+   * session emits `reset`, because changes made while no session watched fired no event.
+   */
+  async watchTree(path: string, listener: (event: TreeEvent) => void): Promise<void> {
+    this.watches.set(path, listener);
+    await this.addWatch(path);
+  }
+
+  unwatchTree(path: string): void {
+    // The server-side watch lives until the session ends; events for a path nobody listens to are dropped.
+    this.watches.delete(path);
   }
 
   /** The node's ACL and Stat, or null if it does not exist (after a sync, so a lagging server is not believed). */
@@ -132,32 +185,39 @@ export class WireSession {
    * of the event loop (up to MAX_READ_BATCH) shares one multiRead.
    */
   read(path: string): Promise<WireNode | null> {
-    return new Promise((resolve, reject) => {
-      this.reads.push({ path, resolve, reject });
-      if (this.reads.length >= MAX_READ_BATCH) this.flushReads();
-      else this.scheduleFlush();
-    });
+    return this.enqueueRead(path, true);
+  }
+
+  /** The node's data and Stat without the child listing (its `children` is empty), batched like `read`. */
+  readData(path: string): Promise<WireData | null> {
+    return this.enqueueRead(path, false);
   }
 
   /**
-   * Creates a persistent node with exactly this name. Batched into multi transactions; a transaction that fails
-   * is retried op by op, so each create gets its own answer (NODEEXISTS, NONODE, NOAUTH… as a ZkError).
+   * Creates a persistent node with exactly this name. Writes issued in the same turn share one multi transaction;
+   * a transaction that fails is retried op by op, so each write gets its own answer (NODEEXISTS, NONODE, NOAUTH,
+   * BADVERSION… as a ZkError). No Stat comes back: inside a multi ZooKeeper (3.8) answers even a create2 with
+   * the path alone.
    */
-  create(path: string, data: Buffer, acl: ZkAcl[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const encoded = encodeCreate(path, data, acl);
-      this.enqueueCreate({ path, encoded, resolve, reject });
-    });
+  async create(path: string, data: Buffer, acl: ZkAcl[]): Promise<void> {
+    await this.enqueueWrite(OP_CREATE, 'create', path, encodeCreate(path, data, acl));
   }
 
-  /** Sets the node's data (pipelined, one request). */
-  async setData(path: string, data: Buffer, version = -1): Promise<void> {
-    const dataLength = Buffer.alloc(4);
-    dataLength.writeInt32BE(data.length, 0);
-    const versionBytes = Buffer.alloc(4);
-    versionBytes.writeInt32BE(version, 0);
-    const reply = await this.request(OP_SET_DATA, 'setData', path, Buffer.concat([encodeString(path), dataLength, data, versionBytes]));
-    if (reply.err !== 0) throw zkError(reply.err, 'setData', path);
+  /** Sets the node's data if it is at `version` (-1: any) and returns the new Stat; batched like `create`. */
+  setData(path: string, data: Buffer, version = -1): Promise<ZkStat> {
+    const body = Buffer.allocUnsafe(4 + Buffer.byteLength(path) + 4 + data.length + 4);
+    let o = writeString(body, 0, path);
+    o = body.writeInt32BE(data.length, o);
+    o += data.copy(body, o);
+    body.writeInt32BE(version, o);
+    return this.enqueueWrite(OP_SET_DATA, 'setData', path, body) as Promise<ZkStat>;
+  }
+
+  /** Deletes the node if it is at `version` (-1: any); batched like `create`. */
+  async delete(path: string, version = -1): Promise<void> {
+    const body = Buffer.allocUnsafe(4 + Buffer.byteLength(path) + 4);
+    body.writeInt32BE(version, writeString(body, 0, path));
+    await this.enqueueWrite(OP_DELETE, 'delete', path, body);
   }
 
   /** Sets the node's ACL (pipelined, not batched: ZooKeeper's multi has no setACL). NONODE is a ZkError. */
@@ -176,18 +236,37 @@ export class WireSession {
 
   close(): void {
     this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.watches.clear();
     this.drop(new ZkError(ZkCode.CLOSING, 'request', '', 'closing'));
     for (const r of this.reads) r.reject(new ZkError(ZkCode.CLOSING, 'read', r.path, 'closing'));
-    for (const c of this.creates) c.reject(new ZkError(ZkCode.CLOSING, 'create', c.path, 'closing'));
+    for (const w of this.writes) w.reject(new ZkError(ZkCode.CLOSING, w.op, w.path, 'closing'));
     this.reads = [];
-    this.creates = [];
+    this.writes = [];
   }
 
-  private enqueueCreate(entry: QueuedCreate): void {
-    if (this.creates.length > 0 && (this.createBytes + entry.encoded.length > MAX_WRITE_BATCH_BYTES || this.creates.length >= MAX_WRITE_BATCH_OPS)) this.flushCreates();
-    this.creates.push(entry);
-    this.createBytes += entry.encoded.length;
-    this.scheduleFlush();
+  private async addWatch(path: string): Promise<void> {
+    const body = Buffer.allocUnsafe(4 + Buffer.byteLength(path) + 4);
+    body.writeInt32BE(WATCH_MODE_PERSISTENT_RECURSIVE, writeString(body, 0, path));
+    const reply = await this.request(OP_ADD_WATCH, 'addWatch', path, body);
+    if (reply.err !== 0) throw zkError(reply.err, 'addWatch', path);
+  }
+
+  private enqueueRead(path: string, withChildren: boolean): Promise<WireNode | null> {
+    return new Promise((resolve, reject) => {
+      this.reads.push({ path, withChildren, resolve, reject });
+      if (this.reads.length >= MAX_READ_BATCH) this.flushReads();
+      else this.scheduleFlush();
+    });
+  }
+
+  private enqueueWrite(type: number, op: string, path: string, encoded: Buffer): Promise<ZkStat | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.writes.length > 0 && (this.writeBytes + encoded.length > MAX_WRITE_BATCH_BYTES || this.writes.length >= MAX_WRITE_BATCH_OPS)) this.flushWrites();
+      this.writes.push({ type, op, path, encoded, resolve, reject });
+      this.writeBytes += encoded.length;
+      this.scheduleFlush();
+    });
   }
 
   private scheduleFlush(): void {
@@ -196,7 +275,7 @@ export class WireSession {
     setImmediate(() => {
       this.flushScheduled = false;
       this.flushReads();
-      this.flushCreates();
+      this.flushWrites();
     });
   }
 
@@ -204,52 +283,58 @@ export class WireSession {
     const batch = this.reads;
     if (batch.length === 0) return;
     this.reads = [];
-    const body = encodeMultiRead(batch.map((r) => r.path));
-    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, body)
+    this.request(OP_MULTI_READ, 'multiRead', batch[0].path, encodeMultiRead(batch))
       .then((reply) => {
         if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multiRead', batch[0].path);
         const results = parseMultiResults(reply.body, (type, r) => (type === OP_GET_DATA ? { data: r.buffer(), stat: r.stat() } : r.strings()));
-        batch.forEach((entry, i) => {
-          const data = results[2 * i];
-          const children = results[2 * i + 1];
-          if (data === undefined || children === undefined) return entry.reject(zkError(ZkCode.CONNECTIONLOSS, 'multiRead', entry.path));
-          if (typeof data === 'number' || typeof children === 'number') {
+        let next = 0;
+        for (const entry of batch) {
+          const data = results[next++];
+          const children = entry.withChildren ? results[next++] : NO_CHILDREN;
+          if (data === undefined || children === undefined) {
+            entry.reject(zkError(ZkCode.CONNECTIONLOSS, 'multiRead', entry.path));
+          } else if (typeof data === 'number' || typeof children === 'number') {
             const err = typeof data === 'number' ? data : (children as number);
             // Deleted between the two reads counts as deleted.
-            return err === ZkCode.NONODE ? entry.resolve(null) : entry.reject(zkError(err, 'read', entry.path));
+            if (err === ZkCode.NONODE) entry.resolve(null);
+            else entry.reject(zkError(err, 'read', entry.path));
+          } else {
+            const { data: bytes, stat } = data as WireData;
+            entry.resolve({ data: bytes, stat, children: children as string[] });
           }
-          const { data: bytes, stat } = data as { data: Buffer; stat: ZkStat };
-          entry.resolve({ data: bytes, stat, children: children as string[] });
-        });
+        }
       })
       .catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
   }
 
-  private flushCreates(): void {
-    const batch = this.creates;
+  private flushWrites(): void {
+    const batch = this.writes;
     if (batch.length === 0) return;
-    this.creates = [];
-    this.createBytes = 0;
-    this.sendCreates(batch);
+    this.writes = [];
+    this.writeBytes = 0;
+    this.sendWrites(batch);
   }
 
-  private sendCreates(batch: QueuedCreate[]): void {
+  private sendWrites(batch: QueuedWrite[]): void {
     const parts: Buffer[] = [];
-    for (const c of batch) parts.push(multiHeader(OP_CREATE), c.encoded);
+    for (const w of batch) parts.push(multiHeader(w.type), w.encoded);
     parts.push(MULTI_END);
     this.request(OP_MULTI, 'multi', batch[0].path, Buffer.concat(parts))
       .then((reply) => {
         if (reply.err !== 0 && reply.body.length === 0) throw zkError(reply.err, 'multi', batch[0].path);
-        const results = parseMultiResults(reply.body, (_type, r) => r.string());
+        const results = parseMultiResults(reply.body, (type, r) => {
+          if (type === OP_CREATE) r.string();
+          return type === OP_SET_DATA ? r.stat() : undefined;
+        });
         const failed = results.some((r) => typeof r === 'number');
         batch.forEach((entry, i) => {
+          if (i >= results.length) return entry.reject(zkError(ZkCode.CONNECTIONLOSS, entry.op, entry.path));
           const result = results[i];
-          if (result === undefined) return entry.reject(zkError(ZkCode.CONNECTIONLOSS, 'create', entry.path));
-          if (typeof result !== 'number') return entry.resolve();
-          if (result !== 0 && result !== RUNTIME_INCONSISTENCY) return entry.reject(zkError(result, 'create', entry.path));
+          if (typeof result !== 'number') return entry.resolve(result);
+          if (result !== 0 && result !== RUNTIME_INCONSISTENCY) return entry.reject(zkError(result, entry.op, entry.path));
           // Rolled back or never run because another op in the transaction failed: alone, it gets its own answer.
-          if (failed && batch.length > 1) this.sendCreates([entry]);
-          else entry.reject(zkError(result || RUNTIME_INCONSISTENCY, 'create', entry.path));
+          if (failed && batch.length > 1) this.sendWrites([entry]);
+          else entry.reject(zkError(result || RUNTIME_INCONSISTENCY, entry.op, entry.path));
         });
       })
       .catch((err: Error) => batch.forEach((entry) => entry.reject(err)));
@@ -283,6 +368,9 @@ export class WireSession {
       try {
         await this.handshake(hostPort.slice(0, i).replace(/^\[|\]$/g, ''), Number(hostPort.slice(i + 1)), Math.max(100, deadline - Date.now()));
         for (const a of this.auths) await this.sendAuth(a.scheme, a.auth);
+        for (const path of this.watches.keys()) await this.addWatch(path);
+        if (this.everConnected) this.emit('reset');
+        this.everConnected = true;
         return;
       } catch (err) {
         lastError = err as Error;
@@ -368,6 +456,10 @@ export class WireSession {
       if (zxid > this.lastZxid) this.lastZxid = zxid;
       const err = reply.readInt32BE(12);
       if (xid === XID_PING) continue;
+      if (xid === XID_NOTIFICATION) {
+        this.notify(new JuteReader(reply.subarray(16)));
+        continue;
+      }
       if (xid === XID_AUTH) {
         const waiter = this.authWaiters.shift();
         if (err === 0) waiter?.resolve();
@@ -379,6 +471,27 @@ export class WireSession {
       this.pending.delete(xid);
       p.resolve({ err, body: reply.subarray(16) });
     }
+  }
+
+  /** WatcherEvent{type, state, path}: handed to the listener of the watched tree that contains the path. */
+  private notify(reader: JuteReader): void {
+    const type = EVENT_TYPES[reader.int()];
+    reader.int();
+    const path = reader.string();
+    if (!type) return;
+    for (const [root, listener] of this.watches) {
+      if (path === root || root === '/' || path.startsWith(root + '/')) listener({ type, path });
+    }
+  }
+
+  /** A watched tree must not go unwatched until the next request happens to reconnect: reconnect now. */
+  private scheduleReconnect(delayMs: number): void {
+    if (this.closed || this.watches.size === 0 || this.reconnectTimer) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.handshakeDone || this.closed) return;
+      this.ensureConnected().catch(() => this.scheduleReconnect(Math.min(2 * delayMs, 2000)));
+    }, delayMs);
   }
 
   private sendAuth(scheme: string, auth: string): Promise<void> {
@@ -425,6 +538,8 @@ export class WireSession {
     this.pending.clear();
     for (const w of this.authWaiters) w.reject(err);
     this.authWaiters = [];
+    if (socket) this.emit('disconnected');
+    this.scheduleReconnect(50);
   }
 }
 
@@ -432,27 +547,28 @@ function zkError(code: number, op: string, path: string): ZkError {
   return new ZkError(code, op, path, MESSAGES[code] ?? 'error');
 }
 
-/** MultiRead of getData and getChildren (no watch) per path, in one buffer: a batch is built for every turn. */
-function encodeMultiRead(paths: string[]): Buffer {
+/** MultiRead of getData (and getChildren where wanted), no watch, per path, in one buffer built for every batch. */
+function encodeMultiRead(reads: { path: string; withChildren: boolean }[]): Buffer {
   let size = MULTI_END.length;
-  for (const path of paths) size += 2 * (9 + 4 + Buffer.byteLength(path) + 1);
+  for (const r of reads) size += (r.withChildren ? 2 : 1) * (9 + 4 + Buffer.byteLength(r.path) + 1);
   const out = Buffer.allocUnsafe(size);
   let o = 0;
-  for (const path of paths) {
-    for (const type of [OP_GET_DATA, OP_GET_CHILDREN]) {
+  for (const r of reads) {
+    for (const type of r.withChildren ? DATA_AND_CHILDREN : DATA_ONLY) {
       o = out.writeInt32BE(type, o);
       o = out.writeUInt8(0, o);
       o = out.writeInt32BE(-1, o);
-      const start = o + 4;
-      const length = out.write(path, start, 'utf8');
-      out.writeInt32BE(length, o);
-      o = start + length;
+      o = writeString(out, o, r.path);
       o = out.writeUInt8(0, o);
     }
   }
   MULTI_END.copy(out, o);
   return out;
 }
+
+const DATA_AND_CHILDREN = [OP_GET_DATA, OP_GET_CHILDREN];
+const DATA_ONLY = [OP_GET_DATA];
+const NO_CHILDREN: string[] = [];
 
 /** MultiHeader{type, done, err} opening one op of a multi or multiRead. */
 function multiHeader(type: number): Buffer {
@@ -474,6 +590,13 @@ function frame(payload: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeInt32BE(payload.length, 0);
   return Buffer.concat([len, payload]);
+}
+
+/** Writes a jute ustring at `offset` and returns the offset after it. */
+function writeString(out: Buffer, offset: number, s: string): number {
+  const length = out.write(s, offset + 4, 'utf8');
+  out.writeInt32BE(length, offset);
+  return offset + 4 + length;
 }
 
 function encodeString(s: string): Buffer {

@@ -34,8 +34,8 @@ test('freeze makes every node read-only, persisting restrictive originals before
       persisted.push({ ...r.originals });
       events.push(...Object.keys(r.originals).map((rel) => `persisted ${rel}`));
     };
-    const setAcl = side.bulkSetAcl.bind(side);
-    side.bulkSetAcl = (rel, acl) => {
+    const setAcl = side.setAcl.bind(side);
+    side.setAcl = (rel, acl) => {
       events.push(`frozen ${rel}`);
       return setAcl(rel, acl);
     };
