@@ -11,7 +11,7 @@
  * leaves an open ACL that the next run finds, because it re-checks ACLs of existing nodes. A node without children
  * to copy is created with its real ACL.
  */
-import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode } from '../../lib/zk-client';
+import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { EnsembleSide } from './ensemble-side';
 import type { PathFilter } from './path-filter';
@@ -35,6 +35,12 @@ export interface CopyOptions {
    * while a node on both sides that differs is the compare's to decide — and to record as a conflict.
    */
   missingOnly?: boolean;
+  /**
+   * Called for each node the copy created: the source node's Stat as copied, its ACL version, and whether the
+   * target got its final ACL in the create (a parent gets it later, after its children). The sync's first start
+   * records these as synced, so its initial compare need not read their ACLs again.
+   */
+  onCreated?: (rel: Rel, source: ZkStat, sourceAversion: number, aclFinal: boolean) => void;
 }
 
 export interface CopyReport {
@@ -81,6 +87,7 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       report.created++;
       options.onNode?.('created');
       if (!aclEqual(acl.acl, aclAtCreate)) aclWanted = acl.acl;
+      options.onCreated?.(rel, node.stat, acl.stat.aversion, !aclWanted);
     } else if (options.missingOnly) {
       report.unchanged++;
       options.onNode?.('unchanged');

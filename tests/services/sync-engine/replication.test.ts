@@ -65,10 +65,10 @@ test('one-way: a stream of sets on the source arrives in order, and a target wri
   }
 });
 
-test('one-way: a node created with a restrictive ACL arrives with that ACL', async () => {
+test('one-way: a node created with a restrictive ACL arrives with that ACL; an ACL changed later is carried by the next full compare', async () => {
   const root = uniqueRoot('acl');
   const { za, zb, a, b } = pair;
-  await za.mkdirp(root);
+  await za.mkdirp(`${root}/synced`);
   const engine = await startSync(a.connectString + root, b.connectString + root, FAST);
   try {
     const acl = [{ perms: ZkPerm.READ | ZkPerm.ADMIN, scheme: 'world', auth: 'anyone' }];
@@ -79,6 +79,13 @@ test('one-way: a node created with a restrictive ACL arrives with that ACL', asy
     // ACL changes fire no watch; a full compare (periodic, or after reconnect) carries them.
     await engine.session.replicator.fullCompare();
     await waitFor('ACL copied', async () => JSON.stringify((await zb.getAcl(`${root}/ro`)).acl) === JSON.stringify(acl));
+    // A node the initial compare recorded with its ACL version: the compare skips ACLs only while that holds.
+    const readOnly = [{ perms: ZkPerm.READ, scheme: 'world', auth: 'anyone' }];
+    for (const next of [acl, readOnly]) {
+      await za.setAcl(`${root}/synced`, next);
+      await engine.session.replicator.fullCompare();
+      expect((await zb.getAcl(`${root}/synced`)).acl).toEqual(next);
+    }
   } finally {
     await engine.stop();
   }

@@ -1,11 +1,12 @@
 /**
  * The engine's wire session against a real server: batched reads answer exactly what the native client reads,
- * a batch of creates with one bad op still creates the others and reports the bad one, ACL and data writes land,
- * a server restart fails what was in flight with a connection loss and the next request reconnects, and a silent
+ * a batch of writes with bad ops still makes the others and reports each bad one, ACL and data writes land, a
+ * recursive watch reports every change under its root and survives a server restart (announced by `reset`), a
+ * restart fails what was in flight with a connection loss and the next request reconnects, and a silent
  * connection is given up.
  */
 import { isZkError, OPEN_ACL_UNSAFE, ZkClient, ZkCode, ZkPerm } from '../../../services/lib/zk-client';
-import { WireSession } from '../../../services/sync-engine/src/wire-session';
+import { TreeEvent, WireSession } from '../../../services/sync-engine/src/wire-session';
 import { AddressInfo, createServer, Socket } from 'node:net';
 import { startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
 import { uniqueRoot } from './engine-harness';
@@ -68,6 +69,20 @@ test('a batch of creates with one failing op creates the others and rejects only
   expect((await native.get(`${root}/exists`)).data.length).toBe(0);
 });
 
+test('conditional setData and delete in one batch: the ones at their version land, the others get BADVERSION', async () => {
+  const root = uniqueRoot('wire-conditional');
+  for (const name of ['a', 'b', 'c', 'd']) await native.mkdirp(`${root}/${name}`);
+  await native.set(`${root}/b`, 'moved');
+  const outcomes = await Promise.allSettled([wire.setData(`${root}/a`, Buffer.from('a1'), 0), wire.setData(`${root}/b`, Buffer.from('b1'), 0), wire.delete(`${root}/c`, 0), wire.delete(`${root}/d`, 7)]);
+  expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+  expect((outcomes[0] as PromiseFulfilledResult<{ version: number }>).value.version).toBe(1);
+  for (const i of [1, 3]) expect(isZkError((outcomes[i] as PromiseRejectedResult).reason, ZkCode.BADVERSION)).toBe(true);
+  expect((await native.get(`${root}/a`)).data.toString()).toBe('a1');
+  expect((await native.get(`${root}/b`)).data.toString()).toBe('moved');
+  expect(await native.exists(`${root}/c`)).toBeNull();
+  expect(await native.exists(`${root}/d`)).not.toBeNull();
+});
+
 test('setData, setAcl and getAcl land and read back; a missing node is null for getAcl and NONODE for writes', async () => {
   const root = uniqueRoot('wire-write');
   await native.mkdirp(`${root}/n`);
@@ -101,6 +116,45 @@ test('a server restart fails the requests in flight with a connection loss; the 
   }
 });
 
+test('a recursive watch reports each change under its root by path, and after a server restart it is back and `reset` says so', async () => {
+  const own = await startZooKeeper(1, { forceSync: true });
+  const session = new WireSession(own.connectString, 10_000, 5000);
+  const writer = new WireSession(own.connectString, 10_000, 5000);
+  const events: TreeEvent[] = [];
+  let resets = 0;
+  session.on('reset', () => resets++);
+  try {
+    await writer.create('/tree', Buffer.alloc(0), OPEN_ACL_UNSAFE);
+    await writer.create('/outside', Buffer.alloc(0), OPEN_ACL_UNSAFE);
+    await session.watchTree('/tree', (event) => events.push(event));
+    await writer.create('/tree/a', Buffer.from('1'), OPEN_ACL_UNSAFE);
+    await writer.create('/tree/a/b', Buffer.from('2'), OPEN_ACL_UNSAFE);
+    await writer.setData('/tree/a', Buffer.from('3'));
+    await writer.setData('/outside', Buffer.from('not ours'));
+    await writer.delete('/tree/a/b');
+    await waitUntil(() => events.length >= 4);
+    expect(events).toEqual([
+      { type: 'created', path: '/tree/a' },
+      { type: 'created', path: '/tree/a/b' },
+      { type: 'changed', path: '/tree/a' },
+      { type: 'deleted', path: '/tree/a/b' },
+    ]);
+
+    await own.servers[0].kill();
+    await own.servers[0].start();
+    // Nobody asks the watching session anything: it reconnects by itself because it holds a watch.
+    await waitUntil(() => resets === 1);
+    events.length = 0;
+    await writer.setData('/tree/a', Buffer.from('4'));
+    await waitUntil(() => events.length >= 1);
+    expect(events).toEqual([{ type: 'changed', path: '/tree/a' }]);
+  } finally {
+    session.close();
+    writer.close();
+    await own.destroy();
+  }
+});
+
 test('a connection that goes silent is dropped after two thirds of the session timeout and the request fails', async () => {
   // A server that completes the handshake and then never answers.
   const sockets: Socket[] = [];
@@ -127,3 +181,11 @@ test('a connection that goes silent is dropped after two thirds of the session t
     mute.close();
   }
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
