@@ -4,11 +4,15 @@
  * event loop and the figures are the engine's. Driven over IPC:
  *
  * - `{ cmd: 'lag', ... }`: sets `keys` nodes at `rate` writes/s for `seconds` with the send time as data, watches
- *   each key on the target, and replies `{ lags }` (ms from send to arrival).
+ *   the keys on the target, and replies `{ lags }` (ms from send to arrival). The observer watches the whole
+ *   directory with one recursive watch and batches its reads (the engine's own wire session): with a one-shot
+ *   watch and a get per arrival it loaded the target server as much as the engine's replication did, and the
+ *   figure measured the observer.
  * - `{ cmd: 'writer', ... }`: creates numbered nodes, following the connect string the cutover publishes, until
  *   `{ cmd: 'stop' }`; replies `{ acked }` (the names whose create was acknowledged).
  */
 import { ZkClient } from '../../lib/zk-client';
+import { WireSession } from '../src/wire-session';
 
 export interface LagJob {
   cmd: 'lag';
@@ -33,19 +37,23 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function lag(job: LagJob): Promise<number[]> {
   const writer = await ZkClient.connect({ connect: job.sourceHosts });
-  const observer = await ZkClient.connect({ connect: job.targetHosts });
+  const observer = new WireSession(job.targetHosts, 10_000, 5000);
   const lags: number[] = [];
+  const seen = new Map<string, number>();
   let measuring = false;
-  const watch = (k: number): void => {
-    observer
-      .get(`${job.root}/k${k}`, () => watch(k))
-      .then(({ data }) => {
-        const sent = Number(data.toString());
-        if (measuring && sent > 0) lags.push(Date.now() - sent);
-      })
-      .catch(() => setTimeout(() => watch(k), 10));
-  };
-  for (let k = 0; k < job.keys; k++) watch(k);
+  await observer.watchTree(job.root, (event) => {
+    if (event.type !== 'changed') return;
+    void observer.readData(event.path).then(
+      (node) => {
+        // Each value once: a read after two quick events sees the second value for both.
+        const sent = Number(node?.data.toString());
+        if (!(sent > (seen.get(event.path) ?? 0))) return;
+        seen.set(event.path, sent);
+        if (measuring) lags.push(Date.now() - sent);
+      },
+      () => undefined,
+    );
+  });
   await sleep(200);
   measuring = true;
   const total = job.rate * job.seconds;
