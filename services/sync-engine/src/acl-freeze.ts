@@ -7,9 +7,15 @@
  * Crash safety: the original ACL of every node whose ACL is not world-open is written to the state store before
  * that node's ACL is changed (nodes read in the same event-loop turn share one write), and a node already carrying
  * the freeze ACL is skipped, so a rerun after a crash neither loses an original nor records the freeze ACL as one.
+ *
+ * Cost: ZooKeeper has no batched ACL read or write, so freezing is one getAcl and one setAcl per node on the side
+ * being frozen — which, during a cutover, is the busiest server. Where the replica's copy of the ACL is known to be
+ * the same (`replicaAcl`), the original is read there instead and the freeze is conditional on the ACL version the
+ * frozen side's batched read returned, so an ACL changed in between fails the write and the node is read again
+ * from the frozen side itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { OPEN_ACL_UNSAFE, ZkAcl, ZkPerm } from '../../lib/zk-client';
+import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode, ZkPerm } from '../../lib/zk-client';
 import type { EnsembleSide } from './ensemble-side';
 import type { PathFilter } from './path-filter';
 import { retryOnConnectionLoss } from './retry';
@@ -53,6 +59,11 @@ export interface FreezeOptions {
   /** Persists the record; called before any node whose original is new in it is frozen. */
   persist: (record: FreezeRecord) => void;
   maxInFlight?: number;
+  /**
+   * The node's ACL as the other side holds it, if that is known to equal this side's ACL at ACL version `aversion`
+   * (the replicator's ledger vouches for both); null when it cannot say, and the node's own ACL is read.
+   */
+  replicaAcl?: (rel: Rel, aversion: number) => Promise<ZkAcl[] | null>;
 }
 
 /** Freezes every node of the tree; returns how many ACLs it changed. */
@@ -75,18 +86,52 @@ export async function freezeTree(options: FreezeOptions): Promise<number> {
       }),
     ));
   let changed = 0;
-  await walkAcls(options, async (rel, acl) => {
-    if (aclEqual(acl, frozen)) return 'unchanged';
-    if (aclRedacted(acl)) throw new Error(`cannot freeze ${side.abs(rel)}: its digest ACL is redacted (no ADMIN), so it could not be restored; pass --${side.name}-auth`);
-    if (!aclEqual(acl, OPEN_ACL_UNSAFE)) {
-      record.originals[rel] = acl;
-      await persistSoon();
-    }
-    await retryOnConnectionLoss(side, () => side.setAcl(rel, frozen).catch(ignoreMissing));
-    changed++;
-    return 'changed';
-  });
+  const readAcl = options.replicaAcl && replicaFirst(side, options.replicaAcl);
+  await walkAcls(
+    options,
+    async (rel, acl, aversion) => {
+      if (aclEqual(acl, frozen)) return 'unchanged';
+      if (aclRedacted(acl)) throw new Error(`cannot freeze ${side.abs(rel)}: its digest ACL is redacted (no ADMIN), so it could not be restored; pass --${side.name}-auth`);
+      if (!aclEqual(acl, OPEN_ACL_UNSAFE)) {
+        record.originals[rel] = acl;
+        await persistSoon();
+      }
+      try {
+        await retryOnConnectionLoss(side, () => side.setAcl(rel, frozen, aversion).catch(ignoreMissing));
+      } catch (err) {
+        // The ACL changed since the version the original was taken at: take it again, from this side.
+        if (isZkError(err, ZkCode.BADVERSION)) {
+          delete record.originals[rel];
+          return 'stale';
+        }
+        throw err;
+      }
+      changed++;
+      return 'changed';
+    },
+    readAcl,
+  );
   return changed;
+}
+
+/**
+ * Reads a node's ACL from the replica where it can vouch for it: the frozen side's batched read gives the ACL
+ * version, the replica the ACL. Otherwise (or when the node is gone) from the side itself, unconditionally.
+ */
+function replicaFirst(side: EnsembleSide, replicaAcl: NonNullable<FreezeOptions['replicaAcl']>): AclReader {
+  return async (rel) => {
+    const node = await retryOnConnectionLoss(side, () => side.readData(rel));
+    const acl = node && (await replicaAcl(rel, node.stat.aversion));
+    return acl ? { acl, aversion: node.stat.aversion, numChildren: node.stat.numChildren } : ownAcl(side, rel);
+  };
+}
+
+type AclReader = (rel: Rel) => Promise<{ acl: ZkAcl[]; aversion: number; numChildren: number } | null>;
+
+/** The node's ACL read from `side` itself; a freeze then writes unconditionally (version -1). */
+async function ownAcl(side: EnsembleSide, rel: Rel): Promise<{ acl: ZkAcl[]; aversion: number; numChildren: number } | null> {
+  const current = await retryOnConnectionLoss(side, () => side.acl(rel));
+  return current && { acl: current.acl, aversion: -1, numChildren: current.stat.numChildren };
 }
 
 /** Gives every frozen node back its original ACL (world-open unless recorded otherwise). */
@@ -105,22 +150,32 @@ export async function unfreezeTree(options: Omit<FreezeOptions, 'persist'>): Pro
 }
 
 /**
- * Walks the tree top down (tree-walk.ts), reading each node's ACL and handing it to `visit` before the node's
- * children are listed. A node `visit` changed is listed after the change, not from the Stat read before it: a
- * child added in between would otherwise be missed — and stay writable through a freeze.
+ * Walks the tree top down (tree-walk.ts), reading each node's ACL (by `readAcl`, or from the side) and handing it to
+ * `visit` before the node's children are listed; `aversion` is the ACL version a write may be conditional on (-1:
+ * none), and a visit that answers 'stale' gets the node again, read from the side. A node `visit` changed is
+ * listed after the change, not from the Stat read before it: a child added in between would otherwise be missed —
+ * and stay writable through a freeze.
  */
-async function walkAcls(options: Pick<FreezeOptions, 'side' | 'filter' | 'maxInFlight'>, visit: (rel: Rel, acl: ZkAcl[]) => Promise<'changed' | 'unchanged'>): Promise<void> {
+async function walkAcls(
+  options: Pick<FreezeOptions, 'side' | 'filter' | 'maxInFlight'>,
+  visit: (rel: Rel, acl: ZkAcl[], aversion: number) => Promise<'changed' | 'unchanged' | 'stale'>,
+  readAcl: AclReader = (rel) => ownAcl(options.side, rel),
+): Promise<void> {
   const { side, filter } = options;
-  const run = <T>(op: () => Promise<T>): Promise<T> => retryOnConnectionLoss(side, op);
   await walkTree(
     '',
     {
       enter: async (rel) => {
-        const current = await run(() => side.acl(rel));
+        let current = await readAcl(rel);
         if (!current) return null;
-        const outcome = await visit(rel, current.acl);
-        // On the wire session, like the setAcl, so the listing is ordered after the freeze.
-        const names = outcome === 'changed' || current.stat.numChildren > 0 ? ((await run(() => side.read(rel)))?.children ?? []) : [];
+        let outcome = await visit(rel, current.acl, current.aversion);
+        if (outcome === 'stale') {
+          current = await ownAcl(side, rel);
+          if (!current) return null;
+          outcome = await visit(rel, current.acl, -1);
+        }
+        // On the data session, like the setAcl, so the listing is ordered after the freeze.
+        const names = outcome === 'changed' || current.numChildren > 0 ? ((await retryOnConnectionLoss(side, () => side.read(rel)))?.children ?? []) : [];
         return { children: names.filter((name) => filter.inScope(childRel(rel, name))), value: undefined };
       },
     },

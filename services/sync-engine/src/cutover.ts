@@ -8,13 +8,14 @@
  * copy is a compare, freezing skips frozen nodes, publishing overwrites. Each phase's duration is logged and kept.
  */
 import type { Logger } from '../../lib/logger';
-import { authenticate, FreezeRecord, freezeLens, freezeTree, newFreezeCredentials, unfreezeTree } from './acl-freeze';
+import { authenticate, freezeAcl, FreezeOptions, FreezeRecord, freezeLens, freezeTree, newFreezeCredentials, unfreezeTree } from './acl-freeze';
 import type { EngineConfig } from './config';
 import { ConnectPublisher } from './connect-publisher';
 import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
 import { PathFilter } from './path-filter';
 import type { AclLens } from './replicator';
+import type { Rel } from './tree-paths';
 import { SyncSession } from './sync-session';
 import { dirname, basename } from 'node:path';
 import { StateStore } from './state-store';
@@ -134,7 +135,8 @@ export class Cutover {
           const record = (this.state.freezeSource ??= { credentials: newFreezeCredentials(config.job), originals: {} });
           this.save();
           this.applyLenses();
-          const changed = await freezeTree({ side: source, filter: session.filter, record, persist: () => this.save(), maxInFlight: config.maxInFlight });
+          const replicaAcl = this.replicaAcl(session, source, target);
+          const changed = await freezeTree({ side: source, filter: session.filter, record, persist: () => this.save(), maxInFlight: config.maxInFlight, replicaAcl });
           this.options.logger.info({ nodes: changed }, 'source frozen');
           this.advance('drain');
           break;
@@ -183,7 +185,8 @@ export class Cutover {
   private async drain(from: EnsembleSide, to: EnsembleSide): Promise<boolean> {
     const session = this.session!;
     const started = Date.now();
-    await from.client.sync(from.root);
+    // On the data session, which holds the watch: its reply follows every event of the writes before it.
+    await from.sync();
     await session.replicator.idle();
     for (let attempt = 1; attempt <= 5; attempt++) {
       const report = await this.verify(from, to);
@@ -202,7 +205,11 @@ export class Cutover {
     const source = from.name === 'source' ? from : to;
     const target = from.name === 'source' ? to : from;
     const filter = new PathFilter({ include: config.include, exclude: [...config.exclude, config.heartbeatRel] });
-    return verifyTrees({ source, target, filter, maxInFlight: config.maxInFlight, aclView: lens.view });
+    // The drained side is frozen: every node carries the freeze ACL, which only the engine may change, so its ACLs
+    // are known — each one compares as the original the freeze recorded — and are not read.
+    const record = from === this.options.source ? this.state.freezeSource : this.state.freezeTarget;
+    const knownAcls = record && { side: from, acl: (rel: Rel) => lens.view(from, rel, freezeAcl(record.credentials)) };
+    return verifyTrees({ source, target, filter, maxInFlight: config.maxInFlight, aclView: lens.view, knownAcls });
   }
 
   private async finish(): Promise<void> {
@@ -231,7 +238,7 @@ export class Cutover {
       const record = (this.state.freezeTarget ??= { credentials: newFreezeCredentials(config.job), originals: {} });
       this.save();
       this.applyLenses();
-      await freezeTree({ side: target, filter: session.filter, record, persist: () => this.save(), maxInFlight: config.maxInFlight });
+      await freezeTree({ side: target, filter: session.filter, record, persist: () => this.save(), maxInFlight: config.maxInFlight, replicaAcl: this.replicaAcl(session, target, source) });
       await this.drain(target, source);
     }
     await this.session?.stop();
@@ -251,6 +258,22 @@ export class Cutover {
   private async restoreFreezes(): Promise<void> {
     if (this.state.freezeSource) await authenticate(this.options.source, this.state.freezeSource.credentials);
     if (this.state.freezeTarget) await authenticate(this.options.target, this.state.freezeTarget.credentials);
+  }
+
+  /**
+   * For the freeze of `frozen`: a node's ACL read from `replica` instead (spreading the freeze's reads over both
+   * ensembles), when the ledger recorded both ACL versions as equal and neither has moved since — the frozen
+   * side's at `aversion`, the replica's as its getAcl reports it. Seen through the lenses, like the replicator
+   * compares them, so a frozen replica yields its original.
+   */
+  private replicaAcl(session: SyncSession, frozen: EnsembleSide, replica: EnsembleSide): NonNullable<FreezeOptions['replicaAcl']> {
+    return async (rel, aversion) => {
+      const entry = session.ledger.get(rel);
+      const [mine, theirs] = frozen === this.options.source ? [entry?.a, entry?.b] : [entry?.b, entry?.a];
+      if (mine?.aversion !== aversion || theirs?.aversion === undefined) return null;
+      const acl = await replica.acl(rel).catch(() => null);
+      return acl && acl.stat.aversion === theirs.aversion ? this.lens().view(replica, rel, acl.acl) : null;
+    };
   }
 
   private lens(): AclLens {

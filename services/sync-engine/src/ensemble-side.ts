@@ -146,8 +146,9 @@ export class EnsembleSide extends EventEmitter {
     return this.wire.delete(this.abs(rel), version);
   }
 
-  setAcl(rel: Rel, acl: ZkAcl[]): Promise<void> {
-    return this.wire.setAcl(this.abs(rel), acl);
+  /** Sets the ACL if its version is `aversion` (-1: any). */
+  setAcl(rel: Rel, acl: ZkAcl[], aversion = -1): Promise<void> {
+    return this.wire.setAcl(this.abs(rel), acl, aversion);
   }
 
   /** Brings the data session's server up to date with the leader, before a walk that must not read the past. */

@@ -5,6 +5,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import type { Logger } from '../../lib/logger';
+import { ZkClient } from '../../lib/zk-client';
 import { ConfigError, EngineConfig } from './config';
 import { EnsembleSide, SideName } from './ensemble-side';
 
@@ -28,7 +29,7 @@ export async function openCheckedSides(config: EngineConfig, logger: Logger, opt
   if (target instanceof Error) return fail(target.message);
   const s = source as EnsembleSide;
   const t = target as EnsembleSide;
-  if (await looksLikeOneEnsemble(s, t)) fail(`--source and --target reach the same ZooKeeper server (session ids ${s.client.sessionId} and ${t.client.sessionId} come from one counter); a sync needs two different ensembles`);
+  if (await looksLikeOneEnsemble(s, t, config)) fail(`--source and --target reach the same ZooKeeper server (session ids ${s.client.sessionId} and ${t.client.sessionId} come from one counter); a sync needs two different ensembles`);
   if (!(await s.client.exists(s.root))) fail(`--source chroot "${s.root}" does not exist on ${s.hosts}`);
   if (options.targetRootMustExist && !(await t.client.exists(t.root))) fail(`--target chroot "${t.root}" does not exist on ${t.hosts}`);
   if (!options.targetRootMustExist && t.root !== '/') {
@@ -81,15 +82,26 @@ function normalizeLoopback(address: string): string {
 
 /**
  * Different addresses can still reach one server (a load balancer, a NAT). A server hands out session ids from one
- * counter seeded with its start time, so two sessions it opened moments apart have ids a few apart, while two
- * servers started at different milliseconds are at least 2^16 apart.
+ * counter seeded with its start time in milliseconds, so two sessions it opened moments apart have ids a few apart,
+ * while two servers started at different milliseconds are at least 2^16 apart. Servers started in the same
+ * millisecond (a test harness starting two at once) also hand out close ids, so close ids are probed: one more
+ * session on the source, then one on the target. One counter gives every later session a larger id — the target's
+ * first, then the source probe, then the target probe, in that order; two counters, each advanced by one, cannot
+ * (that would need the target's counter both at or below the source's and above it).
  */
-async function looksLikeOneEnsemble(a: EnsembleSide, b: EnsembleSide): Promise<boolean> {
+async function looksLikeOneEnsemble(a: EnsembleSide, b: EnsembleSide, config: EngineConfig): Promise<boolean> {
+  const id = (sessionId: string): bigint => BigInt('0x' + sessionId.replace(/^0x/, ''));
   try {
-    const x = BigInt('0x' + a.client.sessionId.replace(/^0x/, ''));
-    const y = BigInt('0x' + b.client.sessionId.replace(/^0x/, ''));
-    const diff = x > y ? x - y : y - x;
-    return diff < 1024n;
+    const [x, y] = [id(a.client.sessionId), id(b.client.sessionId)];
+    if ((x > y ? x - y : y - x) >= 1024n) return false;
+    const probe = async (hosts: string): Promise<bigint> => {
+      const zk = await ZkClient.connect({ connect: hosts, sessionTimeoutMs: config.sessionTimeoutMs, connectTimeoutMs: config.connectTimeoutMs });
+      zk.close();
+      return id(zk.sessionId);
+    };
+    const p = await probe(config.source.hosts);
+    const q = await probe(config.target.hosts);
+    return (x > y ? x : y) < p && p < q;
   } catch {
     return false;
   }

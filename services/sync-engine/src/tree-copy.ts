@@ -73,7 +73,8 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       return null;
     }
     report.scanned++;
-    if (aclRedacted(acl.acl)) {
+    const redacted = aclRedacted(acl.acl);
+    if (redacted) {
       report.redactedAcls.push(displayRel(rel));
       acl.acl = readableAclEntries(acl.acl);
     }
@@ -87,7 +88,8 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       report.created++;
       options.onNode?.('created');
       if (!aclEqual(acl.acl, aclAtCreate)) aclWanted = acl.acl;
-      options.onCreated?.(rel, node.stat, acl.stat.aversion, !aclWanted);
+      // A redacted ACL was copied only in part: the two sides' ACLs are not the same.
+      options.onCreated?.(rel, node.stat, acl.stat.aversion, !aclWanted && !redacted);
     } else if (options.missingOnly) {
       report.unchanged++;
       options.onNode?.('unchanged');

@@ -68,3 +68,37 @@ test('freeze makes every node read-only, persisting restrictive originals before
     side.close();
   }
 });
+
+test('freeze takes originals from the replica where it vouches for them, and from the node itself when its ACL moved since', async () => {
+  const root = uniqueRoot('freeze-replica');
+  const { za, a } = pair;
+  await populate(za, root, 150); // g0, g1, g2 with n_i under g(i % 3)
+  await za.setAcl(`${root}/g1/n1`, READ_WRITE);
+  const side = await EnsembleSide.open({ name: 'source', hosts: a.connectString, root, sessionTimeoutMs: 10_000, connectTimeoutMs: 5000, logger });
+  try {
+    const record: FreezeRecord = { credentials: newFreezeCredentials('test'), originals: {} };
+    // The replica vouches for every node at ACL version 0, holding READ_WRITE for /g0/n0 (so that is the original
+    // taken) and world-open for the rest. /g1/n1 has moved past version 0, so its own ACL must be read instead.
+    const asked: string[] = [];
+    const replicaAcl = async (rel: string, aversion: number): Promise<ZkAcl[] | null> => {
+      asked.push(rel);
+      if (aversion !== 0) return null;
+      return rel === '/g0/n0' ? READ_WRITE : OPEN_ACL_UNSAFE;
+    };
+    // /g2/n2's ACL changes between the replica's answer and the freeze: the conditional freeze fails, the node is
+    // read again, and what it holds now is the original — not what the replica said.
+    const racing = async (rel: string, aversion: number): Promise<ZkAcl[] | null> => {
+      if (rel === '/g2/n2') await za.setAcl(`${root}/g2/n2`, READ_WRITE);
+      return replicaAcl(rel, aversion);
+    };
+    const changed = await freezeTree({ side, filter: new PathFilter({}), record, persist: () => undefined, maxInFlight: 8, replicaAcl: racing });
+    expect(changed).toBe(1 + 3 + 150);
+    expect(asked).toContain('/g1/n1');
+    // /g0/n0's original came from the replica; /g1/n1's and /g2/n2's from the nodes themselves.
+    expect(record.originals).toEqual({ '/g0/n0': READ_WRITE, '/g1/n1': READ_WRITE, '/g2/n2': READ_WRITE });
+    const frozen = freezeAcl(record.credentials);
+    for (const rel of ['', '/g0/n0', '/g1/n1', '/g2/n2']) expect(aclEqual((await side.acl(rel))!.acl, frozen)).toBe(true);
+  } finally {
+    side.close();
+  }
+});

@@ -1,13 +1,30 @@
 /**
  * Bad input ends with one clear line on stderr and exit code 2, before anything is written to either ensemble.
  */
+import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { Pair, spawnEngine, startPair, uniqueRoot } from './engine-harness';
 
 let pair: Pair;
+/** A TCP relay to the source server: another address for the same server, which only the session ids betray. */
+let relay: Server;
+const relayed = new Set<Socket>();
 beforeAll(async () => {
   pair = await startPair();
+  const [host, port] = pair.a.connectString.split(':');
+  relay = createServer((client) => {
+    const upstream = connect(Number(port), host);
+    for (const s of [client, upstream]) {
+      relayed.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => (client.destroy(), upstream.destroy()));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
 });
 afterAll(async () => {
+  for (const s of relayed) s.destroy();
+  await new Promise((resolve) => relay.close(resolve));
   await pair.close();
 });
 
@@ -32,6 +49,7 @@ test('each kind of bad input is refused with one readable line and nothing writt
     [['copy', '--source', src, '--target', dst, '--include', '/mesos/**', '--exclude', '/mesos'], /include "\/mesos\/\*\*" is entirely inside exclude "\/mesos"/],
     [['sync', '--source', src, '--target', a.connectString + '/elsewhere'], /--source and --target are the same ensemble/],
     [['sync', '--source', src, '--target', dst.replace('127.0.0.1', 'localhost').replace(b.connectString.split(':')[1], a.connectString.split(':')[1])], /same ensemble/],
+    [['sync', '--source', src, '--target', `127.0.0.1:${(relay.address() as AddressInfo).port}/elsewhere`], /reach the same ZooKeeper server/],
     [['copy', '--source', src, '--target', dst, '--max-in-flight', 'lots'], /--max-in-flight must be an integer from 1 to 100000 \(got "lots"\)/],
     [['sync', '--source', src, '--target', dst, '--policy', 'target-wins'], /--policy target-wins needs --direction two-way/],
     [['cutover', '--source', src, '--target', dst], /--state-dir is required for cutover/],

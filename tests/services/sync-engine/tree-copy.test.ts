@@ -2,6 +2,7 @@ import { CreateMode, OPEN_ACL_UNSAFE, ZkClient, ZkPerm } from '../../../services
 import { filterOf } from '../../../services/sync-engine/src/config';
 import { openCheckedSides } from '../../../services/sync-engine/src/preflight';
 import { copyTree } from '../../../services/sync-engine/src/tree-copy';
+import { verifyTrees } from '../../../services/sync-engine/src/verify';
 import { config, dataAt, logger, Pair, populate, startPair, uniqueRoot, verify } from './engine-harness';
 
 let pair: Pair;
@@ -83,6 +84,33 @@ test('include and exclude patterns select the subtree, and verify reports the pa
   await zb.set(`${root}/mesos/log`, 'changed');
   const filtered = await verify(a.connectString + root, b.connectString + root, ['--include', '/mesos/**', '--include', '/marathon', '--exclude', '/mesos/tmp']);
   expect(filtered.differences).toEqual([{ path: '/mesos/log', kind: 'data' }]);
+});
+
+test("verify takes a side's ACLs as given when they are known (a frozen side) and still reads the other's", async () => {
+  const root = uniqueRoot('known-acls');
+  const { za, zb, a, b } = pair;
+  await populate(za, root, 20);
+  await copy(a.connectString + root, b.connectString + root);
+  const readOnly = [{ perms: ZkPerm.READ, scheme: 'world', auth: 'anyone' }];
+  await zb.setAcl(`${root}/g0/n0`, readOnly);
+  const cfg = config('verify', a.connectString + root, b.connectString + root);
+  const sides = await openCheckedSides(cfg, logger, { targetRootMustExist: true });
+  try {
+    const filter = filterOf(cfg);
+    // Known as world-open on the source: the target's changed ACL is still found, since the target is read.
+    const open = await verifyTrees({ ...sides, filter, knownAcls: { side: sides.source, acl: () => OPEN_ACL_UNSAFE } });
+    expect(open.differences).toEqual([{ path: '/g0/n0', kind: 'acl' }]);
+    // What the source is known to hold is what is compared: no source ACL is read.
+    const acl = sides.source.acl.bind(sides.source);
+    let sourceAclReads = 0;
+    sides.source.acl = (rel) => (sourceAclReads++, acl(rel));
+    const known = await verifyTrees({ ...sides, filter, knownAcls: { side: sides.source, acl: (rel) => (rel === '/g0/n0' ? readOnly : OPEN_ACL_UNSAFE) } });
+    expect(known.equal).toBe(true);
+    expect(sourceAclReads).toBe(0);
+  } finally {
+    sides.source.close();
+    sides.target.close();
+  }
 });
 
 test('a digest ACL the engine may not see in full is copied fail-closed and reported; with --source-auth it is copied exactly', async () => {
