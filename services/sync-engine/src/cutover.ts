@@ -208,7 +208,8 @@ export class Cutover {
     // The drained side is frozen: every node carries the freeze ACL, which only the engine may change, so its ACLs
     // are known — each one compares as the original the freeze recorded — and are not read.
     const record = from === this.options.source ? this.state.freezeSource : this.state.freezeTarget;
-    const knownAcls = record && { side: from, acl: (rel: Rel) => lens.view(from, rel, freezeAcl(record.credentials)) };
+    const frozen = record && freezeAcl(record.credentials);
+    const knownAcls = frozen && { side: from, acl: (rel: Rel) => lens.view(from, rel, frozen) };
     return verifyTrees({ source, target, filter, maxInFlight: config.maxInFlight, aclView: lens.view, knownAcls });
   }
 
@@ -267,12 +268,13 @@ export class Cutover {
    * compares them, so a frozen replica yields its original.
    */
   private replicaAcl(session: SyncSession, frozen: EnsembleSide, replica: EnsembleSide): NonNullable<FreezeOptions['replicaAcl']> {
+    const lens = this.lens();
     return async (rel, aversion) => {
       const entry = session.ledger.get(rel);
       const [mine, theirs] = frozen === this.options.source ? [entry?.a, entry?.b] : [entry?.b, entry?.a];
       if (mine?.aversion !== aversion || theirs?.aversion === undefined) return null;
       const acl = await replica.acl(rel).catch(() => null);
-      return acl && acl.stat.aversion === theirs.aversion ? this.lens().view(replica, rel, acl.acl) : null;
+      return acl && acl.stat.aversion === theirs.aversion ? lens.view(replica, rel, acl.acl) : null;
     };
   }
 
