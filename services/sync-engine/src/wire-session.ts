@@ -59,6 +59,7 @@ const MAX_WRITE_BATCH_OPS = 256;
 const MESSAGES: Record<number, string> = {
   [-2]: 'runtime inconsistency',
   [-4]: 'connection loss',
+  [-6]: 'not implemented by this server (persistent watches and multiRead need ZooKeeper 3.6 or later)',
   [-101]: 'no node',
   [-102]: 'not authenticated',
   [-103]: 'bad version',
@@ -423,9 +424,10 @@ export class WireSession extends EventEmitter {
           const negotiated = this.buffer.readInt32BE(8);
           this.buffer = this.buffer.subarray(4 + len);
           clearTimeout(timer);
-          if (negotiated <= 0) {
+          if (negotiated <= 0 || this.closed) {
+            // Refused — or closed while the handshake was under way, which must not leave a live connection.
             socket.destroy();
-            return reject(new Error('session refused'));
+            return reject(new Error(this.closed ? 'closing' : 'session refused'));
           }
           this.handshakeDone = true;
           this.socket = socket;

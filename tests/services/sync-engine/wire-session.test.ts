@@ -9,7 +9,7 @@ import { isZkError, OPEN_ACL_UNSAFE, ZkClient, ZkCode, ZkPerm } from '../../../s
 import { TreeEvent, WireSession } from '../../../services/sync-engine/src/wire-session';
 import { AddressInfo, createServer, Socket } from 'node:net';
 import { startZooKeeper, ZkEnsemble } from '../../support/zookeeper-server';
-import { uniqueRoot } from './engine-harness';
+import { aliveConnections, uniqueRoot } from './engine-harness';
 
 let zk: ZkEnsemble;
 let native: ZkClient;
@@ -153,6 +153,21 @@ test('a recursive watch reports each change under its root by path, and after a 
     writer.close();
     await own.destroy();
   }
+});
+
+test('a session closed while it is still connecting leaves no connection behind', async () => {
+  const port = zk.servers[0].port;
+  const before = await aliveConnections(port);
+  for (let i = 0; i < 5; i++) {
+    const session = new WireSession(zk.connectString, 10_000, 5000);
+    const pending = session.read('/');
+    // One turn: the batched read has gone out, so the session is in the middle of its handshake.
+    await new Promise((r) => setImmediate(r));
+    session.close();
+    await expect(pending).rejects.toThrow();
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  expect(await aliveConnections(port)).toBe(before);
 });
 
 test('a connection that goes silent is dropped after two thirds of the session timeout and the request fails', async () => {
