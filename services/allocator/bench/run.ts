@@ -1,17 +1,29 @@
 /**
  * `npm run bench:allocator`: runs every scenario in its own process (so RSS is that scenario's), prints a table and
  * writes bench-results/allocator.json. `npm run bench:allocator -- --repeat 3` reports the median of three runs;
- * `tsx services/allocator/bench/run.ts <scenario>` runs one scenario.
+ * `npm run bench:allocator -- <scenario>` runs one scenario. Each process runs with the Node flags the service's
+ * image starts it with (read from its Dockerfile), so the figures are the service's as shipped.
  *
  * Cycle times are wall clock; CPU time of the same cycles is reported beside them because this machine is shared and
  * wall time there includes waiting for a core.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeFlags, scenarios, ScenarioResult } from './scenarios';
+import { scenarios, ScenarioResult } from './scenarios';
 
 const ROOT = join(__dirname, '../../..');
+/** The argument that makes this file run one scenario in the current process (the runner's child). */
+const CHILD = '--child';
+
+/** The Node flags of the image's `ENTRYPOINT ["node", <flags…>, "<script>"]`. */
+function imageNodeFlags(): string[] {
+  const dockerfile = readFileSync(join(__dirname, '../Dockerfile'), 'utf8');
+  const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  if (!entrypoint) throw new Error('services/allocator/Dockerfile has no exec-form ENTRYPOINT');
+  const argv = JSON.parse(entrypoint[1]) as string[];
+  return argv.slice(1).filter((a) => a.startsWith('--'));
+}
 
 async function runOne(name: string): Promise<void> {
   const scenario = scenarios[name];
@@ -32,8 +44,7 @@ function primary(r: ScenarioResult): number {
 }
 
 function runScenario(name: string): ScenarioResult {
-  const flags = nodeFlags[name] ?? [];
-  const child = spawnSync(process.execPath, [...flags, '--import', 'tsx', join(__dirname, 'run.ts'), name], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
+  const child = spawnSync(process.execPath, [...imageNodeFlags(), '--import', 'tsx', join(__dirname, 'run.ts'), CHILD, name], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) {
     process.stderr.write(`${name} failed:\n${child.stderr.slice(-4000)}\n`);
@@ -46,9 +57,11 @@ function runScenario(name: string): ScenarioResult {
  * `--repeat N` runs each scenario N times and reports the median run by its main figure, with the spread: on a
  * machine shared with other test suites one run can be twice as slow as the next.
  */
-function runAll(repeat: number): void {
+function runAll(repeat: number, names = Object.keys(scenarios)): void {
+  process.stderr.write(`node flags (from the image): ${imageNodeFlags().join(' ') || 'none'}\n`);
   const results: ScenarioResult[] = [];
-  for (const name of Object.keys(scenarios)) {
+  for (const name of names) {
+    if (!scenarios[name]) throw new Error(`unknown scenario '${name}'; one of ${Object.keys(scenarios).join(', ')}`);
     const runs: ScenarioResult[] = [];
     for (let i = 0; i < repeat; i++) {
       process.stderr.write(`running ${name} (${i + 1}/${repeat})…\n`);
@@ -71,7 +84,7 @@ function runAll(repeat: number): void {
   }
   printTable(results);
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-  const out = { when: new Date().toISOString(), node: process.version, cpus: require('node:os').cpus().length, loadavg: require('node:os').loadavg(), results };
+  const out = { when: new Date().toISOString(), node: process.version, nodeFlags: imageNodeFlags(), cpus: require('node:os').cpus().length, loadavg: require('node:os').loadavg(), results };
   writeFileSync(join(ROOT, 'bench-results/allocator.json'), JSON.stringify(out, null, 2));
   process.stdout.write(`\nwrote bench-results/allocator.json\n`);
 }
@@ -101,13 +114,13 @@ function fmt(v: number | undefined, digits = 1): string {
 }
 
 const arg = process.argv[2];
-if (arg === '--repeat') {
-  runAll(Math.max(1, Number(process.argv[3]) || 1));
-} else if (arg) {
-  runOne(arg).catch((err) => {
+if (arg === CHILD) {
+  runOne(process.argv[3]).catch((err) => {
     process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(1);
   });
+} else if (arg === '--repeat') {
+  runAll(Math.max(1, Number(process.argv[3]) || 1));
 } else {
-  runAll(1);
+  runAll(1, arg ? [arg] : undefined);
 }

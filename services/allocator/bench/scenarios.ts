@@ -32,9 +32,6 @@ export interface ScenarioResult {
   [key: string]: unknown;
 }
 
-/** Node flags a scenario runs with (the runner starts each scenario in its own process). */
-export const nodeFlags: Record<string, string[]> = { 'offers-50k-optimize-for-size': ['--optimize-for-size'] };
-
 async function offerCycles(agents: number, cycles: number): Promise<ScenarioResult> {
   const clock = { t: 1_000_000 };
   const setup = process.hrtime.bigint();
@@ -330,7 +327,6 @@ async function utilizationAboveCapacity(): Promise<ScenarioResult> {
 export const scenarios: Record<string, () => Promise<ScenarioResult>> = {
   'offers-5k': () => offerCycles(5000, 41),
   'offers-50k': () => offerCycles(50000, 9),
-  'offers-50k-optimize-for-size': async () => ({ ...(await offerCycles(50000, 9)), scenario: 'offers 50k agents, node --optimize-for-size' }),
   'queue-core': queueCore,
   'queue-e2e': queueEndToEnd,
   'mesos-multi-framework': mesosMultiFramework,
