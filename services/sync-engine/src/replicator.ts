@@ -60,8 +60,6 @@ interface SideRead {
   /** Null when the node is absent or its children were not listed (a data-change read). */
   children: string[] | null;
   childrenKnown: boolean;
-  /** Read only when a full compare needs it (see `aclsToCompare`); otherwise null. */
-  acl: ZkAcl[] | null;
 }
 
 const IDENTITY_LENS: AclLens = { view: (_s, _r, acl) => acl, write: (_s, _r, acl) => acl };
@@ -283,19 +281,7 @@ export class Replicator {
       children = full && full.children;
     }
     const ephemeral = node !== null && node.stat.ephemeralOwner !== '0';
-    return { node: ephemeral ? null : node, ephemeral, children, childrenKnown: !dataOnly, acl: null };
-  }
-
-  /**
-   * In a full compare, reads both ACLs of a node present on both sides unless the ledger shows neither ACL moved
-   * since the engine last saw them equal (ACL versions, unlike zxids, are per node and comparable over time).
-   */
-  private async aclsToCompare(rel: Rel, ra: SideRead, rb: SideRead, entry: LedgerEntry | undefined): Promise<void> {
-    const [a, b] = [ra.node!.stat, rb.node!.stat];
-    if (entry && entry.a.aversion === a.aversion && entry.b.aversion === b.aversion) return;
-    const [aclA, aclB] = await Promise.all([this.sides[0].acl(rel), this.sides[1].acl(rel)]);
-    ra.acl = aclA?.acl ?? null;
-    rb.acl = aclB?.acl ?? null;
+    return { node: ephemeral ? null : node, ephemeral, children, childrenKnown: !dataOnly };
   }
 
   private async reconcile(rel: Rel, full: boolean, changedSides = 0): Promise<void> {
@@ -320,7 +306,7 @@ export class Replicator {
 
     switch (decision.action) {
       case 'in-sync':
-        if (ra.node && rb.node) await this.recordInSync(rel, ra.node.stat, rb.node.stat, full ? ra : undefined, rb, entry);
+        if (ra.node && rb.node) await this.recordInSync(rel, ra.node.stat, rb.node.stat, full, entry);
         break;
       case 'forget':
         ledger.delete(rel);
@@ -352,27 +338,27 @@ export class Replicator {
   }
 
   /**
-   * Both sides hold the same data: record their identities. A full compare also brings the ACLs in line where
-   * their versions moved; the ACL versions are recorded only once the ACLs are known to be equal.
+   * Both sides hold the same data: record their identities. A full compare also brings the ACLs in line, reading
+   * them only where an ACL version moved since the ledger last saw both ACLs equal (ACL versions, unlike zxids,
+   * are per node and comparable over time); the versions are recorded once the ACLs are known to be equal.
    */
-  private async recordInSync(rel: Rel, a: ZkStat, b: ZkStat, fullA: SideRead | undefined, rb: SideRead, entry: LedgerEntry | undefined): Promise<void> {
+  private async recordInSync(rel: Rel, a: ZkStat, b: ZkStat, full: boolean, entry: LedgerEntry | undefined): Promise<void> {
     const { ledger } = this.options;
-    const keep = entry && !changedSince(a, entry.a) && !changedSince(b, entry.b) ? entry : undefined;
-    if (!fullA) {
-      ledger.set(rel, { a: identity(a, keep?.a.aversion), b: identity(b, keep?.b.aversion) });
+    const known = entry && !changedSince(a, entry.a) && !changedSince(b, entry.b) ? entry : undefined;
+    const unchangedAcls = known !== undefined && known.a.aversion === a.aversion && known.b.aversion === b.aversion;
+    if (!full || unchangedAcls) {
+      ledger.set(rel, { a: identity(a, known?.a.aversion), b: identity(b, known?.b.aversion) });
       return;
     }
-    await this.aclsToCompare(rel, fullA, rb, keep);
-    if (fullA.acl && rb.acl && !(await this.reconcileAcl(rel, fullA.acl, rb.acl))) {
-      ledger.set(rel, { a: identity(a, a.aversion), b: identity(b, b.aversion) });
-      return;
-    }
-    // Unchanged ACLs keep their recorded versions; after an ACL write the next full compare reads them again.
-    ledger.set(rel, { a: identity(a, fullA.acl ? undefined : keep?.a.aversion), b: identity(b, fullA.acl ? undefined : keep?.b.aversion) });
+    const [aclA, aclB] = await Promise.all([this.sides[0].acl(rel), this.sides[1].acl(rel)]);
+    // Equal (or made equal by a write whose resulting version is not known): record accordingly; a node gone
+    // meanwhile is left without ACL versions, so the next full compare reads it again.
+    const equal = aclA !== null && aclB !== null && !(await this.reconcileAcl(rel, aclA.acl, aclB.acl));
+    ledger.set(rel, { a: identity(a, equal ? a.aversion : undefined), b: identity(b, equal ? b.aversion : undefined) });
   }
 
   /**
-   * The common case of live replication, in three requests instead of four: side `i` changed a node's data while
+   * The common case of live replication, one read and one write: side `i` changed a node's data while
    * the other side is, as far as the engine knows, still at the version the ledger recorded (its own change would
    * have been an event, and the path would have been reconciled in full). The other side is then not read at all:
    * the new data is written to it conditionally on the ledger's version, so if it did change after all (an event
