@@ -71,10 +71,6 @@ export function assign(dst: Resources, src: Resources): void {
   dst.ports = src.ports;
 }
 
-export function cloneResources(r: Resources): Resources {
-  return { cpus: r.cpus, mem: r.mem, disk: r.disk, gpus: r.gpus, ports: r.ports.slice() };
-}
-
 export function add(a: Resources, b: Resources): Resources {
   const sum = { cpus: a.cpus, mem: a.mem, disk: a.disk, gpus: a.gpus, ports: a.ports };
   addInPlace(sum, b);
