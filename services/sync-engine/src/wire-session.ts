@@ -143,10 +143,6 @@ export class WireSession extends EventEmitter {
     super();
   }
 
-  get connected(): boolean {
-    return this.handshakeDone;
-  }
-
   async addAuth(scheme: string, auth: string): Promise<void> {
     this.auths.push({ scheme, auth });
     if (this.handshakeDone) await this.sendAuth(scheme, auth);
