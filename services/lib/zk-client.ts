@@ -22,6 +22,7 @@ export const ZkCode = {
   NOTEMPTY: -111,
   SESSIONEXPIRED: -112,
   INVALIDACL: -114,
+  AUTHFAILED: -115,
   CLOSING: -116,
 } as const;
 

@@ -67,6 +67,7 @@ const MESSAGES: Record<number, string> = {
   [-110]: 'node exists',
   [-112]: 'session expired',
   [-114]: 'invalid ACL',
+  [-115]: 'authentication failed',
 };
 
 export interface WireNode {
@@ -385,6 +386,10 @@ export class WireSession extends EventEmitter {
         this.everConnected = true;
         return;
       } catch (err) {
+        // A connection that failed after its handshake (credentials or watch refused, or lost meanwhile) is let
+        // go before the next attempt. A refusal is the answer, not something a retry changes: it is thrown as is.
+        if (this.handshakeDone) this.drop(new ZkError(ZkCode.CONNECTIONLOSS, 'connect', this.hosts, (err as Error).message));
+        if (err instanceof ZkError && !err.isConnectionProblem) throw err;
         lastError = err as Error;
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -170,6 +170,16 @@ test('a session closed while it is still connecting leaves no connection behind'
   expect(await aliveConnections(port)).toBe(before);
 });
 
+test('credentials the server refuses fail the request with that refusal, not with a connection loss after retrying', async () => {
+  const session = new WireSession(zk.connectString, 10_000, 5000);
+  try {
+    await session.addAuth('no-such-scheme', 'x');
+    await expect(session.read('/')).rejects.toMatchObject({ code: ZkCode.AUTHFAILED });
+  } finally {
+    session.close();
+  }
+});
+
 test('a connection that goes silent is dropped after two thirds of the session timeout and the request fails', async () => {
   // A server that completes the handshake and then never answers.
   const sockets: Socket[] = [];
