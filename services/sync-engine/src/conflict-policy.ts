@@ -30,6 +30,11 @@ export interface NodeIdentity {
 export interface LedgerEntry {
   a: NodeIdentity;
   b: NodeIdentity;
+  /**
+   * With both ACL versions recorded: the ACLs were world-open (as compared) at those versions. Most trees' nodes
+   * are, so a cutover's freeze knows their originals without reading them.
+   */
+  openAcl?: true;
 }
 
 export type Action = 'in-sync' | 'forget' | 'copy-to-b' | 'copy-to-a' | 'delete-b' | 'delete-a';

@@ -8,6 +8,7 @@
  * copy is a compare, freezing skips frozen nodes, publishing overwrites. Each phase's duration is logged and kept.
  */
 import type { Logger } from '../../lib/logger';
+import { OPEN_ACL_UNSAFE } from '../../lib/zk-client';
 import { authenticate, freezeAcl, FreezeOptions, FreezeRecord, freezeLens, freezeTree, newFreezeCredentials, unfreezeTree } from './acl-freeze';
 import type { EngineConfig } from './config';
 import { ConnectPublisher } from './connect-publisher';
@@ -262,10 +263,11 @@ export class Cutover {
   }
 
   /**
-   * For the freeze of `frozen`: a node's ACL read from `replica` instead (spreading the freeze's reads over both
-   * ensembles), when the ledger recorded both ACL versions as equal and neither has moved since — the frozen
-   * side's at `aversion`, the replica's as its getAcl reports it. Seen through the lenses, like the replicator
-   * compares them, so a frozen replica yields its original.
+   * For the freeze of `frozen`: a node's original ACL without a getAcl on the frozen side, when the ledger recorded
+   * both ACL versions as equal and the frozen side's has not moved since (it is at `aversion`, and the freeze is
+   * conditional on that). A world-open ACL the ledger marked is known outright; any other is read from `replica`
+   * (spreading the freeze's reads over both ensembles) if the replica's version has not moved either. Seen through
+   * the lenses, like the replicator compares them, so a frozen replica yields its original.
    */
   private replicaAcl(session: SyncSession, frozen: EnsembleSide, replica: EnsembleSide): NonNullable<FreezeOptions['replicaAcl']> {
     const lens = this.lens();
@@ -273,6 +275,7 @@ export class Cutover {
       const entry = session.ledger.get(rel);
       const [mine, theirs] = frozen === this.options.source ? [entry?.a, entry?.b] : [entry?.b, entry?.a];
       if (mine?.aversion !== aversion || theirs?.aversion === undefined) return null;
+      if (entry!.openAcl) return OPEN_ACL_UNSAFE; // known without asking either side
       const acl = await replica.acl(rel).catch(() => null);
       return acl && acl.stat.aversion === theirs.aversion ? lens.view(replica, rel, acl.acl) : null;
     };

@@ -15,7 +15,7 @@
  * Work is a queue of paths, each in the queue at most once and never reconciled twice at the same time. A full
  * compare (start, a replaced data session, periodic) walks every path; an event reconciles the one path it names.
  */
-import { isZkError, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
+import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import type { ConflictLog } from './conflict-log';
 import { changedSince, ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeIdentity, NodeState } from './conflict-policy';
@@ -347,14 +347,15 @@ export class Replicator {
     const known = entry && !changedSince(a, entry.a) && !changedSince(b, entry.b) ? entry : undefined;
     const unchangedAcls = known !== undefined && known.a.aversion === a.aversion && known.b.aversion === b.aversion;
     if (!full || unchangedAcls) {
-      ledger.set(rel, { a: identity(a, known?.a.aversion), b: identity(b, known?.b.aversion) });
+      ledger.set(rel, { a: identity(a, known?.a.aversion), b: identity(b, known?.b.aversion), ...openAcl(known !== undefined && unchangedAcls && known.openAcl === true) });
       return;
     }
     const [aclA, aclB] = await Promise.all([this.sides[0].acl(rel), this.sides[1].acl(rel)]);
     // Equal (or made equal by a write whose resulting version is not known): record accordingly; a node gone
     // meanwhile is left without ACL versions, so the next full compare reads it again.
     const equal = aclA !== null && aclB !== null && !(await this.reconcileAcl(rel, aclA.acl, aclB.acl));
-    ledger.set(rel, { a: identity(a, equal ? a.aversion : undefined), b: identity(b, equal ? b.aversion : undefined) });
+    const open = equal && aclEqual(this.lens.view(this.sides[0], rel, aclA.acl), OPEN_ACL_UNSAFE);
+    ledger.set(rel, { a: identity(a, equal ? a.aversion : undefined), b: identity(b, equal ? b.aversion : undefined), ...openAcl(open) });
   }
 
   /**
@@ -397,7 +398,7 @@ export class Replicator {
       const entry = this.options.ledger.get(rel);
       const srcId = identity(src.stat, from === 0 ? entry?.a.aversion : entry?.b.aversion);
       const dstId = identity(stat, to === 0 ? entry?.a.aversion : entry?.b.aversion);
-      this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
+      this.options.ledger.set(rel, { ...(from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId }), ...openAcl(entry?.openAcl === true) });
       return true;
     } catch (err) {
       this.expectEcho.delete(echo);
@@ -425,7 +426,8 @@ export class Replicator {
         this.enqueue(rel, false); // deleted on the source meanwhile
         return false;
       }
-      const wanted = this.lens.write(dstSide, rel, this.lens.view(srcSide, rel, readableAclEntries(srcAcl.acl)));
+      const viewed = this.lens.view(srcSide, rel, readableAclEntries(srcAcl.acl));
+      const wanted = this.lens.write(dstSide, rel, viewed);
       this.expectEcho.add(echo);
       await dstSide.create(rel, src.node!.data, wanted);
       this.recordWrite(to, 'create');
@@ -435,7 +437,7 @@ export class Replicator {
       const aclsMatch = !aclRedacted(srcAcl.acl);
       const srcId = identity(src.node!.stat, aclsMatch ? srcAcl.stat.aversion : undefined);
       const dstId = aclsMatch ? { czxid: -1, version: 0, aversion: 0 } : { czxid: -1, version: 0 };
-      this.options.ledger.set(rel, from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId });
+      this.options.ledger.set(rel, { ...(from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId }), ...openAcl(aclsMatch && aclEqual(viewed, OPEN_ACL_UNSAFE)) });
       return true;
     } catch (err) {
       this.expectEcho.delete(echo);
@@ -507,6 +509,11 @@ export class Replicator {
 
 function state(r: SideRead): NodeState {
   return r.node ? { exists: true, czxid: r.node.stat.czxid, version: r.node.stat.version, mtime: new Date(r.node.stat.mtime).getTime() } : { exists: false };
+}
+
+/** The ledger's `openAcl` mark, spread into an entry: present only when true. */
+function openAcl(open: boolean): { openAcl?: true } {
+  return open ? { openAcl: true } : {};
 }
 
 /** The ledger's record of a node: `aversion` only when its ACL is known to match the other side's. */

@@ -13,7 +13,7 @@ import { isWithin, Rel } from './tree-paths';
 
 const gzipAsync = promisify(gzip);
 
-type Row = [Rel, number, number, number, number, number?, number?];
+type Row = [Rel, number, number, number, number, number?, number?, number?];
 
 export class SyncLedger {
   private readonly entries = new Map<Rel, LedgerEntry>();
@@ -68,19 +68,22 @@ export class SyncLedger {
     return gzipAsync(this.serialize(), { level: 1 });
   }
 
-  /** Rows of [rel, a.czxid, a.version, b.czxid, b.version, a.aversion, b.aversion]; -1 for an unknown aversion. */
+  /**
+   * Rows of [rel, a.czxid, a.version, b.czxid, b.version, a.aversion, b.aversion, openAcl]: -1 for an unknown
+   * aversion, 1 for openAcl.
+   */
   private serialize(): string {
     const rows: Row[] = [];
-    for (const [rel, e] of this.entries) rows.push([rel, e.a.czxid, e.a.version, e.b.czxid, e.b.version, e.a.aversion ?? -1, e.b.aversion ?? -1]);
+    for (const [rel, e] of this.entries) rows.push([rel, e.a.czxid, e.a.version, e.b.czxid, e.b.version, e.a.aversion ?? -1, e.b.aversion ?? -1, e.openAcl ? 1 : 0]);
     return JSON.stringify({ v: 2, rows });
   }
 
-  /** Reads this version's snapshots and the previous one's (v1 rows have no ACL versions). */
+  /** Reads this version's snapshots and the previous one's (v1 rows have no ACL versions or marks). */
   static restore(buffer: Buffer): SyncLedger {
     const ledger = new SyncLedger();
     const parsed = JSON.parse(gunzipSync(buffer).toString('utf8')) as { v: number; rows: Row[] };
     const side = (czxid: number, version: number, aversion: number | undefined): NodeIdentity => (aversion === undefined || aversion < 0 ? { czxid, version } : { czxid, version, aversion });
-    for (const [rel, ac, av, bc, bv, aa, ba] of parsed.rows) ledger.entries.set(rel, { a: side(ac, av, aa), b: side(bc, bv, ba) });
+    for (const [rel, ac, av, bc, bv, aa, ba, open] of parsed.rows) ledger.entries.set(rel, open === 1 ? { a: side(ac, av, aa), b: side(bc, bv, ba), openAcl: true } : { a: side(ac, av, aa), b: side(bc, bv, ba) });
     return ledger;
   }
 }

@@ -3,7 +3,7 @@
  * snapshotted to the state store when there is one), and the lag heartbeat. `sync`, `cutover` and service mode
  * all run one of these; they differ only in what they do around it.
  */
-import type { ZkStat } from '../../lib/zk-client';
+import { OPEN_ACL_UNSAFE, ZkAcl, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
 import { ConflictLog, ConflictRecord } from './conflict-log';
 import { directionOf, EngineConfig, filterOf } from './config';
@@ -17,6 +17,7 @@ import type { StateStore } from './state-store';
 import { SyncLedger } from './sync-ledger';
 import { copyTree } from './tree-copy';
 import type { Rel } from './tree-paths';
+import { aclEqual } from './tree-hash';
 
 const LEDGER_FILE = 'ledger.json.gz';
 const SNAPSHOT_EVERY_MS = 1000;
@@ -100,9 +101,15 @@ export class SyncSession {
   private async bulkCopyFirst(): Promise<void> {
     const { source, target, logger } = this.options;
     // What the copy created is synced: the ledger records it (the target's czxid unknown until first read), and
-    // the ACL versions where the create set the final ACL, so the compare reads neither ACL of those nodes.
-    const onCreated = (rel: Rel, stat: ZkStat, sourceAversion: number, aclFinal: boolean): void =>
-      this.ledger.set(rel, aclFinal ? { a: { czxid: stat.czxid, version: stat.version, aversion: sourceAversion }, b: { czxid: -1, version: 0, aversion: 0 } } : { a: { czxid: stat.czxid, version: stat.version }, b: { czxid: -1, version: 0 } });
+    // the ACL versions (and whether the ACL is world-open) where the create set the final ACL, so the compare
+    // reads neither ACL of those nodes.
+    const onCreated = (rel: Rel, stat: ZkStat, acl: { acl: ZkAcl[]; aversion: number } | null): void =>
+      this.ledger.set(
+        rel,
+        acl
+          ? { a: { czxid: stat.czxid, version: stat.version, aversion: acl.aversion }, b: { czxid: -1, version: 0, aversion: 0 }, ...(aclEqual(acl.acl, OPEN_ACL_UNSAFE) ? { openAcl: true as const } : {}) }
+          : { a: { czxid: stat.czxid, version: stat.version }, b: { czxid: -1, version: 0 } },
+      );
     const report = await copyTree({ source, target, filter: this.filter, maxInFlight: this.options.config.maxInFlight, logger, missingOnly: true, onCreated });
     logger.info({ created: report.created, durationMs: report.durationMs }, 'bulk copy of missing nodes before the initial compare');
   }

@@ -36,11 +36,12 @@ export interface CopyOptions {
    */
   missingOnly?: boolean;
   /**
-   * Called for each node the copy created: the source node's Stat as copied, its ACL version, and whether the
-   * target got its final ACL in the create (a parent gets it later, after its children). The sync's first start
-   * records these as synced, so its initial compare need not read their ACLs again.
+   * Called for each node the copy created: the source node's Stat as copied, and its ACL with its version when
+   * the target got that exact ACL in the create (null for a parent, which gets it after its children, or a
+   * redacted ACL copied in part). The sync's first start records these as synced, so its initial compare need not
+   * read their ACLs again.
    */
-  onCreated?: (rel: Rel, source: ZkStat, sourceAversion: number, aclFinal: boolean) => void;
+  onCreated?: (rel: Rel, source: ZkStat, acl: { acl: ZkAcl[]; aversion: number } | null) => void;
 }
 
 export interface CopyReport {
@@ -89,7 +90,7 @@ export async function copyTree(options: CopyOptions): Promise<CopyReport> {
       options.onNode?.('created');
       if (!aclEqual(acl.acl, aclAtCreate)) aclWanted = acl.acl;
       // A redacted ACL was copied only in part: the two sides' ACLs are not the same.
-      options.onCreated?.(rel, node.stat, acl.stat.aversion, !aclWanted && !redacted);
+      options.onCreated?.(rel, node.stat, !aclWanted && !redacted ? { acl: acl.acl, aversion: acl.stat.aversion } : null);
     } else if (options.missingOnly) {
       report.unchanged++;
       options.onNode?.('unchanged');

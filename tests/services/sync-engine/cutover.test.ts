@@ -1,7 +1,7 @@
 /**
  * The whole cutover with a live writer that follows the published connect string, and rollback after the switch.
  */
-import { ZkClient } from '../../../services/lib/zk-client';
+import { OPEN_ACL_UNSAFE, ZkClient, ZkPerm } from '../../../services/lib/zk-client';
 import { parsePublished } from '../../../services/sync-engine/src/connect-publisher';
 import { Cutover, CutoverState } from '../../../services/sync-engine/src/cutover';
 import { SyncMetrics } from '../../../services/sync-engine/src/metrics';
@@ -92,6 +92,9 @@ test('rollback after the switch: the target is frozen and drained back, the sour
   const root = uniqueRoot('rollback');
   const { za, zb, a } = pair;
   await populate(za, root, 100);
+  // A restrictive original (with ADMIN, so the engine may freeze it) must come back as it was, not world-open.
+  const guarded = [{ perms: ZkPerm.READ | ZkPerm.WRITE | ZkPerm.ADMIN, scheme: 'world', auth: 'anyone' }];
+  await za.setAcl(`${root}/g1/n1`, guarded);
   let requested = false;
   const { state } = await runCutover(root, ['--rollback-window-ms', '60000'], (cutover) => {
     if (!requested && cutover.phase === 'reverse-sync') {
@@ -104,6 +107,8 @@ test('rollback after the switch: the target is frozen and drained back, the sour
   expect(state.rollbackFrom).toBe('reverse-sync');
   expect((await za.get(`${root}/written-after-switch`)).data.toString()).toBe('keep me');
   await za.create(`${root}/writable-again`, 'yes');
+  expect((await za.getAcl(`${root}/g1/n1`)).acl).toEqual(guarded);
+  expect((await za.getAcl(`${root}/g0/n2`)).acl).toEqual(OPEN_ACL_UNSAFE);
   const published = parsePublished((await za.get(`/sync-engine/${root.slice(1)}/active-connect`)).data);
   expect(published?.connect).toBe(a.connectString + root);
 });
