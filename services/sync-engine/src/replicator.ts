@@ -23,7 +23,7 @@ import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
 import type { PathFilter } from './path-filter';
 import { isTransient } from './retry';
-import type { SyncLedger } from './sync-ledger';
+import { copiedEntry, SyncLedger } from './sync-ledger';
 import { aclEqual, aclRedacted, readableAclEntries } from './tree-hash';
 import { childRel, displayRel, parentRel, Rel } from './tree-paths';
 import type { TreeEvent } from './wire-session';
@@ -432,12 +432,9 @@ export class Replicator {
       await dstSide.create(rel, src.node!.data, wanted);
       this.recordWrite(to, 'create');
       // Created with the ACL it should have, so both ACL versions are known to match — unless the source's was
-      // redacted and only its readable entries were copied. The new node's czxid is not known (a create in a multi
-      // returns no Stat): the next reconcile that reads it records it.
-      const aclsMatch = !aclRedacted(srcAcl.acl);
-      const srcId = identity(src.node!.stat, aclsMatch ? srcAcl.stat.aversion : undefined);
-      const dstId = aclsMatch ? { czxid: -1, version: 0, aversion: 0 } : { czxid: -1, version: 0 };
-      this.options.ledger.set(rel, { ...(from === 0 ? { a: srcId, b: dstId } : { a: dstId, b: srcId }), ...openAcl(aclsMatch && aclEqual(viewed, OPEN_ACL_UNSAFE)) });
+      // redacted and only its readable entries were copied.
+      const acl = aclRedacted(srcAcl.acl) ? null : { aversion: srcAcl.stat.aversion, open: aclEqual(viewed, OPEN_ACL_UNSAFE) };
+      this.options.ledger.set(rel, copiedEntry(from === 0 ? 'a' : 'b', src.node!.stat, acl));
       return true;
     } catch (err) {
       this.expectEcho.delete(echo);

@@ -8,6 +8,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzipSync, gzip, gzipSync } from 'node:zlib';
+import type { ZkStat } from '../../lib/zk-client';
 import type { LedgerEntry, NodeIdentity } from './conflict-policy';
 import { isWithin, Rel } from './tree-paths';
 
@@ -86,4 +87,16 @@ export class SyncLedger {
     for (const [rel, ac, av, bc, bv, aa, ba, open] of parsed.rows) ledger.entries.set(rel, open === 1 ? { a: side(ac, av, aa), b: side(bc, bv, ba), openAcl: true } : { a: side(ac, av, aa), b: side(bc, bv, ba) });
     return ledger;
   }
+}
+
+/**
+ * The entry for a node just copied from side `from` to the other: with its exact ACL (`acl`: the source ACL's
+ * version and whether it is world-open), or null when the copy's ACL is not known to match. The copy's czxid is
+ * not known yet (a create in a multi returns no Stat); the next reconcile that reads it records it.
+ */
+export function copiedEntry(from: 'a' | 'b', source: ZkStat, acl: { aversion: number; open: boolean } | null): LedgerEntry {
+  const src: NodeIdentity = acl ? { czxid: source.czxid, version: source.version, aversion: acl.aversion } : { czxid: source.czxid, version: source.version };
+  const copy: NodeIdentity = acl ? { czxid: -1, version: 0, aversion: 0 } : { czxid: -1, version: 0 };
+  const entry: LedgerEntry = from === 'a' ? { a: src, b: copy } : { a: copy, b: src };
+  return acl?.open ? { ...entry, openAcl: true } : entry;
 }

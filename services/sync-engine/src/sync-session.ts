@@ -14,7 +14,7 @@ import type { SyncMetrics } from './metrics';
 import type { PathFilter } from './path-filter';
 import { Replicator } from './replicator';
 import type { StateStore } from './state-store';
-import { SyncLedger } from './sync-ledger';
+import { copiedEntry, SyncLedger } from './sync-ledger';
 import { copyTree } from './tree-copy';
 import type { Rel } from './tree-paths';
 import { aclEqual } from './tree-hash';
@@ -104,12 +104,7 @@ export class SyncSession {
     // the ACL versions (and whether the ACL is world-open) where the create set the final ACL, so the compare
     // reads neither ACL of those nodes.
     const onCreated = (rel: Rel, stat: ZkStat, acl: { acl: ZkAcl[]; aversion: number } | null): void =>
-      this.ledger.set(
-        rel,
-        acl
-          ? { a: { czxid: stat.czxid, version: stat.version, aversion: acl.aversion }, b: { czxid: -1, version: 0, aversion: 0 }, ...(aclEqual(acl.acl, OPEN_ACL_UNSAFE) ? { openAcl: true as const } : {}) }
-          : { a: { czxid: stat.czxid, version: stat.version }, b: { czxid: -1, version: 0 } },
-      );
+      this.ledger.set(rel, copiedEntry('a', stat, acl && { aversion: acl.aversion, open: aclEqual(acl.acl, OPEN_ACL_UNSAFE) }));
     const report = await copyTree({ source, target, filter: this.filter, maxInFlight: this.options.config.maxInFlight, logger, missingOnly: true, onCreated });
     logger.info({ created: report.created, durationMs: report.durationMs }, 'bulk copy of missing nodes before the initial compare');
   }

@@ -618,10 +618,8 @@ function writeString(out: Buffer, offset: number, s: string): number {
 }
 
 function encodeString(s: string): Buffer {
-  const bytes = Buffer.from(s, 'utf8');
-  const out = Buffer.alloc(4 + bytes.length);
-  out.writeInt32BE(bytes.length, 0);
-  bytes.copy(out, 4);
+  const out = Buffer.allocUnsafe(4 + Buffer.byteLength(s));
+  writeString(out, 0, s);
   return out;
 }
 
