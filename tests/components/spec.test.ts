@@ -3,7 +3,7 @@ import { commonLabels, selectorLabels } from '../../components/labels';
 import { agentEnv, marathonEnv, masterEnv, prePullContainers } from '../../components/mesos/spec';
 import { podAntiAffinity } from '../../components/pod-spec';
 import { quorumSize, toleratedFailures } from '../../components/quorum';
-import { EnsembleTopology, podConnectString, podHost, serverId, serverList, startCommand, zkUrl, zooCfg } from '../../components/zookeeper/spec';
+import { EnsembleTopology, NETTY_CONNECTION_FACTORY, podConnectString, podHost, serverId, serverList, startCommand, zkUrl, zooCfg } from '../../components/zookeeper/spec';
 
 const topology = (replicas: number): EnsembleTopology => ({ statefulSet: 'zk', headlessService: 'zk-hs', namespace: 'ns', replicas });
 const settings = { tickTimeMs: 2000, initLimit: 10, syncLimit: 5, dataDir: '/data', dataLogDir: '/data/log' };
@@ -49,6 +49,7 @@ describe('ZooKeeper spec', () => {
     expect(cfg).toContain('tickTime=2000\ninitLimit=10\nsyncLimit=5\n');
     expect(cfg).toContain('dataDir=/data\ndataLogDir=/data/log\nclientPort=2181\n');
     expect(cfg).toContain('standaloneEnabled=false');
+    expect(cfg).toContain(`serverCnxnFactory=${NETTY_CONNECTION_FACTORY}\n`);
     expect(cfg).toMatch(/^4lw\.commands\.whitelist=.*\bruok\b.*$/m);
     expect(cfg).toMatch(/^4lw\.commands\.whitelist=.*\bsrvr\b.*$/m);
     expect(cfg.split('\n').filter((l) => l.startsWith('server.'))).toEqual(serverList(topology(3)));
@@ -57,7 +58,7 @@ describe('ZooKeeper spec', () => {
 
   test('zoo.cfg of a single server runs it standalone', () => {
     const cfg = zooCfg(topology(1), settings);
-    expect(cfg).not.toContain('server.');
+    expect(cfg).not.toMatch(/^server\./m);
     expect(cfg).not.toContain('standaloneEnabled=false');
   });
 
