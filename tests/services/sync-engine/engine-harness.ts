@@ -39,9 +39,13 @@ export interface Pair {
   close(): Promise<void>;
 }
 
-/** `forceSync` for cases that kill a server: without fsync a SIGKILL loses acknowledged transactions. */
+/**
+ * `a` runs ZooKeeper's default connection layer (NIO), as an older source ensemble would; `b` runs Netty, as the
+ * platform's ensemble does (components/zookeeper/spec.ts), so every engine case meets both. `forceSync` for cases
+ * that kill a server: without fsync a SIGKILL loses acknowledged transactions.
+ */
 export async function startPair(options: { forceSync?: boolean } = {}): Promise<Pair> {
-  const [a, b] = await Promise.all([startZooKeeper(1, options), startZooKeeper(1, options)]);
+  const [a, b] = await Promise.all([startZooKeeper(1, { ...options, connectionFactory: 'nio' }), startZooKeeper(1, { ...options, connectionFactory: 'netty' })]);
   const [za, zb] = await Promise.all([ZkClient.connect({ connect: a.connectString }), ZkClient.connect({ connect: b.connectString })]);
   const pair: Pair = {
     a,
