@@ -3,8 +3,9 @@
  * in a process of their own (forked by run.ts), so that their requests and callbacks do not queue on the engine's
  * event loop and the figures are the engine's. Driven over IPC:
  *
- * - `{ cmd: 'lag', ... }`: sets `keys` nodes at `rate` writes/s for `seconds` with the send time as data, watches
- *   the keys on the target, and replies `{ lags }` (ms from send to arrival). The observer watches the whole
+ * - `{ cmd: 'lag', ... }`: sets `keys` nodes at `rate` writes/s for `warmupSeconds` and then `seconds` more with
+ *   the send time as data, watches the keys on the target, and replies `{ lags, warmupLags }` (ms from send to
+ *   arrival, of the values sent after and during the warm-up). The observer watches the whole
  *   directory with one recursive watch and batches its reads (the engine's own wire session): with a one-shot
  *   watch and a get per arrival it loaded the target server as much as the engine's replication did, and the
  *   figure measured the observer.
@@ -21,6 +22,11 @@ export interface LagJob {
   root: string;
   keys: number;
   rate: number;
+  /**
+   * Writes at the same rate before the measured ones: on servers just started, the first second's values wait
+   * up to ~300 ms while the JVMs compile their write paths, which says nothing of replication in steady state.
+   */
+  warmupSeconds: number;
   seconds: number;
 }
 
@@ -35,12 +41,13 @@ export interface WriterJob {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function lag(job: LagJob): Promise<number[]> {
+async function lag(job: LagJob): Promise<{ lags: number[]; warmupLags: number[] }> {
   const writer = await ZkClient.connect({ connect: job.sourceHosts });
   const observer = new WireSession(job.targetHosts, 10_000, 5000);
   const lags: number[] = [];
+  const warmupLags: number[] = [];
   const seen = new Map<string, number>();
-  let measuring = false;
+  let measuredFrom = Infinity;
   await observer.watchTree(job.root, (event) => {
     if (event.type !== 'changed') return;
     void observer.readData(event.path).then(
@@ -49,15 +56,16 @@ async function lag(job: LagJob): Promise<number[]> {
         const sent = Number(node?.data.toString());
         if (!(sent > (seen.get(event.path) ?? 0))) return;
         seen.set(event.path, sent);
-        if (measuring) lags.push(Date.now() - sent);
+        if (sent >= measuredFrom) lags.push(Date.now() - sent);
+        else warmupLags.push(Date.now() - sent);
       },
       () => undefined,
     );
   });
   await sleep(200);
-  measuring = true;
-  const total = job.rate * job.seconds;
+  const total = job.rate * (job.warmupSeconds + job.seconds);
   const started = Date.now();
+  measuredFrom = started + job.warmupSeconds * 1000;
   let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
@@ -72,7 +80,7 @@ async function lag(job: LagJob): Promise<number[]> {
   await sleep(1000);
   writer.close();
   observer.close();
-  return lags;
+  return { lags, warmupLags };
 }
 
 async function write(job: WriterJob, stopped: () => boolean): Promise<string[]> {
@@ -117,7 +125,7 @@ if (require.main === module) {
   let stop = false;
   process.on('message', (msg: LagJob | WriterJob | { cmd: 'stop' }) => {
     if (msg.cmd === 'stop') stop = true;
-    else if (msg.cmd === 'lag') void lag(msg).then((lags) => process.send!({ lags }, () => process.exit(0)));
+    else if (msg.cmd === 'lag') void lag(msg).then((reply) => process.send!(reply, () => process.exit(0)));
     else void write(msg, () => stop).then((acked) => process.send!({ acked }, () => process.exit(0)));
   });
 }

@@ -3,8 +3,11 @@
  * two real ZooKeeper servers on loopback. Prints a table and writes bench-results/sync-engine.json.
  *
  * Sizes can be scaled down for a quick look: BENCH_NODES=20000 npm run bench:sync
+ *
+ * The bench runs itself again with the NODE_OPTIONS the service's image sets (read from its Dockerfile), so the
+ * figures are the engine's as shipped.
  */
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, fork, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +21,24 @@ import { openCheckedSides } from '../src/preflight';
 import { StateStore } from '../src/state-store';
 import { SyncSession } from '../src/sync-session';
 import { copyTree } from '../src/tree-copy';
-import { verifyTrees } from '../src/verify';
+import { verifyTrees, VerifyReport } from '../src/verify';
 import { PathFilter } from '../src/path-filter';
 import type { LagJob, WriterJob } from './load-client';
 
 const NODES = Number(process.env.BENCH_NODES ?? 100_000);
 const LAG_RATE = Number(process.env.BENCH_LAG_RATE ?? 1000);
 const LAG_SECONDS = Number(process.env.BENCH_LAG_SECONDS ?? 10);
+const LAG_WARMUP_SECONDS = Number(process.env.BENCH_LAG_WARMUP_SECONDS ?? 2);
+/**
+ * The servers' connection layer: Netty on both, as the platform's ensemble runs (components/zookeeper/spec.ts).
+ * BENCH_ZK_CONNECTION_FACTORY=nio gives both ZooKeeper's default, which an older ensemble may still run, and
+ * `nio,netty` names the source's and the target's: a migration from such an ensemble to the platform's.
+ */
+const FACTORIES = (process.env.BENCH_ZK_CONNECTION_FACTORY ?? 'netty').split(',').map((f): 'nio' | 'netty' => {
+  if (f !== 'nio' && f !== 'netty') throw new Error(`BENCH_ZK_CONNECTION_FACTORY: '${f}' is not nio or netty`);
+  return f;
+});
+const CONNECTION_FACTORY = { source: FACTORIES[0], target: FACTORIES[1] ?? FACTORIES[0] };
 const logger = silentLogger();
 
 interface Row {
@@ -100,13 +114,20 @@ async function benchCopyAndVerify(servers: [ZkEnsemble, ZkEnsemble], rows: Row[]
     rows.push({ benchmark: '  copy cost', result: cpuNote(report.cpuMsPer1000), target: '', met: null });
     json.copy = { nodes: report.scanned, durationMs: report.durationMs, znodesPerSecond: rate, cpuMsPer1000: report.cpuMsPer1000 };
 
-    const v = await cpuPerThousand(servers, async () => {
-      const r = await verifyTrees({ ...sides, filter: new PathFilter({ exclude: ['/.sync-engine-heartbeat-*'] }), maxInFlight: config.maxInFlight });
-      return { ...r, nodes: r.sourceNodes + r.targetNodes };
-    });
-    rows.push({ benchmark: `verify ${v.sourceNodes.toLocaleString('en')} znodes`, result: `${(v.durationMs / 1000).toFixed(2)} s, equal=${v.equal}`, target: '< 10 s', met: v.durationMs < 10_000 && v.equal });
-    rows.push({ benchmark: '  verify cost (both trees)', result: cpuNote(v.cpuMsPer1000), target: '', met: null });
-    json.verify = { nodes: v.sourceNodes, durationMs: v.durationMs, equal: v.equal, cpuMsPer1000: v.cpuMsPer1000 };
+    // Twice: the first verify meets a target server whose JVM has only ever served the copy's writes and spends
+    // seconds compiling ZooKeeper's read path; the second shows the steady state a verify of running ensembles sees.
+    const verifyOnce = (): Promise<VerifyReport & { nodes: number; cpuMsPer1000: { engine: number; source: number; target: number } }> =>
+      cpuPerThousand(servers, async () => {
+        const r = await verifyTrees({ ...sides, filter: new PathFilter({ exclude: ['/.sync-engine-heartbeat-*'] }), maxInFlight: config.maxInFlight });
+        return { ...r, nodes: r.sourceNodes + r.targetNodes };
+      });
+    const first = await verifyOnce();
+    const v = await verifyOnce();
+    rows.push({ benchmark: `verify ${first.sourceNodes.toLocaleString('en')} znodes, first after the copy`, result: `${(first.durationMs / 1000).toFixed(2)} s, equal=${first.equal}`, target: '', met: null });
+    rows.push({ benchmark: '  cost (both trees)', result: cpuNote(first.cpuMsPer1000), target: '', met: null });
+    rows.push({ benchmark: `verify ${v.sourceNodes.toLocaleString('en')} znodes, servers warm`, result: `${(v.durationMs / 1000).toFixed(2)} s, equal=${v.equal}`, target: '< 10 s', met: v.durationMs < 10_000 && v.equal && first.equal });
+    rows.push({ benchmark: '  cost (both trees)', result: cpuNote(v.cpuMsPer1000), target: '', met: null });
+    json.verify = { nodes: v.sourceNodes, durationMs: v.durationMs, equal: v.equal, cpuMsPer1000: v.cpuMsPer1000, first: { durationMs: first.durationMs, equal: first.equal, cpuMsPer1000: first.cpuMsPer1000 } };
   } finally {
     sides.source.close();
     sides.target.close();
@@ -124,14 +145,16 @@ async function benchLag(sourceHosts: string, targetHosts: string, rows: Row[], j
   const metrics = new SyncMetrics();
   const session = new SyncSession({ config, ...sides, metrics, logger });
   await session.start();
-  const job: LagJob = { cmd: 'lag', sourceHosts, targetHosts, root, keys, rate: LAG_RATE, seconds: LAG_SECONDS };
-  const { lags } = await runLoadClient<{ lags: number[] }>(job).done;
+  const job: LagJob = { cmd: 'lag', sourceHosts, targetHosts, root, keys, rate: LAG_RATE, warmupSeconds: LAG_WARMUP_SECONDS, seconds: LAG_SECONDS };
+  const { lags, warmupLags } = await runLoadClient<{ lags: number[]; warmupLags: number[] }>(job).done;
   const sorted = [...lags].sort((x, y) => x - y);
   const p50 = percentile(sorted, 50);
   const p99 = percentile(sorted, 99);
   const hb = session.lag?.recentSamples() ?? [];
-  rows.push({ benchmark: `replication lag at ${LAG_RATE.toLocaleString('en')} writes/s (${sorted.length.toLocaleString('en')} arrivals)`, result: `p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms`, target: 'p99 < 50 ms (aim < 10)', met: p99 < 50 });
-  json.lag = { ratePerSecond: LAG_RATE, seconds: LAG_SECONDS, arrivals: sorted.length, p50Ms: p50, p99Ms: p99, maxMs: sorted[sorted.length - 1], heartbeatRecentMs: hb };
+  const warmupMax = Math.max(0, ...warmupLags);
+  rows.push({ benchmark: `replication lag at ${LAG_RATE.toLocaleString('en')} writes/s (${sorted.length.toLocaleString('en')} arrivals in ${LAG_SECONDS} s)`, result: `p50 ${p50} ms, p99 ${p99} ms, max ${sorted[sorted.length - 1]} ms`, target: 'p99 < 50 ms (aim < 10)', met: p99 < 50 });
+  rows.push({ benchmark: `  the ${LAG_WARMUP_SECONDS} s of warm-up before (not counted)`, result: `${warmupLags.length.toLocaleString('en')} arrivals, max ${warmupMax} ms`, target: '', met: null });
+  json.lag = { ratePerSecond: LAG_RATE, seconds: LAG_SECONDS, arrivals: sorted.length, p50Ms: p50, p99Ms: p99, maxMs: sorted[sorted.length - 1], warmup: { seconds: LAG_WARMUP_SECONDS, arrivals: warmupLags.length, maxMs: warmupMax }, heartbeatRecentMs: hb };
   await session.stop();
   sides.source.close();
   sides.target.close();
@@ -181,8 +204,11 @@ async function benchCutover(sourceHosts: string, targetHosts: string, root: stri
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const json: Record<string, unknown> = { nodes: NODES, startedAt: new Date().toISOString() };
-  const [a, b] = await Promise.all([startZooKeeper(1, { heapMb: 2048, productionJvm: true }), startZooKeeper(1, { heapMb: 2048, productionJvm: true })]);
+  const json: Record<string, unknown> = { nodes: NODES, startedAt: new Date().toISOString(), nodeOptions: process.env.NODE_OPTIONS };
+  const server = { heapMb: 2048, productionJvm: true };
+  const [a, b] = await Promise.all([startZooKeeper(1, { ...server, connectionFactory: CONNECTION_FACTORY.source }), startZooKeeper(1, { ...server, connectionFactory: CONNECTION_FACTORY.target })]);
+  json.connectionFactory = CONNECTION_FACTORY;
+  process.stderr.write(`servers' connection layer: source ${CONNECTION_FACTORY.source}, target ${CONNECTION_FACTORY.target}\n`);
   try {
     const seed = await ZkClient.connect({ connect: a.connectString });
     const t0 = Date.now();
@@ -219,4 +245,19 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-void main();
+/** The value of the image's `ENV NODE_OPTIONS="…"`. */
+function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(__dirname, '../Dockerfile'), 'utf8');
+  const line = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile);
+  if (!line) throw new Error('services/sync-engine/Dockerfile sets no NODE_OPTIONS');
+  return line[1];
+}
+
+if (process.env.SYNC_BENCH_AS_SHIPPED) void main();
+else {
+  const options = imageNodeOptions();
+  process.stderr.write(`node options (from the image): ${options}\n`);
+  const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${options}`.trim(), SYNC_BENCH_AS_SHIPPED: '1' };
+  const run = spawnSync(process.execPath, ['--import', 'tsx', __filename], { stdio: 'inherit', env });
+  process.exit(run.status ?? 1);
+}
