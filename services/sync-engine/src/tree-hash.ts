@@ -61,37 +61,57 @@ export function hashedNode(data: Buffer, acl: ZkAcl[], children: string[]): Hash
   return { data: digest(data), acl: digest(canonicalAcl(acl)), children: [...children].sort() };
 }
 
-/** Fills in every subtree hash, bottom-up from `rel`. */
+/**
+ * Fills in every subtree hash under `rel` and returns `rel`'s. Iterative, as the comparison below: a tree may be
+ * deeper than the JavaScript stack (ZooKeeper bounds a path's length only by its 1 MB request size). Nodes are
+ * listed in pre-order and hashed in reverse, which puts every child before its parent.
+ */
 export function computeSubtreeHashes(tree: HashTree, rel: Rel = ''): string {
-  const node = tree.get(rel);
-  if (!node) throw new Error(`hash tree has no node ${displayRel(rel)}`);
-  const h = createHash('sha1');
-  h.update(node.data, 'latin1');
-  h.update(node.acl, 'latin1');
-  for (const name of node.children) {
-    h.update(name);
-    h.update('\0');
-    h.update(computeSubtreeHashes(tree, childRel(rel, name)), 'latin1');
+  const order: Rel[] = [];
+  const stack: Rel[] = [rel];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    const node = tree.get(at);
+    if (!node) throw new Error(`hash tree has no node ${displayRel(at)}`);
+    order.push(at);
+    for (const name of node.children) stack.push(childRel(at, name));
   }
-  node.subtree = h.digest('binary');
-  return node.subtree;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const at = order[i];
+    const node = tree.get(at)!;
+    const h = createHash('sha1');
+    h.update(node.data, 'latin1');
+    h.update(node.acl, 'latin1');
+    for (const name of node.children) {
+      h.update(name);
+      h.update('\0');
+      h.update(tree.get(childRel(at, name))!.subtree!, 'latin1');
+    }
+    node.subtree = h.digest('binary');
+  }
+  return tree.get(rel)!.subtree!;
 }
 
 /**
- * The paths where `target` differs from `source`. A subtree missing on one side is reported once, at its top.
- * Both trees must have had `computeSubtreeHashes` run.
+ * The paths where `target` differs from `source`, in pre-order with children by name. A subtree missing on one
+ * side is reported once, at its top. Both trees must have had `computeSubtreeHashes` run.
  */
-export function compareHashTrees(source: HashTree, target: HashTree, rel: Rel = '', out: Difference[] = []): Difference[] {
-  const a = source.get(rel);
-  const b = target.get(rel);
-  if (!a || !b) {
-    if (a || b) out.push({ path: displayRel(rel), kind: a ? 'missing-on-target' : 'missing-on-source' });
-    return out;
+export function compareHashTrees(source: HashTree, target: HashTree, rel: Rel = ''): Difference[] {
+  const out: Difference[] = [];
+  const stack: Rel[] = [rel];
+  while (stack.length > 0) {
+    const at = stack.pop()!;
+    const a = source.get(at);
+    const b = target.get(at);
+    if (!a || !b) {
+      if (a || b) out.push({ path: displayRel(at), kind: a ? 'missing-on-target' : 'missing-on-source' });
+      continue;
+    }
+    if (a.subtree !== undefined && a.subtree === b.subtree) continue;
+    if (a.data !== b.data) out.push({ path: displayRel(at), kind: 'data' });
+    if (a.acl !== b.acl) out.push({ path: displayRel(at), kind: 'acl' });
+    const names = [...new Set([...a.children, ...b.children])].sort();
+    for (let i = names.length - 1; i >= 0; i--) stack.push(childRel(at, names[i]));
   }
-  if (a.subtree !== undefined && a.subtree === b.subtree) return out;
-  if (a.data !== b.data) out.push({ path: displayRel(rel), kind: 'data' });
-  if (a.acl !== b.acl) out.push({ path: displayRel(rel), kind: 'acl' });
-  const names = new Set([...a.children, ...b.children]);
-  for (const name of [...names].sort()) compareHashTrees(source, target, childRel(rel, name), out);
   return out;
 }

@@ -51,3 +51,21 @@ test('property: the comparison finds exactly the nodes whose data was changed', 
     }),
   );
 });
+
+test('a tree deeper than the JavaScript stack is hashed and compared (8,000 levels)', () => {
+  // A recursive walk overflows at about 6,000 levels here; ZooKeeper allows far deeper paths.
+  const depth = 8000;
+  const a: HashTree = new Map();
+  const b: HashTree = new Map();
+  let rel = '';
+  for (let d = 0; d < depth; d++) {
+    const node = hashedNode(Buffer.from('x'), OPEN_ACL_UNSAFE, d < depth - 1 ? ['n'] : []);
+    a.set(rel, node);
+    b.set(rel, { ...node });
+    if (d < depth - 1) rel += '/n';
+  }
+  b.set(rel, hashedNode(Buffer.from('changed'), OPEN_ACL_UNSAFE, []));
+  computeSubtreeHashes(a);
+  computeSubtreeHashes(b);
+  expect(compareHashTrees(a, b)).toEqual([{ path: rel, kind: 'data' }]);
+});
