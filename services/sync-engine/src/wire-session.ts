@@ -3,9 +3,10 @@
  * native `zookeeper` addon cannot do safely or at all. It carries copy, verify, freeze and live replication; the
  * addon's session keeps the engine's own bookkeeping (heartbeat, published connect string, preflight).
  *
- * - Batching. ZooKeeper spends ~100 µs of server CPU on every request whatever it asks (measured on this project's
- *   benchmark machine: getData, exists and getAcl alike), but ~5–16 µs per operation inside a `multiRead` (3.6+)
- *   or `multi`. The addon has neither. Reads issued in the same turn of the event loop go out as one multiRead
+ * - Batching. A ZooKeeper server on its default NIO connection layer spends ~100 µs of CPU on every request
+ *   whatever it asks (measured on this project's benchmark machine: getData, exists and getAcl alike; 12–38 µs on
+ *   the Netty layer the platform's ensemble runs), but ~5–16 µs per operation inside a `multiRead` (3.6+) or
+ *   `multi`. The addon has neither. Reads issued in the same turn of the event loop go out as one multiRead
  *   (getData, plus getChildren when the caller wants the listing), and writes (create, setData, delete) as one
  *   multi transaction whose failure is retried op by op, so every write still gets its own answer.
  * - One persistent recursive watch per tree (`addWatch`, 3.6+) instead of a one-shot watch on every node: no
