@@ -39,7 +39,11 @@ export interface LedgerEntry {
 
 export type Action = 'in-sync' | 'forget' | 'copy-to-b' | 'copy-to-a' | 'delete-b' | 'delete-a';
 
-export type ConflictKind = 'update-update' | 'delete-update' | 'no-history';
+/**
+ * `recreated-overwritten` is not decided here: the replicator records it when a forwarded change landed on a node
+ * the other side had deleted and created again meanwhile (ZooKeeper's conditional write checks versions only).
+ */
+export type ConflictKind = 'update-update' | 'delete-update' | 'no-history' | 'recreated-overwritten';
 
 export interface Decision {
   action: Action;

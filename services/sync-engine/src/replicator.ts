@@ -17,7 +17,7 @@
  */
 import { isZkError, OPEN_ACL_UNSAFE, ZkAcl, ZkCode, ZkStat } from '../../lib/zk-client';
 import type { Logger } from '../../lib/logger';
-import type { ConflictLog } from './conflict-log';
+import type { ConflictLog, ConflictRecord } from './conflict-log';
 import { changedSince, ConflictPolicy, Decision, decide, Direction, LedgerEntry, NodeIdentity, NodeState } from './conflict-policy';
 import type { EnsembleSide } from './ensemble-side';
 import type { SyncMetrics } from './metrics';
@@ -378,22 +378,27 @@ export class Replicator {
       return true;
     }
     if (!changedSince(changed.node.stat, recordedI)) return true; // nothing new since the last sync
-    await this.writeData(i, rel, changed.node, recordedJ.version);
+    await this.writeData(i, rel, changed.node, recordedJ);
     return true;
   }
 
   /**
-   * Sets the data of side `1 - from` to `src` if that side is still at `expectedVersion`, recording both identities
+   * Sets the data of side `1 - from` to `src` if that side is still at `expected.version`, recording both identities
    * in the ledger. Returns false (and queues the path again) when the node moved or vanished meanwhile.
+   *
+   * ZooKeeper's conditional write checks the version only. A node deleted and created again on the other side since
+   * `expected` was read starts again at version 0, and when `expected.version` is 0 the write lands on it. Nothing
+   * in ZooKeeper can prevent that, but the reply's czxid shows it, and the overwrite is recorded as a conflict.
    */
-  private async writeData(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, expectedVersion: number): Promise<boolean> {
+  private async writeData(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, expected: { version: number; czxid: number }): Promise<boolean> {
     const to = (1 - from) as 0 | 1;
     // Expected before the write is sent: the watch event arrives ahead of the write's own reply.
     const echo = `${to}changed${rel}`;
     this.expectEcho.add(echo);
     try {
-      const stat = await this.sides[to].setData(rel, src.data, expectedVersion);
+      const stat = await this.sides[to].setData(rel, src.data, expected.version);
       this.recordWrite(to, 'set');
+      if (expected.czxid !== -1 && stat.czxid !== expected.czxid) this.recordOverwrittenRecreate(from, rel, src, stat);
       // A data write leaves ACLs alone: their recorded versions still hold.
       const entry = this.options.ledger.get(rel);
       const srcId = identity(src.stat, from === 0 ? entry?.a.aversion : entry?.b.aversion);
@@ -415,7 +420,7 @@ export class Replicator {
     const to = (1 - from) as 0 | 1;
     const dstSide = this.sides[to];
     const srcSide = this.sides[from];
-    if (dst.node) return this.writeData(from, rel, src.node!, dst.node.stat.version);
+    if (dst.node) return this.writeData(from, rel, src.node!, dst.node.stat);
     const echo = `${to}created${rel}`;
     try {
       // The node comes back on a side that deleted it (a conflict the other side won): its subtree's history is
@@ -497,9 +502,24 @@ export class Replicator {
   private recordConflict(rel: Rel, decision: Decision, ra: SideRead, rb: SideRead): void {
     const conflict = decision.conflict!;
     const describe = (r: SideRead) => (r.node ? { exists: true, version: r.node.stat.version, mtime: new Date(r.node.stat.mtime).toISOString(), bytes: r.node.data.length } : { exists: false });
-    const record = { at: new Date().toISOString(), path: displayRel(rel), kind: conflict.kind, policy: this.options.policy, winner: conflict.winner, source: describe(ra), target: describe(rb) };
+    this.addConflict({ at: new Date().toISOString(), path: displayRel(rel), kind: conflict.kind, policy: this.options.policy, winner: conflict.winner, source: describe(ra), target: describe(rb) });
+  }
+
+  /**
+   * A forwarded change landed on a node the other side had deleted and created again while the change was in flight
+   * (see `writeData`). Whatever the policy, side `from` won: the new node's own first data is gone. The record shows
+   * both sides as the write left them.
+   */
+  private recordOverwrittenRecreate(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, written: ZkStat): void {
+    const winner = this.sides[from].name;
+    const fromSide = { exists: true, version: src.stat.version, mtime: new Date(src.stat.mtime).toISOString(), bytes: src.data.length };
+    const toSide = { exists: true, version: written.version, mtime: new Date(written.mtime).toISOString(), bytes: src.data.length };
+    this.addConflict({ at: new Date().toISOString(), path: displayRel(rel), kind: 'recreated-overwritten', policy: this.options.policy, winner, source: winner === 'source' ? fromSide : toSide, target: winner === 'source' ? toSide : fromSide });
+  }
+
+  private addConflict(record: ConflictRecord): void {
     this.options.conflicts.add(record);
-    this.options.metrics.conflicts.inc({ kind: conflict.kind, winner: conflict.winner });
+    this.options.metrics.conflicts.inc({ kind: record.kind, winner: record.winner });
     this.options.logger.warn({ conflict: record }, 'conflict resolved');
   }
 }

@@ -18,7 +18,7 @@ const conflictSchema = {
   properties: {
     at: { type: 'string' },
     path: { type: 'string' },
-    kind: { type: 'string', enum: ['update-update', 'delete-update', 'no-history'] },
+    kind: { type: 'string', enum: ['update-update', 'delete-update', 'no-history', 'recreated-overwritten'] },
     policy: { type: 'string' },
     winner: { type: 'string', enum: ['source', 'target'] },
     source: { type: 'object', additionalProperties: true },

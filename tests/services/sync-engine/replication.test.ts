@@ -192,6 +192,39 @@ test('two-way: writes racing on both sides at once converge to one value, and an
   }
 });
 
+test('a change forwarded onto a node the other side deleted and created again meanwhile is a recorded conflict', async () => {
+  // ZooKeeper's conditional write checks the version only, and a recreated node starts again at version 0: the
+  // engine cannot stop the write, but it must not pass the overwrite off as an ordinary sync.
+  const root = uniqueRoot('recreate');
+  const { za, zb, a, b } = pair;
+  await za.mkdirp(`${root}/x`);
+  await zb.mkdirp(`${root}/x`);
+  const engine = await startSync(a.connectString + root, b.connectString + root, ['--heartbeat-ms', '0', ...FAST]);
+  try {
+    const target = engine.sides.target;
+    const setData = target.setData.bind(target);
+    let recreated = false;
+    // The other side's client deletes and recreates the node after the engine decided to write and before the
+    // write reaches the server: the engine's read of the target is already stale.
+    target.setData = async (rel, data, version) => {
+      if (rel === '/x' && !recreated) {
+        recreated = true;
+        await zb.delete(`${root}/x`);
+        await zb.create(`${root}/x`, 'recreated-on-target');
+      }
+      return setData(rel, data, version);
+    };
+    await za.set(`${root}/x`, 'updated-on-source');
+    await waitForData(zb, `${root}/x`, 'updated-on-source');
+    await waitFor('the overwrite recorded', async () => engine.session.conflicts.query().length > 0, 10_000, 50);
+    expect(recreated).toBe(true);
+    expect(engine.session.conflicts.query().map((c) => [c.path, c.kind, c.winner])).toEqual([['/x', 'recreated-overwritten', 'source']]);
+    expect((await verify(a.connectString + root, b.connectString + root)).equal).toBe(true);
+  } finally {
+    await engine.stop();
+  }
+});
+
 test('two-way first start: nodes only on the source are copied in bulk, a node differing on both sides is a recorded no-history conflict', async () => {
   const root = uniqueRoot('first-start');
   const { za, zb, a, b } = pair;
