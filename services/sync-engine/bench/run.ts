@@ -208,7 +208,9 @@ async function main(): Promise<void> {
   const server = { heapMb: 2048, productionJvm: true };
   const [a, b] = await Promise.all([startZooKeeper(1, { ...server, connectionFactory: CONNECTION_FACTORY.source }), startZooKeeper(1, { ...server, connectionFactory: CONNECTION_FACTORY.target })]);
   json.connectionFactory = CONNECTION_FACTORY;
-  process.stderr.write(`servers' connection layer: source ${CONNECTION_FACTORY.source}, target ${CONNECTION_FACTORY.target}\n`);
+  const layer = `source ${CONNECTION_FACTORY.source}, target ${CONNECTION_FACTORY.target}`;
+  process.stderr.write(`servers' connection layer: ${layer}\n`);
+  rows.push({ benchmark: "servers' connection layer", result: layer, target: '', met: null });
   try {
     const seed = await ZkClient.connect({ connect: a.connectString });
     const t0 = Date.now();
