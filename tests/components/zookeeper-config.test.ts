@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { ZkClient } from '../../services/lib/zk-client';
 import { zooCfg } from '../../components/zookeeper/spec';
-import { startZooKeeper, ZkEnsemble } from '../support/zookeeper-server';
+import { fourLetterWord, startZooKeeper, ZkEnsemble } from '../support/zookeeper-server';
 
 /** Names of the server JVM's threads, from /proc (Linux truncates them to 15 characters). */
 function threadNames(pid: number): string[] {
@@ -19,13 +19,17 @@ afterEach(async () => {
   zk = undefined;
 });
 
-test("a real server runs the platform's zoo.cfg and serves clients over Netty", async () => {
+test("a real server runs the platform's zoo.cfg, answers the probes' four-letter words and serves clients over Netty", async () => {
   const platform = zooCfg({ statefulSet: 'zk', headlessService: 'zk-hs', namespace: 'ns', replicas: 1 }, { tickTimeMs: 2000, initLimit: 10, syncLimit: 5, dataDir: '/data', dataLogDir: '/data/log' });
   // Where the file names the pod's volume and the cluster port, the test server keeps its own temporary directory
   // and free loopback port; every other line is the platform's, and wins over the test defaults.
   const lines = platform.split('\n').filter((line) => line && !/^(dataDir|dataLogDir|clientPort)=/.test(line));
   expect(lines.some((line) => line.startsWith('serverCnxnFactory='))).toBe(true);
   zk = await startZooKeeper(1, { extraConfig: lines });
+  // The pod's probes ask these two four-letter words (fourLetterWordProbe); Netty must answer them as NIO does.
+  const port = zk.servers[0].ports.client;
+  expect(await fourLetterWord(port, 'ruok')).toBe('imok');
+  expect(await fourLetterWord(port, 'srvr')).toMatch(/Mode: standalone/);
 
   const client = await ZkClient.connect({ connect: zk.connectString });
   try {
