@@ -43,7 +43,8 @@ export type Action = 'in-sync' | 'forget' | 'copy-to-b' | 'copy-to-a' | 'delete-
  * `recreated-overwritten` is not decided here: the replicator records it when a forwarded change landed on a node
  * the other side had deleted and created again meanwhile (ZooKeeper's conditional write checks versions only).
  */
-export type ConflictKind = 'update-update' | 'delete-update' | 'no-history' | 'recreated-overwritten';
+export const CONFLICT_KINDS = ['update-update', 'delete-update', 'no-history', 'recreated-overwritten'] as const;
+export type ConflictKind = (typeof CONFLICT_KINDS)[number];
 
 export interface Decision {
   action: Action;

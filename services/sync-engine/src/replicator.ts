@@ -501,8 +501,7 @@ export class Replicator {
 
   private recordConflict(rel: Rel, decision: Decision, ra: SideRead, rb: SideRead): void {
     const conflict = decision.conflict!;
-    const describe = (r: SideRead) => (r.node ? { exists: true, version: r.node.stat.version, mtime: new Date(r.node.stat.mtime).toISOString(), bytes: r.node.data.length } : { exists: false });
-    this.addConflict({ at: new Date().toISOString(), path: displayRel(rel), kind: conflict.kind, policy: this.options.policy, winner: conflict.winner, source: describe(ra), target: describe(rb) });
+    this.addConflict({ at: new Date().toISOString(), path: displayRel(rel), kind: conflict.kind, policy: this.options.policy, winner: conflict.winner, source: described(ra.node), target: described(rb.node) });
   }
 
   /**
@@ -512,8 +511,8 @@ export class Replicator {
    */
   private recordOverwrittenRecreate(from: 0 | 1, rel: Rel, src: { data: Buffer; stat: ZkStat }, written: ZkStat): void {
     const winner = this.sides[from].name;
-    const fromSide = { exists: true, version: src.stat.version, mtime: new Date(src.stat.mtime).toISOString(), bytes: src.data.length };
-    const toSide = { exists: true, version: written.version, mtime: new Date(written.mtime).toISOString(), bytes: src.data.length };
+    const fromSide = described(src);
+    const toSide = described({ data: src.data, stat: written });
     this.addConflict({ at: new Date().toISOString(), path: displayRel(rel), kind: 'recreated-overwritten', policy: this.options.policy, winner, source: winner === 'source' ? fromSide : toSide, target: winner === 'source' ? toSide : fromSide });
   }
 
@@ -522,6 +521,11 @@ export class Replicator {
     this.options.metrics.conflicts.inc({ kind: record.kind, winner: record.winner });
     this.options.logger.warn({ conflict: record }, 'conflict resolved');
   }
+}
+
+/** A side's node as a conflict record shows it. */
+function described(node: { data: Buffer; stat: ZkStat } | null): ConflictRecord['source'] {
+  return node ? { exists: true, version: node.stat.version, mtime: new Date(node.stat.mtime).toISOString(), bytes: node.data.length } : { exists: false };
 }
 
 function state(r: SideRead): NodeState {

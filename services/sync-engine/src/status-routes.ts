@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../../lib/service-http';
 import type { ConflictLog } from './conflict-log';
+import { CONFLICT_KINDS } from './conflict-policy';
 
 export interface StatusRoutesOptions {
   status: () => Record<string, unknown>;
@@ -18,7 +19,7 @@ const conflictSchema = {
   properties: {
     at: { type: 'string' },
     path: { type: 'string' },
-    kind: { type: 'string', enum: ['update-update', 'delete-update', 'no-history', 'recreated-overwritten'] },
+    kind: { type: 'string', enum: CONFLICT_KINDS },
     policy: { type: 'string' },
     winner: { type: 'string', enum: ['source', 'target'] },
     source: { type: 'object', additionalProperties: true },
