@@ -47,16 +47,20 @@ export interface Pair {
 export async function startPair(options: { forceSync?: boolean } = {}): Promise<Pair> {
   const [a, b] = await Promise.all([startZooKeeper(1, { ...options, connectionFactory: 'nio' }), startZooKeeper(1, { ...options, connectionFactory: 'netty' })]);
   const [za, zb] = await Promise.all([ZkClient.connect({ connect: a.connectString }), ZkClient.connect({ connect: b.connectString })]);
+  let closed = false;
   const pair: Pair = {
     a,
     b,
     za,
     zb,
     async refresh() {
+      // A test abandoned at its timeout may still get here after the suite closed the pair: no new sessions then.
+      if (closed) return;
       if (pair.za.isClosed) pair.za = await ZkClient.connect({ connect: a.connectString });
       if (pair.zb.isClosed) pair.zb = await ZkClient.connect({ connect: b.connectString });
     },
     async close() {
+      closed = true;
       pair.za.close();
       pair.zb.close();
       await Promise.all([a.destroy(), b.destroy()]);
@@ -191,6 +195,16 @@ export function spawnEngine(args: string[]): ChildEngine {
   };
 }
 
+/**
+ * Kills every engine process still running (with its process group) and stops every writer: for `afterEach`,
+ * which jest runs even after a test that hit its timeout. Without it, a timed-out fault case leaves its engine and
+ * writer running against servers the suite then destroys, and their retry loops starve the suites after it.
+ */
+export async function stopEverything(): Promise<void> {
+  for (const child of live) signalGroup(child, 'SIGKILL');
+  await Promise.all([...AckedWriter.stopAll()]);
+}
+
 /** Connections the server holds open right now (from `mntr`). */
 export async function aliveConnections(port: number): Promise<number> {
   const { fourLetterWord } = await import('../../support/zookeeper-server');
@@ -228,6 +242,7 @@ export class AckedWriter {
 
   start(everyMs = 5): void {
     this.running = true;
+    AckedWriter.started.add(this);
     this.loop = (async () => {
       while (this.running) {
         const name = `${this.prefix}-${++this.n}`;
@@ -260,9 +275,19 @@ export class AckedWriter {
 
   async stop(): Promise<void> {
     this.running = false;
+    // Closing first fails a create still waiting on a server that will not answer, so the loop can end.
+    this.client?.close();
     await this.loop;
     this.client?.close();
     this.client = undefined;
+    AckedWriter.started.delete(this);
+  }
+
+  /** Writers started and not yet stopped, for `stopEverything`. */
+  private static readonly started = new Set<AckedWriter>();
+
+  static stopAll(): Promise<void>[] {
+    return [...AckedWriter.started].map((w) => w.stop());
   }
 
   /** Acknowledged writes missing from `dir` on the other ensemble. */
