@@ -56,17 +56,71 @@ export const SYNC_ENGINE = {
   },
 } as const satisfies ServiceContract;
 
+/** A host path the probe reads, where the DaemonSet mounts it, and why. */
+export interface HostMount {
+  name: string;
+  hostPath: string;
+  mountPath: string;
+  /** Kubernetes hostPath type: what must exist on the node. `Socket` mounts are optional on nodes without Docker. */
+  type: 'Directory' | 'Socket';
+  why: string;
+}
+
 export const PROBE = {
   image: 'orchestrator/probe',
   httpPort: 8092,
-  env: { ...COMMON_ENV, appUrl: 'PROBE_APP_URL', intervalSeconds: 'PROBE_INTERVAL_SECONDS', procRoot: 'PROBE_PROC_ROOT' },
-} as const satisfies ServiceContract;
+  env: {
+    ...COMMON_ENV,
+    /** Base URL of the monitoring app, e.g. `http://app:8093`; reports go to `<url>/api/report`. */
+    appUrl: 'PROBE_APP_URL',
+    /** Bearer token the app expects on `POST /api/report` (from the Secret both read). */
+    token: 'PROBE_TOKEN',
+    intervalSeconds: 'PROBE_INTERVAL_SECONDS',
+    /** Where the host's /proc is mounted (`/host/proc` in the DaemonSet, `/proc` when run on the host). */
+    procRoot: 'PROBE_PROC_ROOT',
+    /** Where the host's /sys is mounted (`/host/sys` in the DaemonSet, which mounts only its `fs/cgroup`). */
+    sysRoot: 'PROBE_SYS_ROOT',
+    /** Docker Engine API socket; absent or unanswering means containers are found from cgroups alone. */
+    dockerSocket: 'PROBE_DOCKER_SOCKET',
+    /** The node's name (downward API `spec.nodeName`): the report's host, stable across probe restarts. */
+    hostname: 'PROBE_HOSTNAME',
+    /** Reports kept while the app is unreachable; older ones are dropped and counted. */
+    bufferReports: 'PROBE_BUFFER_REPORTS',
+  },
+  /** Exactly the host paths the probe reads, all mounted read-only. */
+  hostMounts: [
+    { name: 'host-proc', hostPath: '/proc', mountPath: '/host/proc', type: 'Directory', why: 'processes, their cgroups, environments, fd tables and every network namespace\'s sockets' },
+    { name: 'host-cgroup', hostPath: '/sys/fs/cgroup', mountPath: '/host/sys/fs/cgroup', type: 'Directory', why: 'per-container CPU, memory, IO and PIDs from the cgroup v2 or v1 tree' },
+    { name: 'docker-socket', hostPath: '/var/run/docker.sock', mountPath: '/var/run/docker.sock', type: 'Socket', why: 'container names, images and labels from the Docker Engine API (read-only calls)' },
+  ] satisfies HostMount[],
+  /**
+   * Runs in the host's PID namespace, as root with every capability dropped but these two: reading another user's
+   * /proc/<pid>/fd and /proc/<pid>/environ passes the kernel's ptrace access check only with SYS_PTRACE, and
+   * DAC_READ_SEARCH lets it traverse those mode-0500 directories without owning them. Root is needed because
+   * Kubernetes grants added capabilities to uid 0 only (they are not ambient for other users).
+   */
+  security: { hostPID: true, runAsUser: 0, capabilities: ['SYS_PTRACE', 'DAC_READ_SEARCH'], readOnlyRootFilesystem: true },
+  /** Defaults the probe applies when the variables are unset. */
+  defaults: { intervalSeconds: 15, procRoot: '/proc', sysRoot: '/sys', dockerSocket: '/var/run/docker.sock', bufferReports: 20 },
+} as const satisfies ServiceContract & Record<string, unknown>;
 
 export const APP = {
   image: 'orchestrator/app',
   httpPort: 8093,
-  env: { ...COMMON_ENV },
-} as const satisfies ServiceContract;
+  env: {
+    ...COMMON_ENV,
+    /** The bearer token probes present on `POST /api/report` (the same Secret key the probes read). */
+    probeToken: 'APP_PROBE_TOKEN',
+    /** Sliding window over which probe reports are merged; a probe silent for longer ages out. */
+    windowSeconds: 'APP_WINDOW_SECONDS',
+    /** Largest report body accepted, compressed or not. */
+    maxReportBytes: 'APP_MAX_REPORT_BYTES',
+  },
+  defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024 },
+} as const satisfies ServiceContract & Record<string, unknown>;
+
+/** The Secret key holding the probe token; the probe reads it as PROBE_TOKEN, the app as APP_PROBE_TOKEN. */
+export const PROBE_TOKEN_SECRET_KEY = 'probe-token';
 
 /** The well-known ports of the platform the program declares. */
 export const PLATFORM_PORTS = {
