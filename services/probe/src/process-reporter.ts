@@ -1,0 +1,227 @@
+/**
+ * The process table: every process of the host, with who runs it and which container holds it. Reads
+ * `/proc/<pid>/stat` for every process every collection (it is what says a process is alive and what it used);
+ * everything that does not change while a process lives (cmdline, user, runner environment, cgroup, network
+ * namespace) is read once and kept by pid, start time and name. The name is in the key because exec keeps pid and
+ * start time but replaces the command line and environment.
+ *
+ * A process younger than SETTLE_SECONDS may still be moving into its cgroup or namespace (a container runtime's
+ * init does that before it execs), so its facts are read again until it is older.
+ */
+import { readFileSync } from 'node:fs';
+import { processId } from '../../lib/report/node-ids';
+import { MAX_CMDLINE, PROCESS_LABELS, PROCESS_METRICS, TOPOLOGY } from '../../lib/report/report-keys';
+import { containerFromCgroupFile, ContainerIdentity } from './cgroup-identity';
+import { CollectionErrors } from './collection-errors';
+import { FileReader, isGone, linkInode, listDir, readLink } from './proc-files';
+import { CLOCK_TICKS_PER_SECOND, parseProcStat } from './proc-stat';
+import { ReportWriter } from './report-writer';
+import { runnerLabelsFromEnviron } from './runner-environment';
+import { UserNames } from './user-names';
+
+export const SETTLE_SECONDS = 5;
+const REPORTER = TOPOLOGY.process;
+
+/** What is read once per process lifetime. */
+export interface ProcessFacts {
+  cmdline: string;
+  uid?: number;
+  /** Runner labels (report-keys.ts RUNNER_LABELS) from the environment. */
+  runner: Record<string, string>;
+  container?: ContainerIdentity;
+  /** Inode of its network namespace; 0 when unreadable. */
+  netns: number;
+  settled: boolean;
+}
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  starttime: number;
+  comm: string;
+  kernelThread: boolean;
+  threads: number;
+  rssBytes: number;
+  cpuTicks: number;
+  /** Over the time since the previous collection; undefined in a process's first. */
+  cpuPercent?: number;
+  facts: ProcessFacts;
+  /** The process's node id. */
+  id: string;
+  /** Open fds as counted the last time its fd table was walked (socket-owners.ts), with that collection's number. */
+  openFiles?: { count: number; collection: number };
+}
+
+export class ProcessTable {
+  private readonly entries = new Map<number, ProcessEntry>();
+  private readonly pageSize: number;
+  private collection = 0;
+  private lastTime = 0;
+
+  constructor(
+    private readonly procRoot: string,
+    private readonly host: string,
+    private readonly reader: FileReader,
+    private readonly users: UserNames,
+  ) {
+    this.pageSize = kernelPageSize();
+  }
+
+  get collectionNumber(): number {
+    return this.collection;
+  }
+
+  /** Reads every process; returns the live ones. `uptimeSeconds` is the host's, to tell a young process. */
+  scan(timeMs: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry[] {
+    this.collection++;
+    const elapsedSeconds = this.lastTime > 0 ? (timeMs - this.lastTime) / 1000 : 0;
+    this.lastTime = timeMs;
+    const names = listDir(this.procRoot) ?? [];
+    const live: ProcessEntry[] = [];
+    const seen = new Set<number>();
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      const entry = this.scanOne(pid, elapsedSeconds, uptimeSeconds, errors);
+      if (!entry) continue;
+      live.push(entry);
+      seen.add(pid);
+    }
+    for (const pid of this.entries.keys()) if (!seen.has(pid)) this.entries.delete(pid);
+    return live;
+  }
+
+  private scanOne(pid: number, elapsedSeconds: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry | undefined {
+    const dir = `${this.procRoot}/${pid}`;
+    let length: number | undefined;
+    try {
+      length = this.reader.read(`${dir}/stat`);
+    } catch (err) {
+      errors.unreadableFile(REPORTER, 'stat', err);
+      return undefined;
+    }
+    if (length === undefined) return undefined;
+    const stat = parseProcStat(this.reader.buffer, length);
+    if (!stat) return undefined;
+    let entry = this.entries.get(pid);
+    if (!entry || entry.starttime !== stat.starttime || entry.comm !== stat.comm) {
+      entry = {
+        pid,
+        ppid: stat.ppid,
+        starttime: stat.starttime,
+        comm: stat.comm,
+        kernelThread: stat.kernelThread,
+        threads: stat.threads,
+        rssBytes: 0,
+        cpuTicks: stat.cpuTicks,
+        facts: this.readFacts(dir, stat.kernelThread, stat.starttime, uptimeSeconds, errors),
+        id: processId(this.host, pid, stat.starttime),
+        // An exec'd process (same pid and start time) keeps its CPU history.
+        cpuPercent: undefined,
+      };
+      const previous = this.entries.get(pid);
+      if (previous && previous.starttime === stat.starttime && elapsedSeconds > 0) entry.cpuPercent = cpuPercent(stat.cpuTicks - previous.cpuTicks, elapsedSeconds);
+      this.entries.set(pid, entry);
+    } else {
+      entry.cpuPercent = elapsedSeconds > 0 ? cpuPercent(stat.cpuTicks - entry.cpuTicks, elapsedSeconds) : undefined;
+      entry.cpuTicks = stat.cpuTicks;
+      if (!entry.facts.settled) entry.facts = this.readFacts(dir, stat.kernelThread, stat.starttime, uptimeSeconds, errors);
+    }
+    entry.ppid = stat.ppid;
+    entry.threads = stat.threads;
+    entry.rssBytes = stat.rssPages * this.pageSize;
+    return entry;
+  }
+
+  private readFacts(dir: string, kernelThread: boolean, starttime: number, uptimeSeconds: number, errors: CollectionErrors): ProcessFacts {
+    const settled = uptimeSeconds - starttime / CLOCK_TICKS_PER_SECOND >= SETTLE_SECONDS;
+    if (kernelThread) return { cmdline: '', runner: {}, netns: 0, settled: true };
+    const facts: ProcessFacts = { cmdline: '', runner: {}, netns: 0, settled };
+    const reader = this.reader;
+    const attempt = (kind: string, read: () => void): void => {
+      try {
+        read();
+      } catch (err) {
+        if (!isGone(err)) errors.unreadableFile(REPORTER, kind, err);
+      }
+    };
+    attempt('cmdline', () => {
+      const n = reader.read(`${dir}/cmdline`, MAX_CMDLINE * 4) ?? 0;
+      facts.cmdline = cmdlineText(reader.buffer, n);
+    });
+    attempt('status', () => {
+      const status = reader.text(`${dir}/status`, 2048) ?? '';
+      const uid = /\nUid:\s+\d+\s+(\d+)/.exec(status);
+      if (uid) facts.uid = Number(uid[1]);
+    });
+    attempt('environ', () => {
+      const n = reader.read(`${dir}/environ`);
+      if (n !== undefined) facts.runner = runnerLabelsFromEnviron(reader.buffer, n);
+    });
+    attempt('cgroup', () => {
+      const text = reader.text(`${dir}/cgroup`);
+      if (text !== undefined) facts.container = containerFromCgroupFile(text);
+    });
+    attempt('ns/net', () => {
+      const link = readLink(`${dir}/ns/net`);
+      if (link !== undefined) facts.netns = linkInode(link);
+    });
+    return facts;
+  }
+
+  /** Writes the process topology: one node per live process. */
+  writeNodes(writer: ReportWriter, processes: readonly ProcessEntry[], timeMs: number, hostNodeId: string, containerNodeId: (c: ContainerIdentity) => string): void {
+    writer.beginTopology(TOPOLOGY.process);
+    const hostParents = [hostNodeId];
+    for (const p of processes) {
+      const labels: Record<string, string> = {
+        [PROCESS_LABELS.pid]: String(p.pid),
+        [PROCESS_LABELS.ppid]: String(p.ppid),
+        [PROCESS_LABELS.name]: p.comm,
+        ...p.facts.runner,
+      };
+      if (p.facts.cmdline) labels[PROCESS_LABELS.cmdline] = p.facts.cmdline;
+      if (p.facts.uid !== undefined) {
+        labels[PROCESS_LABELS.uid] = String(p.facts.uid);
+        const user = this.users.name(p.facts.uid);
+        if (user !== undefined) labels[PROCESS_LABELS.user] = user;
+      }
+      const metrics: Record<string, { samples: [number, number][] }> = {
+        [PROCESS_METRICS.memoryRssBytes]: { samples: [[timeMs, p.rssBytes]] },
+        [PROCESS_METRICS.threads]: { samples: [[timeMs, p.threads]] },
+      };
+      if (p.cpuPercent !== undefined) metrics[PROCESS_METRICS.cpuPercent] = { samples: [[timeMs, p.cpuPercent]] };
+      if (p.openFiles && p.openFiles.collection === this.collection) metrics[PROCESS_METRICS.openFiles] = { samples: [[timeMs, p.openFiles.count]] };
+      const parents: Record<string, string[]> = { [TOPOLOGY.host]: hostParents };
+      if (p.facts.container) parents[TOPOLOGY.container] = [containerNodeId(p.facts.container)];
+      writer.node(p.id, { timestamp: timeMs, labels, metrics, parents });
+    }
+    writer.endTopology();
+  }
+}
+
+function cpuPercent(ticks: number, elapsedSeconds: number): number {
+  return Math.max(0, Math.round(((ticks / CLOCK_TICKS_PER_SECOND / elapsedSeconds) * 100) * 100) / 100);
+}
+
+/** Arguments joined by spaces, cut at MAX_CMDLINE characters. */
+export function cmdlineText(buf: Buffer, length: number): string {
+  let end = length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  for (let i = 0; i < end; i++) if (buf[i] === 0) buf[i] = 32;
+  const text = buf.toString('utf8', 0, end);
+  return text.length > MAX_CMDLINE ? text.slice(0, MAX_CMDLINE) : text;
+}
+
+/** The kernel's page size, for RSS from stat's page count: from the probe's own smaps, 4 KiB if unreadable. */
+function kernelPageSize(): number {
+  try {
+    const smaps = readFileSync('/proc/self/smaps', { encoding: 'latin1', flag: 'r' }).slice(0, 4096);
+    const kb = /KernelPageSize:\s+(\d+) kB/.exec(smaps);
+    if (kb) return Number(kb[1]) * 1024;
+  } catch {
+    // fall through
+  }
+  return 4096;
+}
