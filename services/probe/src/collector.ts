@@ -20,7 +20,7 @@ import { discoverNamespaces, NetNamespace } from './net-namespaces';
 import { FileReader } from './proc-files';
 import { ProcessEntry, ProcessTable } from './process-reporter';
 import { PROBE_VERSION } from './probe-version';
-import { gzipChunks, ReportWriter } from './report-writer';
+import { ReportWriter } from './report-writer';
 import { UserNames } from './user-names';
 
 export interface CollectorOptions {
@@ -41,7 +41,8 @@ export interface CollectedReport {
   body: Buffer;
   rawBytes: number;
   timestamp: number;
-  /** CPU seconds (user + system) of the whole collection, compression included. */
+  /** CPU seconds (user + system) of the whole collection, compression included (the report's stats count up to
+   *  the last member's compression). */
   cpuSeconds: number;
   wallSeconds: number;
   collectionErrors: Record<string, string>;
@@ -51,6 +52,8 @@ export interface CollectedReport {
 
 export class Collector {
   private readonly reader = new FileReader();
+  /** The report writer's uncompressed window, one for the probe's life. */
+  private readonly memberBuffer = Buffer.allocUnsafe(256 * 1024);
   private readonly host: HostReporter;
   private readonly processes: ProcessTable;
   private readonly endpoints: EndpointReporter;
@@ -76,13 +79,17 @@ export class Collector {
     const timestamp = Date.now();
     const errors = new CollectionErrors();
     const dockerView = this.docker.refresh();
-    const writer = new ReportWriter({
-      schemaVersion: REPORT_SCHEMA_VERSION_TEXT,
-      probe: { id: this.options.host, version: PROBE_VERSION },
-      host: this.options.host,
-      timestamp,
-      intervalSeconds: this.options.intervalSeconds,
-    });
+    const writer = new ReportWriter(
+      {
+        schemaVersion: REPORT_SCHEMA_VERSION_TEXT,
+        probe: { id: this.options.host, version: PROBE_VERSION },
+        host: this.options.host,
+        timestamp,
+        intervalSeconds: this.options.intervalSeconds,
+      },
+      this.options.gzipLevel ?? 1,
+      this.memberBuffer,
+    );
     const attempt = <T>(reporter: string, fallback: T, run: () => T): T => {
       try {
         return run();
@@ -114,8 +121,7 @@ export class Collector {
     );
     const collectionErrors = errors.toRecord();
     const beforeStats = process.cpuUsage(cpuStart);
-    const chunks = writer.finish({ droppedReports, collectionErrors, collectionCpuSeconds: (beforeStats.user + beforeStats.system) / 1e6 });
-    const { body, rawBytes } = await gzipChunks(chunks, this.options.gzipLevel ?? 1);
+    const { body, rawBytes } = writer.finish({ droppedReports, collectionErrors, collectionCpuSeconds: (beforeStats.user + beforeStats.system) / 1e6 });
     const cpu = process.cpuUsage(cpuStart);
     return {
       body,

@@ -5,10 +5,10 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import type { Registry } from 'prom-client';
+import type { MetricsRegistry } from './prometheus-text';
 
 export interface ProbeHttpOptions {
-  registry: Registry;
+  registry: MetricsRegistry;
   ready: () => { ready: boolean; reason?: string };
   /** The latest report, gzipped, if any. */
   latestReport: () => Buffer | undefined;
@@ -31,7 +31,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ProbeHt
       return json(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', reason: state.reason });
     }
     case '/metrics': {
-      const text = await options.registry.metrics();
+      const text = options.registry.render();
       res.writeHead(200, { 'content-type': options.registry.contentType });
       res.end(text);
       return;

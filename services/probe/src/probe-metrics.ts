@@ -1,42 +1,25 @@
-/** The probe's Prometheus metrics (prom-client, its own registry with the default process metrics). */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+/** The probe's Prometheus metrics (prometheus-text.ts explains why not prom-client). */
+import { Counter, Gauge, Histogram, MetricsRegistry } from './prometheus-text';
 
 export function createProbeMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const registers = [registry];
+  const registry = new MetricsRegistry();
+  const r = <M extends Counter | Gauge | Histogram>(m: M): M => registry.register(m);
   return {
     registry,
-    collectionCpuSeconds: new Histogram({
-      name: 'probe_collection_cpu_seconds',
-      help: "The probe's own CPU time (user + system) per collection, compression included",
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
-      registers,
-    }),
-    collectionDurationSeconds: new Histogram({
-      name: 'probe_collection_duration_seconds',
-      help: 'Wall time per collection',
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    }),
-    collections: new Counter({ name: 'probe_collections_total', help: 'Collections run', registers }),
-    collectionErrors: new Counter({ name: 'probe_collection_errors_total', help: 'Collections in which a reporter reported an error, by reporter', labelNames: ['reporter'], registers }),
-    reportBytes: new Histogram({
-      name: 'probe_report_bytes',
-      help: 'Size of each report, as JSON (raw) and as sent (gzip)',
-      labelNames: ['encoding'],
-      buckets: [1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 2e6, 5e6, 1e7],
-      registers,
-    }),
-    nodes: new Gauge({ name: 'probe_report_nodes', help: 'Nodes in the latest report, by topology', labelNames: ['topology'], registers }),
-    sockets: new Gauge({ name: 'probe_tcp_sockets', help: 'TCP sockets read in the latest collection', registers }),
-    unplacedSockets: new Gauge({ name: 'probe_unplaced_sockets', help: 'Sockets with an inode no process could be found for, latest collection', registers }),
-    fdWalks: new Counter({ name: 'probe_fd_table_walks_total', help: 'Process fd tables walked to place socket inodes', registers }),
-    reportsDelivered: new Counter({ name: 'probe_reports_delivered_total', help: 'Reports the app accepted', registers }),
-    reportsRefused: new Counter({ name: 'probe_reports_refused_total', help: 'Reports the app refused, by status', labelNames: ['status'], registers }),
-    reportsDropped: new Gauge({ name: 'probe_reports_dropped', help: 'Reports dropped since start because the buffer was full', registers }),
-    deliveryRetries: new Counter({ name: 'probe_report_delivery_retries_total', help: 'Delivery attempts that will be retried (app unreachable, saturated or failing)', registers }),
-    bufferedReports: new Gauge({ name: 'probe_buffered_reports', help: 'Reports waiting for delivery', registers }),
+    collectionCpuSeconds: r(new Histogram('probe_collection_cpu_seconds', "The probe's own CPU time (user + system) per collection, compression included", [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5])),
+    collectionDurationSeconds: r(new Histogram('probe_collection_duration_seconds', 'Wall time per collection', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])),
+    collections: r(new Counter('probe_collections_total', 'Collections run')),
+    collectionErrors: r(new Counter('probe_collection_errors_total', 'Collections in which a reporter reported an error, by reporter')),
+    reportBytes: r(new Histogram('probe_report_bytes', 'Size of each report, as JSON (raw) and as sent (gzip)', [1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 2e6, 5e6, 1e7])),
+    nodes: r(new Gauge('probe_report_nodes', 'Nodes in the latest report, by topology')),
+    sockets: r(new Gauge('probe_tcp_sockets', 'TCP sockets read in the latest collection')),
+    unplacedSockets: r(new Gauge('probe_unplaced_sockets', 'Sockets with an inode no process could be found for, latest collection')),
+    fdWalks: r(new Counter('probe_fd_table_walks_total', 'Process fd tables walked to place socket inodes')),
+    reportsDelivered: r(new Counter('probe_reports_delivered_total', 'Reports the app accepted')),
+    reportsRefused: r(new Counter('probe_reports_refused_total', 'Reports the app refused, by status')),
+    reportsDropped: r(new Gauge('probe_reports_dropped', 'Reports dropped since start because the buffer was full')),
+    deliveryRetries: r(new Counter('probe_report_delivery_retries_total', 'Delivery attempts that will be retried (app unreachable, saturated or failing)')),
+    bufferedReports: r(new Gauge('probe_buffered_reports', 'Reports waiting for delivery')),
   };
 }
 

@@ -26,11 +26,12 @@ export class FileReader {
 
   /**
    * @param initialBytes what most files fit in; the buffer doubles for a larger one, up to `maxBytes`, and keeps
-   * its size (the next large file comes in the next collection).
+   * its size (the next large file comes in the next collection). Files are cut at maxBytes: no environment a
+   * probe reads is larger, and the large TCP tables are streamed (`lines`).
    */
   constructor(
     initialBytes = 64 * 1024,
-    private readonly maxBytes = 8 * 1024 * 1024,
+    private readonly maxBytes = 1024 * 1024,
   ) {
     this.buf = Buffer.allocUnsafe(initialBytes);
   }

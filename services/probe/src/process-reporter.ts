@@ -14,17 +14,45 @@ import { MAX_CMDLINE, PROCESS_LABELS, PROCESS_METRICS, TOPOLOGY } from '../../li
 import { containerFromCgroupFile, ContainerIdentity } from './cgroup-identity';
 import { CollectionErrors } from './collection-errors';
 import { FileReader, isGone, linkInode, listDir, readLink } from './proc-files';
-import { CLOCK_TICKS_PER_SECOND, parseProcStat } from './proc-stat';
+import { CLOCK_TICKS_PER_SECOND, parseProcStat, ProcStat } from './proc-stat';
 import { ReportWriter } from './report-writer';
 import { runnerLabelsFromEnviron } from './runner-environment';
 import { UserNames } from './user-names';
 
 export const SETTLE_SECONDS = 5;
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * One object for equal facts: the processes of a container share its cgroup file and mostly its environment, and a
+ * thousand copies of the same identity and runner labels are memory for nothing.
+ */
+class SharedFacts {
+  private readonly containers = new Map<string, ContainerIdentity | undefined>();
+  private readonly runners = new Map<string, Record<string, string>>();
+
+  container(cgroupText: string): ContainerIdentity | undefined {
+    if (this.containers.has(cgroupText)) return this.containers.get(cgroupText);
+    if (this.containers.size > 20_000) this.containers.clear();
+    const identity = containerFromCgroupFile(cgroupText);
+    this.containers.set(cgroupText, identity);
+    return identity;
+  }
+
+  runner(labels: Record<string, string>): Record<string, string> {
+    const keys = Object.keys(labels);
+    if (keys.length === 0) return NO_LABELS;
+    const key = JSON.stringify(labels);
+    const known = this.runners.get(key);
+    if (known) return known;
+    if (this.runners.size > 20_000) this.runners.clear();
+    this.runners.set(key, labels);
+    return labels;
+  }
+}
 const REPORTER = TOPOLOGY.process;
 
 /** What is read once per process lifetime. */
 export interface ProcessFacts {
-  cmdline: string;
   uid?: number;
   /** Runner labels (report-keys.ts RUNNER_LABELS) from the environment. */
   runner: Record<string, string>;
@@ -32,6 +60,13 @@ export interface ProcessFacts {
   /** Inode of its network namespace; 0 when unreadable. */
   netns: number;
   settled: boolean;
+  /**
+   * The labels that do not change while the facts hold (pid, name, cmdline, user, runner), as JSON members; the
+   * cmdline is kept only here, since on a Java-heavy host cmdlines are most of the table's memory.
+   */
+  labelsJson: string;
+  /** The user-name table's version the labels were made with. */
+  labelsVersion: number;
 }
 
 export interface ProcessEntry {
@@ -46,14 +81,16 @@ export interface ProcessEntry {
   /** Over the time since the previous collection; undefined in a process's first. */
   cpuPercent?: number;
   facts: ProcessFacts;
-  /** The process's node id. */
+  /** The process's node id, and the same as JSON text. */
   id: string;
+  idJson: string;
   /** Open fds as counted the last time its fd table was walked (socket-owners.ts), with that collection's number. */
   openFiles?: { count: number; collection: number };
 }
 
 export class ProcessTable {
   private readonly entries = new Map<number, ProcessEntry>();
+  private readonly shared = new SharedFacts();
   private readonly pageSize: number;
   private collection = 0;
   private lastTime = 0;
@@ -115,8 +152,9 @@ export class ProcessTable {
         threads: stat.threads,
         rssBytes: 0,
         cpuTicks: stat.cpuTicks,
-        facts: this.readFacts(dir, stat.kernelThread, stat.starttime, uptimeSeconds, errors),
+        facts: this.readFacts(dir, stat, uptimeSeconds, errors),
         id: processId(this.host, pid, stat.starttime),
+        idJson: JSON.stringify(processId(this.host, pid, stat.starttime)),
         // An exec'd process (same pid and start time) keeps its CPU history.
         cpuPercent: undefined,
       };
@@ -126,7 +164,7 @@ export class ProcessTable {
     } else {
       entry.cpuPercent = elapsedSeconds > 0 ? cpuPercent(stat.cpuTicks - entry.cpuTicks, elapsedSeconds) : undefined;
       entry.cpuTicks = stat.cpuTicks;
-      if (!entry.facts.settled) entry.facts = this.readFacts(dir, stat.kernelThread, stat.starttime, uptimeSeconds, errors);
+      if (!entry.facts.settled || entry.facts.labelsVersion !== this.users.version) entry.facts = this.readFacts(dir, stat, uptimeSeconds, errors);
     }
     entry.ppid = stat.ppid;
     entry.threads = stat.threads;
@@ -134,10 +172,10 @@ export class ProcessTable {
     return entry;
   }
 
-  private readFacts(dir: string, kernelThread: boolean, starttime: number, uptimeSeconds: number, errors: CollectionErrors): ProcessFacts {
-    const settled = uptimeSeconds - starttime / CLOCK_TICKS_PER_SECOND >= SETTLE_SECONDS;
-    if (kernelThread) return { cmdline: '', runner: {}, netns: 0, settled: true };
-    const facts: ProcessFacts = { cmdline: '', runner: {}, netns: 0, settled };
+  private readFacts(dir: string, stat: ProcStat, uptimeSeconds: number, errors: CollectionErrors): ProcessFacts {
+    const settled = uptimeSeconds - stat.starttime / CLOCK_TICKS_PER_SECOND >= SETTLE_SECONDS;
+    const version = this.users.version;
+    if (stat.kernelThread) return { runner: NO_LABELS, netns: 0, settled: true, labelsJson: this.labelsJson(stat, '', undefined, NO_LABELS), labelsVersion: version };
     const reader = this.reader;
     const attempt = (kind: string, read: () => void): void => {
       try {
@@ -146,59 +184,71 @@ export class ProcessTable {
         if (!isGone(err)) errors.unreadableFile(REPORTER, kind, err);
       }
     };
+    let cmdline = '';
+    let uid: number | undefined;
+    let runner = NO_LABELS;
+    let container: ContainerIdentity | undefined;
+    let netns = 0;
     attempt('cmdline', () => {
       const n = reader.read(`${dir}/cmdline`, MAX_CMDLINE * 4) ?? 0;
-      facts.cmdline = cmdlineText(reader.buffer, n);
+      cmdline = cmdlineText(reader.buffer, n);
     });
     attempt('status', () => {
       const status = reader.text(`${dir}/status`, 2048) ?? '';
-      const uid = /\nUid:\s+\d+\s+(\d+)/.exec(status);
-      if (uid) facts.uid = Number(uid[1]);
+      const m = /\nUid:\s+\d+\s+(\d+)/.exec(status);
+      if (m) uid = Number(m[1]);
     });
     attempt('environ', () => {
       const n = reader.read(`${dir}/environ`);
-      if (n !== undefined) facts.runner = runnerLabelsFromEnviron(reader.buffer, n);
+      if (n !== undefined) runner = this.shared.runner(runnerLabelsFromEnviron(reader.buffer, n));
     });
     attempt('cgroup', () => {
       const text = reader.text(`${dir}/cgroup`);
-      if (text !== undefined) facts.container = containerFromCgroupFile(text);
+      if (text !== undefined) container = this.shared.container(text);
     });
     attempt('ns/net', () => {
       const link = readLink(`${dir}/ns/net`);
-      if (link !== undefined) facts.netns = linkInode(link);
+      if (link !== undefined) netns = linkInode(link);
     });
-    return facts;
+    return { uid, runner, container, netns, settled, labelsJson: this.labelsJson(stat, cmdline, uid, runner), labelsVersion: version };
   }
 
-  /** Writes the process topology: one node per live process. */
+  private labelsJson(stat: ProcStat, cmdline: string, uid: number | undefined, runner: Record<string, string>): string {
+    const labels: Record<string, string> = { [PROCESS_LABELS.pid]: String(stat.pid), [PROCESS_LABELS.name]: stat.comm, ...runner };
+    if (cmdline) labels[PROCESS_LABELS.cmdline] = cmdline;
+    if (uid !== undefined) {
+      labels[PROCESS_LABELS.uid] = String(uid);
+      const user = this.users.name(uid);
+      if (user !== undefined) labels[PROCESS_LABELS.user] = user;
+    }
+    return JSON.stringify(labels).slice(1, -1);
+  }
+
+  /**
+   * Writes the process topology: one node per live process. A process's unchanging labels are stringified once per
+   * lifetime; each collection adds only its numbers (2,000 processes every 15 s, see report-writer.ts `raw`).
+   */
   writeNodes(writer: ReportWriter, processes: readonly ProcessEntry[], timeMs: number, hostNodeId: string, containerNodeId: (c: ContainerIdentity) => string): void {
     writer.beginTopology(TOPOLOGY.process);
-    const hostParents = [hostNodeId];
+    const hostParent = JSON.stringify(hostNodeId);
+    const containerText = new Map<string, string>();
+    const sample = (name: string, value: number): string => `"${name}":{"samples":[[${timeMs},${value}]]}`;
     for (const p of processes) {
-      const labels: Record<string, string> = {
-        [PROCESS_LABELS.pid]: String(p.pid),
-        [PROCESS_LABELS.ppid]: String(p.ppid),
-        [PROCESS_LABELS.name]: p.comm,
-        ...p.facts.runner,
-      };
-      if (p.facts.cmdline) labels[PROCESS_LABELS.cmdline] = p.facts.cmdline;
-      if (p.facts.uid !== undefined) {
-        labels[PROCESS_LABELS.uid] = String(p.facts.uid);
-        const user = this.users.name(p.facts.uid);
-        if (user !== undefined) labels[PROCESS_LABELS.user] = user;
+      const metrics = [sample(PROCESS_METRICS.memoryRssBytes, p.rssBytes), sample(PROCESS_METRICS.threads, p.threads)];
+      if (p.cpuPercent !== undefined) metrics.push(sample(PROCESS_METRICS.cpuPercent, p.cpuPercent));
+      if (p.openFiles && p.openFiles.collection === this.collection) metrics.push(sample(PROCESS_METRICS.openFiles, p.openFiles.count));
+      let container = '';
+      const c = p.facts.container;
+      if (c) {
+        let text = containerText.get(c.id);
+        if (text === undefined) containerText.set(c.id, (text = JSON.stringify(containerNodeId(c))));
+        container = `,"container":[${text}]`;
       }
-      const metrics: Record<string, { samples: [number, number][] }> = {
-        [PROCESS_METRICS.memoryRssBytes]: { samples: [[timeMs, p.rssBytes]] },
-        [PROCESS_METRICS.threads]: { samples: [[timeMs, p.threads]] },
-      };
-      if (p.cpuPercent !== undefined) metrics[PROCESS_METRICS.cpuPercent] = { samples: [[timeMs, p.cpuPercent]] };
-      if (p.openFiles && p.openFiles.collection === this.collection) metrics[PROCESS_METRICS.openFiles] = { samples: [[timeMs, p.openFiles.count]] };
-      const parents: Record<string, string[]> = { [TOPOLOGY.host]: hostParents };
-      if (p.facts.container) parents[TOPOLOGY.container] = [containerNodeId(p.facts.container)];
-      writer.node(p.id, { timestamp: timeMs, labels, metrics, parents });
+      writer.raw(p.idJson, `{"timestamp":${timeMs},"labels":{${p.facts.labelsJson},"${PROCESS_LABELS.ppid}":"${p.ppid}"},"metrics":{${metrics.join(',')}},"parents":{"host":[${hostParent}]${container}}}`);
     }
     writer.endTopology();
   }
+
 }
 
 function cpuPercent(ticks: number, elapsedSeconds: number): number {

@@ -16,18 +16,14 @@ import type { ProcessEntry } from './process-reporter';
 
 const REPORTER = 'endpoint';
 
-interface Owner {
-  pid: number;
-  starttime: number;
-}
-
 interface WalkRecord {
   starttime: number;
   sockets: number;
 }
 
 export class SocketOwners {
-  private readonly owners = new Map<number, Owner>();
+  /** inode → pid; the pid's walk record holds the start time that makes it the same process. */
+  private readonly owners = new Map<number, number>();
   private readonly walked = new Map<number, WalkRecord>();
   private readonly unplaceable = new Set<number>();
   /** Processes whose fd tables were walked in the current collection (a metric, and for tests). */
@@ -41,16 +37,19 @@ export class SocketOwners {
 
   /** The live process holding `inode`, if placed. */
   owner(inode: number, byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry | undefined {
-    const o = this.owners.get(inode);
-    if (!o) return undefined;
-    const p = byPid.get(o.pid);
-    return p && p.starttime === o.starttime ? p : undefined;
+    const pid = this.owners.get(inode);
+    if (pid === undefined) return undefined;
+    const p = byPid.get(pid);
+    return p && p.starttime === this.walked.get(pid)?.starttime ? p : undefined;
   }
 
   /** Places the inodes of one namespace's tables, walking fd tables of `members` (its processes) as needed. */
-  place(inodes: readonly number[], members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
+  place(inodes: Uint32Array, count: number, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
     const unplaced = new Set<number>();
-    for (const inode of inodes) if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid)) unplaced.add(inode);
+    for (let i = 0; i < count; i++) {
+      const inode = inodes[i];
+      if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid)) unplaced.add(inode);
+    }
     if (unplaced.size === 0) return;
     const holders: ProcessEntry[] = [];
     const fresh: ProcessEntry[] = [];
@@ -85,7 +84,6 @@ export class SocketOwners {
     if (!fds) return;
     this.walksThisCollection++;
     let sockets = 0;
-    const owner: Owner = { pid: p.pid, starttime: p.starttime };
     for (const fd of fds) {
       let target: string | undefined;
       try {
@@ -98,7 +96,7 @@ export class SocketOwners {
       if (target === undefined || target.charCodeAt(0) !== 115 || !target.startsWith('socket:[')) continue;
       const inode = Number(target.slice(8, -1));
       sockets++;
-      this.owners.set(inode, owner);
+      this.owners.set(inode, p.pid);
       unplaced.delete(inode);
     }
     this.walked.set(p.pid, { starttime: p.starttime, sockets });
@@ -106,12 +104,26 @@ export class SocketOwners {
   }
 
   /** Forgets inodes no table lists any more and processes that are gone, so nothing here outgrows the host. */
-  endCollection(liveInodes: ReadonlySet<number>, byPid: ReadonlyMap<number, ProcessEntry>): void {
-    for (const inode of this.owners.keys()) if (!liveInodes.has(inode)) this.owners.delete(inode);
-    for (const inode of this.unplaceable) if (!liveInodes.has(inode)) this.unplaceable.delete(inode);
+  /** @param liveInodes every inode the tables listed this collection, sorted */
+  endCollection(liveInodes: Uint32Array, byPid: ReadonlyMap<number, ProcessEntry>): void {
+    for (const inode of this.owners.keys()) if (!sortedHas(liveInodes, inode)) this.owners.delete(inode);
+    for (const inode of this.unplaceable) if (!sortedHas(liveInodes, inode)) this.unplaceable.delete(inode);
     for (const [pid, record] of this.walked) {
       const p = byPid.get(pid);
       if (!p || p.starttime !== record.starttime) this.walked.delete(pid);
     }
   }
+}
+
+function sortedHas(sorted: Uint32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid];
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
 }

@@ -5,54 +5,119 @@
  */
 import { parseDecimal } from './proc-files';
 
-export interface TcpSocket {
-  family: 4 | 6;
-  localIp: string;
-  localPort: number;
-  remoteIp: string;
-  remotePort: number;
-  /** Lower-case kernel state name (report-keys.ts ENDPOINT_LABELS.state). */
-  state: string;
-  /** The socket's inode; 0 for a socket no process holds any more (TIME_WAIT, orphans). */
-  inode: number;
+/**
+ * One namespace's sockets as columns, reused from namespace to namespace and collection to collection: 20,000
+ * sockets as objects would be 20,000 objects of garbage per collection. Addresses are ids into `AddressNames`.
+ */
+export class SocketColumns {
+  count = 0;
+  family = new Uint8Array(1024);
+  localIp = new Int32Array(1024);
+  localPort = new Uint16Array(1024);
+  remoteIp = new Int32Array(1024);
+  remotePort = new Uint16Array(1024);
+  /** Index into TCP_STATES. */
+  state = new Uint8Array(1024);
+  /** 0 for a socket no process holds any more (TIME_WAIT, orphans). */
+  inode = new Uint32Array(1024);
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  push(family: number, localIp: number, localPort: number, remoteIp: number, remotePort: number, state: number, inode: number): void {
+    if (this.count === this.family.length) this.grow();
+    const i = this.count++;
+    this.family[i] = family;
+    this.localIp[i] = localIp;
+    this.localPort[i] = localPort;
+    this.remoteIp[i] = remoteIp;
+    this.remotePort[i] = remotePort;
+    this.state[i] = state;
+    this.inode[i] = inode;
+  }
+
+  private grow(): void {
+    const n = this.family.length * 2;
+    const grow = <T extends Uint8Array | Int32Array | Uint16Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.family = grow(this.family, (k) => new Uint8Array(k));
+    this.localIp = grow(this.localIp, (k) => new Int32Array(k));
+    this.localPort = grow(this.localPort, (k) => new Uint16Array(k));
+    this.remoteIp = grow(this.remoteIp, (k) => new Int32Array(k));
+    this.remotePort = grow(this.remotePort, (k) => new Uint16Array(k));
+    this.state = grow(this.state, (k) => new Uint8Array(k));
+    this.inode = grow(this.inode, (k) => new Uint32Array(k));
+  }
 }
 
 export const TCP_STATES: readonly string[] = [
   'unknown', 'established', 'syn_sent', 'syn_recv', 'fin_wait1', 'fin_wait2', 'time_wait', 'close', 'close_wait', 'last_ack', 'listen', 'closing', 'new_syn_recv',
 ];
-export const LISTEN = 'listen';
+/** TCP_STATES index of a listening socket (the kernel's TCP_LISTEN). */
+export const LISTEN = 10;
+export const ESTABLISHED = 1;
 
-/** Formatted addresses by their hex text's value; bounded, since every new peer adds one. */
-class AddressNames {
-  private v4 = new Map<number, string>();
-  private v6 = new Map<string, string>();
+/**
+ * Addresses as small integer ids, each formatted once: a host has few local addresses and a bounded set of peers.
+ * `reset` between collections when the table has grown large, so departed peers do not accumulate.
+ */
+export class AddressNames {
+  readonly names: string[] = [];
+  /** By id: 1 loopback, 2 unspecified (0.0.0.0, ::), 0 any other. */
+  readonly kinds: number[] = [];
+  private v4 = new Map<number, number>();
+  private v6 = new Map<string, number>();
+  private readonly byName = new Map<string, number>();
   private readonly bytes = Buffer.alloc(16);
 
-  v4Name(buf: Buffer, start: number): string {
-    const word = hexWord(buf, start);
-    let name = this.v4.get(word);
-    if (name === undefined) {
-      if (this.v4.size > 65536) this.v4.clear();
-      // The kernel prints the address as a native (little-endian) 32-bit word.
-      name = `${word & 0xff}.${(word >>> 8) & 0xff}.${(word >>> 16) & 0xff}.${word >>> 24}`;
-      this.v4.set(word, name);
-    }
-    return name;
+  /** Between collections only: ids stay valid within one. */
+  reset(): void {
+    if (this.names.length < 65536) return;
+    this.names.length = 0;
+    this.kinds.length = 0;
+    this.v4.clear();
+    this.v6.clear();
+    this.byName.clear();
   }
 
-  v6Name(buf: Buffer, start: number): string {
-    const key = buf.toString('latin1', start, start + 32);
-    let name = this.v6.get(key);
-    if (name === undefined) {
-      if (this.v6.size > 65536) this.v6.clear();
-      for (let w = 0; w < 4; w++) {
-        const word = hexWord(buf, start + w * 8);
-        this.bytes.writeUInt32LE(word, w * 4);
-      }
-      name = formatIpv6(this.bytes);
-      this.v6.set(key, name);
+  /** The id of an address in text form, as a namespace's address list has it. */
+  idOf(name: string): number {
+    return this.byName.get(name) ?? this.add(name);
+  }
+
+  private add(name: string): number {
+    const known = this.byName.get(name);
+    if (known !== undefined) return known;
+    this.names.push(name);
+    this.kinds.push(name.startsWith('127.') || name === '::1' ? 1 : name === '0.0.0.0' || name === '::' ? 2 : 0);
+    this.byName.set(name, this.names.length - 1);
+    return this.names.length - 1;
+  }
+
+  v4Id(buf: Buffer, start: number): number {
+    const word = hexWord(buf, start);
+    let id = this.v4.get(word);
+    if (id === undefined) {
+      // The kernel prints the address as a native (little-endian) 32-bit word.
+      id = this.add(`${word & 0xff}.${(word >>> 8) & 0xff}.${(word >>> 16) & 0xff}.${word >>> 24}`);
+      this.v4.set(word, id);
     }
-    return name;
+    return id;
+  }
+
+  v6Id(buf: Buffer, start: number): number {
+    const key = buf.toString('latin1', start, start + 32);
+    let id = this.v6.get(key);
+    if (id === undefined) {
+      for (let w = 0; w < 4; w++) this.bytes.writeUInt32LE(hexWord(buf, start + w * 8), w * 4);
+      id = this.add(formatIpv6(this.bytes));
+      this.v6.set(key, id);
+    }
+    return id;
   }
 }
 
@@ -105,13 +170,13 @@ export function formatIpv6(b: Uint8Array): string {
 }
 
 /**
- * Parses TCP table lines; returns where the first incomplete line starts (FileReader.lines carries it over).
- * The header line has no hex address where one is expected and is skipped as malformed.
+ * Parses TCP table lines into columns; returns where the first incomplete line starts (FileReader.lines carries it
+ * over). The header line has no `<n>:` where the slot number is expected and is skipped.
  */
 export class TcpTableParser {
-  private readonly names = new AddressNames();
+  readonly names = new AddressNames();
 
-  parse(buf: Buffer, start: number, end: number, family: 4 | 6, out: TcpSocket[]): number {
+  parse(buf: Buffer, start: number, end: number, family: 4 | 6, out: SocketColumns): number {
     const addressLength = family === 4 ? 8 : 32;
     let lineStart = start;
     for (;;) {
@@ -122,10 +187,9 @@ export class TcpTableParser {
     }
   }
 
-  private parseLine(buf: Buffer, start: number, end: number, addressLength: number, family: 4 | 6, out: TcpSocket[]): void {
+  private parseLine(buf: Buffer, start: number, end: number, addressLength: number, family: 4 | 6, out: SocketColumns): void {
     let i = start;
     while (i < end && buf[i] === 32) i++;
-    // "sl:" — the header line has "sl" followed by a space, not a colon-terminated number.
     while (i < end && buf[i] !== 58 && buf[i] !== 32) i++;
     if (buf[i] !== 58) return;
     i += 2;
@@ -136,7 +200,7 @@ export class TcpTableParser {
     if (buf[remote + addressLength] !== 58) return;
     const remotePort = hexNumber(buf, remote + addressLength + 1, remote + addressLength + 5);
     i = remote + addressLength + 6;
-    const state = TCP_STATES[hexNumber(buf, i, i + 2)] ?? 'unknown';
+    const state = hexNumber(buf, i, i + 2);
     i += 2;
     // Skip tx_queue:rx_queue, tr:tm->when, retrnsmt, uid, timeout; the inode is the tenth field.
     for (let field = 0; field < 5; field++) {
@@ -146,14 +210,8 @@ export class TcpTableParser {
     while (i < end && buf[i] === 32) i++;
     const inode = parseDecimal(buf, i, end);
     const names = this.names;
-    out.push({
-      family,
-      localIp: family === 4 ? names.v4Name(buf, local) : names.v6Name(buf, local),
-      localPort,
-      remoteIp: family === 4 ? names.v4Name(buf, remote) : names.v6Name(buf, remote),
-      remotePort,
-      state,
-      inode: Number.isNaN(inode) ? 0 : inode,
-    });
+    const localIp = family === 4 ? names.v4Id(buf, local) : names.v6Id(buf, local);
+    const remoteIp = family === 4 ? names.v4Id(buf, remote) : names.v6Id(buf, remote);
+    out.push(family, localIp, localPort, remoteIp, remotePort, state < TCP_STATES.length ? state : 0, Number.isNaN(inode) ? 0 : inode);
   }
 }

@@ -9,6 +9,8 @@ import { FileReader } from './proc-files';
 export class UserNames {
   private names = new Map<number, string>();
   private mtimeMs = -1;
+  /** Changes whenever the table does, so labels made from it can be cached. */
+  version = 0;
 
   constructor(
     private readonly passwdPath: string,
@@ -21,6 +23,7 @@ export class UserNames {
     try {
       mtimeMs = statSync(this.passwdPath).mtimeMs;
     } catch {
+      if (this.mtimeMs !== -1) this.version++;
       this.names.clear();
       this.mtimeMs = -1;
       return;
@@ -29,6 +32,7 @@ export class UserNames {
     const text = this.reader.text(this.passwdPath) ?? '';
     this.names = parsePasswd(text);
     this.mtimeMs = mtimeMs;
+    this.version++;
   }
 
   name(uid: number): string | undefined {
