@@ -69,6 +69,7 @@ export interface GenSocket {
 }
 
 export const HOST_NETNS = 4026531840;
+const FIRST_CONTAINER_NETNS = 4026532000;
 const HOST_ADDRESS = '192.0.2.10';
 const EXTERNAL = '203.0.113.';
 
@@ -95,6 +96,8 @@ export class GeneratedHost {
   private readonly random: () => number;
   private nextInode = 500_000;
   private nextEphemeral = 32768;
+  /** The listening socket of each server process. */
+  private readonly listeners = new Map<number, GenSocket>();
   readonly uptimeSeconds = 100_000;
 
   constructor(readonly spec: GeneratedHostSpec) {
@@ -142,7 +145,7 @@ export class GeneratedHost {
         'kubepods-systemd': `/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${podUid?.replace(/-/g, '_')}.slice/cri-containerd-${docker}.scope`,
         mesos: `/mesos/${mesosId}`,
       }[layout];
-      const c: GenContainer = { id, layout, cgroupPath, netns: 4026532000 + i, address: `10.${1 + Math.floor(i / 250)}.${i % 250}.2`, podUid, pids: [] };
+      const c: GenContainer = { id, layout, cgroupPath, netns: FIRST_CONTAINER_NETNS + i, address: `10.${1 + Math.floor(i / 250)}.${i % 250}.2`, podUid, pids: [] };
       if (layout === 'mesos' || layout === 'docker') {
         c.marathonAppId = `/team-${i % 7}/app-${i}`;
         c.mesosTaskId = `app-${i}.${this.uuid()}`;
@@ -199,11 +202,12 @@ export class GeneratedHost {
     const socket: GenSocket = { ...s, netns: p.netns, inode: this.nextInode++, owner: p.pid };
     p.sockets.set(p.nextFd++, socket.inode);
     this.sockets.push(socket);
+    if (s.state === 10) this.listeners.set(p.pid, socket);
     return socket;
   }
 
   private addressOf(netns: number): string {
-    return netns === HOST_NETNS ? HOST_ADDRESS : this.containers.find((c) => c.netns === netns)!.address;
+    return netns === HOST_NETNS ? HOST_ADDRESS : this.containers[netns - FIRST_CONTAINER_NETNS].address;
   }
 
   private buildSockets(): void {
@@ -237,13 +241,12 @@ export class GeneratedHost {
       return;
     }
     const server = this.pick(servers);
+    const listen = this.listeners.get(server.pid)!;
     if (server === client || server.netns === client.netns) {
-      const listen = this.sockets.find((s) => s.owner === server.pid && s.state === 10)!;
       this.socketFor(client, { family: 4, localIp: '127.0.0.1', localPort: port, remoteIp: '127.0.0.1', remotePort: listen.localPort, state: 1 });
       this.socketFor(server, { family: 4, localIp: '127.0.0.1', localPort: listen.localPort, remoteIp: '127.0.0.1', remotePort: port, state: 1 });
       return;
     }
-    const listen = this.sockets.find((s) => s.owner === server.pid && s.state === 10)!;
     const serverIp = this.addressOf(server.netns);
     this.socketFor(client, { family: 4, localIp, localPort: port, remoteIp: serverIp, remotePort: listen.localPort, state: 1 });
     // A v6 listener on :: takes v4 connections as IPv4-mapped addresses.
@@ -256,7 +259,7 @@ export class GeneratedHost {
    * collections; rewrites what changed.
    */
   churn(count: number): void {
-    const servers = [...this.processes.values()].filter((p) => this.sockets.some((s) => s.owner === p.pid && s.state === 10));
+    const servers = [...this.listeners.keys()].map((pid) => this.processes.get(pid)!);
     const clients = [...this.processes.values()].filter((p) => !p.kernelThread && p.pid !== 1);
     const closing = new Set<number>();
     for (const s of this.sockets) {
@@ -363,8 +366,10 @@ export class GeneratedHost {
     const paths = new Set<string>();
     for (const p of this.processes.values()) paths.add(p.cgroupPath);
     if (this.spec.cgroup === 'v2') writeFileSync(join(root, 'cgroup.controllers'), 'cpuset cpu io memory hugetlb pids rdma misc\n');
+    const membersOf = new Map<string, number>();
+    for (const p of this.processes.values()) membersOf.set(p.cgroupPath, (membersOf.get(p.cgroupPath) ?? 0) + 1);
     for (const path of paths) {
-      const members = [...this.processes.values()].filter((p) => p.cgroupPath === path).length;
+      const members = membersOf.get(path) ?? 0;
       const n = 1 + (path.length % 50);
       if (this.spec.cgroup === 'v2') {
         const dir = join(root, path);

@@ -63,8 +63,8 @@ export class Collector {
 
   constructor(private readonly options: CollectorOptions) {
     const { procRoot, host } = options;
-    this.users = new UserNames(`${procRoot}/1/root/etc/passwd`, this.reader);
-    this.host = new HostReporter(procRoot, host, this.reader);
+    this.users = new UserNames(hostFiles(procRoot, 'etc/passwd'), this.reader);
+    this.host = new HostReporter(procRoot, host, this.reader, hostFiles(procRoot, 'etc/os-release'));
     this.processes = new ProcessTable(procRoot, host, this.reader, this.users);
     this.endpoints = new EndpointReporter(procRoot, this.reader);
     const cgroupRoot = `${options.sysRoot}/fs/cgroup`;
@@ -154,4 +154,9 @@ function firstNetns(processes: readonly ProcessEntry[]): number {
   let best: ProcessEntry | undefined;
   for (const p of processes) if (p.facts.netns !== 0 && (!best || p.pid < best.pid)) best = p;
   return best?.facts.netns ?? 0;
+}
+
+/** The host's own copy of `file`: through pid 1's root, or on the host itself (procRoot /proc) the probe's own. */
+function hostFiles(procRoot: string, file: string): string[] {
+  return procRoot === '/proc' ? [`${procRoot}/1/root/${file}`, `/${file}`] : [`${procRoot}/1/root/${file}`];
 }

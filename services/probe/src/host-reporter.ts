@@ -24,6 +24,8 @@ export class HostReporter {
     private readonly procRoot: string,
     private readonly host: string,
     private readonly reader: FileReader,
+    /** Where the host's os-release may be, in order (see collector.ts hostFiles). */
+    private readonly osReleasePaths: readonly string[],
   ) {
     this.nodeId = hostId(host);
   }
@@ -91,11 +93,16 @@ export class HostReporter {
 
   private osName(): string | undefined {
     if (this.os !== undefined) return this.os || undefined;
-    try {
-      const text = this.reader.text(`${this.procRoot}/1/root/etc/os-release`) ?? '';
-      this.os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? '';
-    } catch {
-      this.os = '';
+    this.os = '';
+    for (const path of this.osReleasePaths) {
+      try {
+        const text = this.reader.text(path);
+        if (text === undefined) continue;
+        this.os = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text)?.[1] ?? '';
+        break;
+      } catch {
+        // unreadable (pid 1 out of reach): the next candidate
+      }
     }
     return this.os || undefined;
   }

@@ -70,7 +70,7 @@ export class FileReader {
       return length;
     } catch (err) {
       if (isGone(err)) return undefined;
-      throw err;
+      throw withPath(err, path);
     } finally {
       closeSync(fd);
     }
@@ -114,11 +114,18 @@ export class FileReader {
       }
     } catch (err) {
       if (isGone(err)) return false;
-      throw err;
+      throw withPath(err, path);
     } finally {
       closeSync(fd);
     }
   }
+}
+
+/** readSync's errors name no file; the report should. */
+function withPath(err: unknown, path: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && e.path === undefined) e.path = path;
+  return err;
 }
 
 /** Directory entries, or undefined if the directory is gone. */
