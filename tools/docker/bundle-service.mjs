@@ -34,7 +34,10 @@ const bundled = await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  external: values.native,
+  // Native addons stay outside the bundle. A `.node` file some dependency loads only optionally (ssh2's crypto
+  // binding, cpu-features, under dockerode) is left as a require that fails at run time inside the dependency's own
+  // try/catch, which then falls back to JavaScript, as it does wherever the addon was not compiled.
+  external: [...values.native, '*.node'],
   // Not minified: stack traces in production logs keep readable names and lines.
   keepNames: true,
   legalComments: 'eof',
