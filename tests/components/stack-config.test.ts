@@ -9,7 +9,9 @@ describe('parseStackConfig', () => {
     expect(config.mesosMaster.replicas).toBe(1);
     expect(config.marathon.replicas).toBe(1);
     expect(config.mesosAgents).toMatchObject({ nodeSelector: {}, tolerations: [], prePullImages: [], workDir: '/var/lib/mesos/agent' });
-    expect(Object.values(config.images).every((image) => /:[^:]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);
+    const { zookeeper, mesosMaster, mesosAgent, marathon } = config.images;
+    expect([zookeeper, mesosMaster, mesosAgent, marathon].every((image) => /:[^:]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);
+    expect(config.images).toMatchObject({ registry: 'localhost:5000', build: true, buildOnPreview: false });
   });
 
   test.each([
@@ -41,6 +43,14 @@ describe('parseStackConfig', () => {
     [{ namespace: 'Orchestrator' }, 'orchestrator:namespace must be a DNS-1123 label (lower-case letters, digits and -) (got "Orchestrator")'],
     [{ mesosAgents: { workDir: 'var/lib/mesos' } }, 'orchestrator:mesosAgents.workDir must be an absolute host path without a trailing slash (got "var/lib/mesos")'],
     [{ zookeeper: { heapMb: 1024 } }, 'orchestrator:zookeeper.heapMb must leave a quarter of the memory limit to the page cache and JVM overhead (got 1024)'],
+    [{ images: { registry: 'platform' } }, 'orchestrator:images.registry must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000 (got "platform")'],
+    [{ images: { tag: 'latest' } }, 'orchestrator:images.tag must be a tag other than latest (got "latest")'],
+    [{ images: { tag: 'v1/2' } }, 'orchestrator:images.tag must be a Docker tag (letters, digits, _ . -, at most 128, not starting with . or -) (got "v1/2")'],
+    [{ images: { build: 'false' } }, 'orchestrator:images.build must be true or false (got "false")'],
+    [{ images: { prebuilt: { app: 'registry.example.com/orchestrator/app:1.0.0' } } }, 'orchestrator:images.prebuilt is only used with images.build: false'],
+    [{ images: { build: false, buildOnPreview: true } }, 'orchestrator:images.buildOnPreview needs images.build: true (nothing is built otherwise) (got true)'],
+    [{ images: { build: false, prebuilt: { probe: 'registry.example.com/orchestrator/probe' } } }, 'orchestrator:images.prebuilt.probe must be an image pinned to a tag, e.g. registry.example.com/orchestrator/allocator:1.4.2 (got "registry.example.com/orchestrator/probe")'],
+    [{ images: { build: false, prebuilt: { probes: 'registry.example.com/orchestrator/probe:1' } } }, 'orchestrator:images.prebuilt.probes is not a known setting (see the config reference in README.md)'],
   ])('%j is refused: %s', (raw, message) => {
     expect(() => parseStackConfig(raw)).toThrow(message);
   });
