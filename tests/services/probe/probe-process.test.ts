@@ -58,7 +58,10 @@ describe('the probe process', () => {
       const parts: Buffer[] = [];
       req.on('data', (b: Buffer) => parts.push(b));
       req.on('end', () => {
-        if (!accepting) return res.writeHead(503, { 'retry-after': '3600' }).end('{"error":"Service Unavailable","message":"busy"}');
+        if (!accepting) {
+          res.writeHead(503, { 'retry-after': '3600' }).end('{"error":"Service Unavailable","message":"busy"}');
+          return;
+        }
         received.push(readReport(Buffer.concat(parts)));
         res.writeHead(202).end('{}');
       });

@@ -38,9 +38,9 @@ class FakeApp {
       req.on('end', () => {
         this.requests++;
         const body = Buffer.concat(parts);
-        if (req.headers.authorization !== `Bearer ${TOKEN}`) return res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Unauthorized","message":"bearer token required"}');
-        if (req.headers['content-encoding'] !== 'gzip') return res.writeHead(415).end();
-        this.behaviour(req, body, res);
+        if (req.headers.authorization !== `Bearer ${TOKEN}`) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Unauthorized","message":"bearer token required"}');
+        else if (req.headers['content-encoding'] !== 'gzip') res.writeHead(415).end();
+        else this.behaviour(req, body, res);
       });
     });
     await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
@@ -152,9 +152,8 @@ describe('report delivery', () => {
       times.push(Date.now());
       if (saturated) {
         saturated = false;
-        return res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"Service Unavailable","message":"ingest queue full"}');
-      }
-      app.accept(req, body, res);
+        res.writeHead(503, { 'retry-after': '1', 'content-type': 'application/json' }).end('{"error":"Service Unavailable","message":"ingest queue full"}');
+      } else app.accept(req, body, res);
     };
     const t = transportTo(url);
     t.enqueue(reportBody(1), 1);
