@@ -98,6 +98,8 @@ export class GeneratedHost {
   private nextEphemeral = 32768;
   /** The listening socket of each server process. */
   private readonly listeners = new Map<number, GenSocket>();
+  /** Connections between two local processes: both ends. */
+  private readonly connections: Array<{ client: GenSocket; server: GenSocket }> = [];
   readonly uptimeSeconds = 100_000;
 
   constructor(readonly spec: GeneratedHostSpec) {
@@ -227,8 +229,7 @@ export class GeneratedHost {
   }
 
   /** One connection from `client`: to a local server (two sockets), an external peer, or a closed one in time_wait. */
-  private connect(client: GenProcess, servers: readonly GenProcess[]): void {
-    const kind = this.random();
+  private connect(client: GenProcess, servers: readonly GenProcess[], kind = this.random()): void {
     const port = this.nextEphemeral++;
     if (this.nextEphemeral > 60999) this.nextEphemeral = 32768;
     const localIp = this.addressOf(client.netns);
@@ -243,39 +244,75 @@ export class GeneratedHost {
     const server = this.pick(servers);
     const listen = this.listeners.get(server.pid)!;
     if (server === client || server.netns === client.netns) {
-      this.socketFor(client, { family: 4, localIp: '127.0.0.1', localPort: port, remoteIp: '127.0.0.1', remotePort: listen.localPort, state: 1 });
-      this.socketFor(server, { family: 4, localIp: '127.0.0.1', localPort: listen.localPort, remoteIp: '127.0.0.1', remotePort: port, state: 1 });
+      const c = this.socketFor(client, { family: 4, localIp: '127.0.0.1', localPort: port, remoteIp: '127.0.0.1', remotePort: listen.localPort, state: 1 });
+      const s = this.socketFor(server, { family: 4, localIp: '127.0.0.1', localPort: listen.localPort, remoteIp: '127.0.0.1', remotePort: port, state: 1 });
+      this.connections.push({ client: c, server: s });
       return;
     }
     const serverIp = this.addressOf(server.netns);
-    this.socketFor(client, { family: 4, localIp, localPort: port, remoteIp: serverIp, remotePort: listen.localPort, state: 1 });
+    const c = this.socketFor(client, { family: 4, localIp, localPort: port, remoteIp: serverIp, remotePort: listen.localPort, state: 1 });
     // A v6 listener on :: takes v4 connections as IPv4-mapped addresses.
     const mapped = listen.family === 6;
-    this.socketFor(server, { family: listen.family, localIp: mapped ? `::ffff:${serverIp}` : serverIp, localPort: listen.localPort, remoteIp: mapped ? `::ffff:${localIp}` : localIp, remotePort: port, state: 1 });
+    const s = this.socketFor(server, { family: listen.family, localIp: mapped ? `::ffff:${serverIp}` : serverIp, localPort: listen.localPort, remoteIp: mapped ? `::ffff:${localIp}` : localIp, remotePort: port, state: 1 });
+    this.connections.push({ client: c, server: s });
   }
 
   /**
-   * Closes `count` established client connections and opens as many new ones, as a busy host does between two
-   * collections; rewrites what changed.
+   * Replaces `count` connections between local processes by new ones between the same two processes, as connection
+   * pools and keep-alive recycling do on a busy host between two collections; rewrites what changed.
    */
   churn(count: number): void {
+    const replaced = this.closeConnections(count);
+    for (const { client, server } of replaced) {
+      const c = this.processes.get(client.owner!)!;
+      const srv = this.processes.get(server.owner!)!;
+      this.connectTo(c, srv);
+    }
+    this.rewrite();
+  }
+
+  /**
+   * Replaces `count` connections by new ones from processes picked at random: the worst case for placing sockets,
+   * since nothing already known points at the process that opened a new one.
+   */
+  churnScattered(count: number): void {
+    const closed = this.closeConnections(count);
     const servers = [...this.listeners.keys()].map((pid) => this.processes.get(pid)!);
     const clients = [...this.processes.values()].filter((p) => !p.kernelThread && p.pid !== 1);
-    const closing = new Set<number>();
-    for (const s of this.sockets) {
-      if (closing.size >= count) break;
-      if (s.state === 1 && s.owner !== undefined && this.random() < 0.2) closing.add(s.inode);
+    for (let i = 0; i < closed.length; i++) this.connectTo(this.pick(clients), this.pick(servers));
+    this.rewrite();
+  }
+
+  private closeConnections(count: number): Array<{ client: GenSocket; server: GenSocket }> {
+    const closed: Array<{ client: GenSocket; server: GenSocket }> = [];
+    while (closed.length < count && this.connections.length > 0) {
+      const at = Math.floor(this.random() * this.connections.length);
+      closed.push(this.connections[at]);
+      this.connections[at] = this.connections[this.connections.length - 1];
+      this.connections.pop();
     }
-    for (let i = this.sockets.length - 1; i >= 0; i--) if (closing.has(this.sockets[i].inode)) this.sockets.splice(i, 1);
-    for (const p of this.processes.values()) {
-      for (const [fd, inode] of p.sockets) {
-        if (!closing.has(inode)) continue;
-        p.sockets.delete(fd);
-        unlinkSync(join(this.procRoot, String(p.pid), 'fd', String(fd)));
+    const gone = new Set<number>();
+    for (const { client, server } of closed) gone.add(client.inode).add(server.inode);
+    for (let i = this.sockets.length - 1; i >= 0; i--) if (gone.has(this.sockets[i].inode)) this.sockets.splice(i, 1);
+    for (const { client, server } of closed) {
+      for (const s of [client, server]) {
+        const p = this.processes.get(s.owner!)!;
+        for (const [fd, inode] of p.sockets) {
+          if (inode !== s.inode) continue;
+          p.sockets.delete(fd);
+          unlinkSync(join(this.procRoot, String(p.pid), 'fd', String(fd)));
+        }
       }
     }
-    const before = this.sockets.length;
-    while (this.sockets.length < before + closing.size) this.connect(this.pick(clients), servers);
+    return closed;
+  }
+
+  /** A new connection from `client` to `server`'s listener. */
+  private connectTo(client: GenProcess, server: GenProcess): void {
+    this.connect(client, [server], 1);
+  }
+
+  private rewrite(): void {
     for (const p of this.processes.values()) this.writeFds(p);
     this.writeTables();
   }

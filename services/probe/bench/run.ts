@@ -1,7 +1,9 @@
 /**
  * npm run bench:probe — the probe as shipped (main.ts bundled by esbuild, started with the node flags of the
  * Dockerfile's ENTRYPOINT) reporting to a local app at its real interval, on this machine's /proc and on a generated
- * large host (2,000 processes, 20,000 sockets, 200 containers, 5 % of its connections replaced every interval).
+ * large host (2,000 processes, 20,000 sockets, 200 containers): quiet, with 5 % of its connections re-dialled by
+ * the same processes every interval (pools, keep-alive recycling), and with 5 % replaced from processes picked at
+ * random (the worst case for placing sockets).
  *
  * CPU is the probe process's utime + stime from /proc/<pid>/stat (all its threads) over whole intervals after the
  * first collection, so idle work between collections counts; per collection it is the probe's own
@@ -10,7 +12,8 @@
  *
  *   BENCH_INTERVALS=4            measured intervals per scenario (after one warm-up collection)
  *   BENCH_INTERVAL_SECONDS=15    the probe's PROBE_INTERVAL_SECONDS
- *   BENCH_ONLY=real|large|large-v1
+ *   BENCH_ONLY=real,large,large-v1,large-quiet,large-scattered   (comma-separated; default all)
+ *   BENCH_NODE_FLAGS="…"         try other node flags than the image's (the table then is not the image's)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,14 +34,16 @@ interface Scenario {
   name: string;
   key: string;
   host?: () => GeneratedHost;
-  /** Connections replaced between two collections. */
-  churn?: number;
+  /** Connections replaced between two collections: re-dialled by the same two processes, or scattered. */
+  churn?: { count: number; scattered?: boolean };
 }
 
 const SCENARIOS: Scenario[] = [
   { name: 'this machine (/proc, /sys)', key: 'real' },
-  { name: 'generated large host, cgroup v2', key: 'large', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v2', seed: 11 }), churn: 450 },
-  { name: 'generated large host, cgroup v1', key: 'large-v1', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v1', seed: 12 }), churn: 450 },
+  { name: 'large host, v2, 5 % re-dialled', key: 'large', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v2', seed: 11 }), churn: { count: 450 } },
+  { name: 'large host, v1, 5 % re-dialled', key: 'large-v1', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v1', seed: 12 }), churn: { count: 450 } },
+  { name: 'large host, v2, no churn', key: 'large-quiet', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v2', seed: 13 }) },
+  { name: 'large host, v2, 5 % scattered', key: 'large-scattered', host: () => new GeneratedHost({ processes: 2000, sockets: 20000, containers: 200, cgroup: 'v2', seed: 14 }), churn: { count: 450, scattered: true } },
 ];
 
 interface Result {
@@ -165,7 +170,10 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
             resolve();
             return;
           }
-          host?.churn(scenario.churn ?? 0);
+          if (host && scenario.churn) {
+            if (scenario.churn.scattered) host.churnScattered(scenario.churn.count);
+            else host.churn(scenario.churn.count);
+          }
         })().catch(reject);
       };
     });
@@ -218,7 +226,7 @@ async function main(): Promise<void> {
   try {
     const bundle = join(dir, 'probe.js');
     buildSync({ entryPoints: [join(ROOT, 'services/probe/src/main.ts')], bundle: true, platform: 'node', target: 'node20', outfile: bundle, keepNames: true, logLevel: 'warning' });
-    const flags = imageNodeFlags();
+    const flags = process.env.BENCH_NODE_FLAGS !== undefined ? process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean) : imageNodeFlags();
     const only = process.env.BENCH_ONLY?.split(',');
     const rows: Result[] = [];
     for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.key))) {

@@ -93,7 +93,7 @@ export class EndpointReporter {
       }
       counts.sockets += cols.count;
       this.keepInodes(cols);
-      this.owners.place(cols.inode, cols.count, ns.members, byPid, collection, errors);
+      this.owners.place(cols, ns.members, byPid, collection, errors);
       this.writeNamespace(writer, ns, scopeText.get(ns)!, scopeOfAddress, byPid, hostParent, timeMs, counts, usedContainers);
     }
     writer.endTopology();

@@ -76,6 +76,27 @@ export class FileReader {
     }
   }
 
+  /**
+   * Re-reads an open file from its start (pread at offset 0) into the shared buffer: for /proc files that is a fresh
+   * snapshot, without the open and close. Returns the length, or undefined when the process behind it is gone.
+   */
+  readFd(fd: number): number | undefined {
+    try {
+      let length = 0;
+      for (;;) {
+        const n = readSync(fd, this.buf, length, this.buf.length - length, length);
+        length += n;
+        if (n === 0 || length < this.buf.length || length >= this.maxBytes) return length;
+        const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxBytes));
+        this.buf.copy(grown, 0, 0, length);
+        this.buf = grown;
+      }
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+  }
+
   /** The file as text (latin1: /proc text is ASCII), or undefined if it is gone. */
   text(path: string, limit?: number): string | undefined {
     const n = this.read(path, limit);

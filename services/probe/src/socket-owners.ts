@@ -4,8 +4,9 @@
  * probes expensive, so this walks as little as it can:
  *
  * - an inode placed once stays placed while its process lives (socket inodes are not reused in practice);
- * - only processes in the namespace whose table has unplaced inodes are walked, those that held sockets when last
- *   walked first (they are the ones that open connections), then the never walked, then the rest;
+ * - only processes in the namespace whose table has unplaced inodes are walked: first the likely holders (the
+ *   listener's process for an accepted connection, a process already connected to the same peer for a client
+ *   one), then those that held sockets when last walked, most sockets first, then the never walked, then the rest;
  * - the walk stops once every inode of that namespace is placed;
  * - an inode no process of its namespace holds (passed to another namespace, or just being closed) is remembered
  *   as unplaceable, so it does not set off a full walk every collection.
@@ -13,6 +14,7 @@
 import { CollectionErrors } from './collection-errors';
 import { isGone, listDir, readLink } from './proc-files';
 import type { ProcessEntry } from './process-reporter';
+import { LISTEN, SocketColumns } from './tcp-table';
 
 const REPORTER = 'endpoint';
 
@@ -43,14 +45,29 @@ export class SocketOwners {
     return p && p.starttime === this.walked.get(pid)?.starttime ? p : undefined;
   }
 
-  /** Places the inodes of one namespace's tables, walking fd tables of `members` (its processes) as needed. */
-  place(inodes: Uint32Array, count: number, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
+  /** Places the sockets of one namespace's tables, walking fd tables of `members` (its processes) as needed. */
+  place(cols: SocketColumns, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
     const unplaced = new Set<number>();
-    for (let i = 0; i < count; i++) {
-      const inode = inodes[i];
-      if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid)) unplaced.add(inode);
+    const unplacedAt: number[] = [];
+    for (let i = 0; i < cols.count; i++) {
+      const inode = cols.inode[i];
+      if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid) && !unplaced.has(inode)) {
+        unplaced.add(inode);
+        unplacedAt.push(i);
+      }
     }
     if (unplaced.size === 0) return;
+    const walkedNow = new Set<number>();
+    const walkAll = (group: readonly ProcessEntry[]): boolean => {
+      for (const p of group) {
+        if (walkedNow.has(p.pid)) continue;
+        walkedNow.add(p.pid);
+        this.walk(p, unplaced, collection, errors);
+        if (unplaced.size === 0) return true;
+      }
+      return false;
+    };
+    if (walkAll(this.likelyHolders(cols, unplacedAt, byPid))) return;
     const holders: ProcessEntry[] = [];
     const fresh: ProcessEntry[] = [];
     const rest: ProcessEntry[] = [];
@@ -61,13 +78,46 @@ export class SocketOwners {
       else if (record.sockets > 0) holders.push(p);
       else rest.push(p);
     }
-    for (const group of [holders, fresh, rest]) {
-      for (const p of group) {
-        this.walk(p, unplaced, collection, errors);
-        if (unplaced.size === 0) return;
-      }
-    }
+    // A process with many sockets is the likeliest to have opened another.
+    holders.sort((a, b) => this.walked.get(b.pid)!.sockets - this.walked.get(a.pid)!.sockets);
+    if (walkAll(holders) || walkAll(fresh) || walkAll(rest)) return;
     for (const inode of unplaced) this.unplaceable.add(inode);
+  }
+
+  /**
+   * Where the new sockets most likely are: a connection accepted on a listening port with the process holding the
+   * listener (or one of the processes sharing it), and a client connection with the processes already connected to
+   * the same peer (a pool re-dialling its server). Found from what is already placed; costs one pass over the table
+   * and saves walking every process that holds sockets.
+   */
+  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry[] {
+    const byListenPort = new Map<number, ProcessEntry>();
+    const byPeer = new Map<number, ProcessEntry[]>();
+    for (let i = 0; i < cols.count; i++) {
+      const inode = cols.inode[i];
+      if (inode === 0) continue;
+      const owner = this.owner(inode, byPid);
+      if (!owner) continue;
+      if (cols.state[i] === LISTEN) {
+        byListenPort.set(cols.localPort[i], owner);
+        continue;
+      }
+      const key = cols.remoteIp[i] * 65536 + cols.remotePort[i];
+      const peers = byPeer.get(key);
+      if (!peers) byPeer.set(key, [owner]);
+      else if (peers[peers.length - 1] !== owner) peers.push(owner);
+    }
+    const likely = new Set<ProcessEntry>();
+    for (const i of unplacedAt) {
+      if (cols.state[i] === LISTEN) continue;
+      const listener = byListenPort.get(cols.localPort[i]);
+      if (listener) likely.add(listener);
+    }
+    for (const i of unplacedAt) {
+      if (cols.state[i] === LISTEN || byListenPort.has(cols.localPort[i])) continue;
+      for (const p of byPeer.get(cols.remoteIp[i] * 65536 + cols.remotePort[i]) ?? []) likely.add(p);
+    }
+    return [...likely];
   }
 
   private walk(p: ProcessEntry, unplaced: Set<number>, collection: number, errors: CollectionErrors): void {

@@ -133,23 +133,44 @@ describe('fd tables are walked only as far as needed', () => {
   let host: GeneratedHost;
   afterEach(() => host.remove());
 
-  test('a second collection with no new socket walks no fd table; after churn every new socket is still placed', async () => {
+  function expectAllPlaced(report: ProbeReport): void {
+    for (const s of host.sockets) {
+      if (s.owner === undefined) continue;
+      const p = host.processes.get(s.owner)!;
+      expect(report.topologies.endpoint[endpointOf(host, s)].parents.process).toContain(processId(host.hostname, p.pid, p.starttime));
+    }
+  }
+
+  test('a second collection with no new socket walks no fd table', async () => {
     host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
     const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
     const first = await collectParsed(collector);
     expect(first.collected.endpoints.unplaced).toBe(0);
     const quiet = await collectParsed(collector);
     expect(quiet.collected.endpoints.fdWalks).toBe(0);
-    host.churn(100);
+    expectAllPlaced(quiet.report);
+  });
+
+  test('re-dialled connections are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
+    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
+    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
+    await collectParsed(collector);
+    host.churn(20);
     const busy = await collectParsed(collector);
     expect(busy.collected.endpoints.unplaced).toBe(0);
     const holders = new Set(host.sockets.filter((s) => s.owner !== undefined).map((s) => s.owner));
-    expect(busy.collected.endpoints.fdWalks).toBeLessThanOrEqual(holders.size);
-    for (const s of host.sockets) {
-      if (s.owner === undefined) continue;
-      const p = host.processes.get(s.owner)!;
-      expect(busy.report.topologies.endpoint[endpointOf(host, s)].parents.process).toContain(processId(host.hostname, p.pid, p.starttime));
-    }
+    expect(busy.collected.endpoints.fdWalks).toBeLessThan(holders.size / 2);
+    expectAllPlaced(busy.report);
+  });
+
+  test('connections from processes nothing points at are still placed, by walking holders until none is left', async () => {
+    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
+    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
+    await collectParsed(collector);
+    host.churnScattered(20);
+    const busy = await collectParsed(collector);
+    expect(busy.collected.endpoints.unplaced).toBe(0);
+    expectAllPlaced(busy.report);
   });
 });
 
