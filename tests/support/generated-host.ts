@@ -11,6 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seeded } from '../../services/allocator/src/seeded-random';
 
 export type ContainerLayout = 'docker' | 'docker-systemd' | 'kubepods' | 'kubepods-systemd' | 'mesos';
 export const ALL_LAYOUTS: ContainerLayout[] = ['docker', 'docker-systemd', 'kubepods', 'kubepods-systemd', 'mesos'];
@@ -73,18 +74,6 @@ const FIRST_CONTAINER_NETNS = 4026532000;
 const HOST_ADDRESS = '192.0.2.10';
 const EXTERNAL = '203.0.113.';
 
-/** A small deterministic generator (mulberry32), so a given seed always makes the same host. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class GeneratedHost {
   readonly root: string;
   readonly procRoot: string;
@@ -107,7 +96,7 @@ export class GeneratedHost {
     this.procRoot = join(this.root, 'proc');
     this.sysRoot = join(this.root, 'sys');
     this.hostname = spec.hostname ?? 'gen-host';
-    this.random = rng(spec.seed ?? 42);
+    this.random = seeded(spec.seed ?? 42);
     this.build();
     this.writeAll();
   }

@@ -56,6 +56,8 @@ interface Result {
   collectionCpuMs: { median: number; max: number; all: number[] };
   /** Whole-process CPU over the measured intervals, as % of one core. */
   cpuPercentOfCore: number;
+  /** fd tables walked per measured collection, on average. */
+  fdWalksPerCollection: number;
   cpuMsPerInterval: number;
   rssMb: { median: number; max: number };
   reportRawKb: number;
@@ -138,6 +140,8 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
   }, 250);
   const cpuMs: number[] = [];
   let firstCollectionCpuMs = 0;
+  let walksAtFirst = 0;
+  let walks = 0;
   let cpuAtFirst = 0;
   let timeAtFirst = 0;
   let lastSum = 0;
@@ -152,6 +156,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
           const n = reports.length;
           if (n === 1) {
             firstCollectionCpuMs = sum * 1000;
+            walksAtFirst = await metric(port, 'probe_fd_table_walks_total');
             cpuAtFirst = procCpuSeconds(pid);
             timeAtFirst = Date.now();
             measuring = true;
@@ -160,6 +165,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
           if (n > INTERVALS) {
             const cpu = procCpuSeconds(pid) - cpuAtFirst;
             const seconds = (Date.now() - timeAtFirst) / 1000;
+            walks = (await metric(port, 'probe_fd_table_walks_total')) - walksAtFirst;
             counts = {
               processes: await metric(port, 'probe_report_nodes\\{topology="process"\\}'),
               sockets: await metric(port, 'probe_tcp_sockets'),
@@ -194,6 +200,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
     firstCollectionCpuMs: Math.round(firstCollectionCpuMs),
     collectionCpuMs: { median: Math.round(median(cpuMs)), max: Math.round(Math.max(...cpuMs)), all: cpuMs.map(Math.round) },
     cpuPercentOfCore: Math.round((cpu / seconds) * 1000) / 10,
+    fdWalksPerCollection: Math.round(walks / INTERVALS),
     cpuMsPerInterval: Math.round((cpu / seconds) * INTERVAL_SECONDS * 1000),
     rssMb: { median: Math.round(median(rss) * 10) / 10, max: Math.round(Math.max(...rss) * 10) / 10 },
     reportRawKb: Math.round(median(sizes.map((s) => s.raw)) / 1024),
@@ -203,7 +210,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
 }
 
 function table(rows: Result[]): string {
-  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'CPU at interval', 'RSS median (max)', 'report raw / gzip', 'load 1m start→end'];
+  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'fd walks/coll.', 'CPU at interval', 'RSS median (max)', 'report raw / gzip', 'load 1m start→end'];
   const body = rows.map((r) => [
     r.scenario,
     String(r.processes),
@@ -211,6 +218,7 @@ function table(rows: Result[]): string {
     String(r.containers),
     `${r.firstCollectionCpuMs} ms`,
     `${r.collectionCpuMs.median} ms (${r.collectionCpuMs.max})`,
+    String(r.fdWalksPerCollection),
     `${r.cpuPercentOfCore} % of a core (${r.cpuMsPerInterval} ms / ${r.intervalSeconds} s)`,
     `${r.rssMb.median} MB (${r.rssMb.max})`,
     `${r.reportRawKb} KB / ${r.reportGzipKb} KB`,

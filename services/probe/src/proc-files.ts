@@ -58,9 +58,7 @@ export class FileReader {
       for (;;) {
         if (length === this.buf.length) {
           if (length >= limit || length >= this.maxBytes) break;
-          const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxBytes));
-          this.buf.copy(grown, 0, 0, length);
-          this.buf = grown;
+          this.grow(length);
         }
         const n = readSync(fd, this.buf, length, Math.min(this.buf.length, limit) - length, null);
         if (n === 0) break;
@@ -87,14 +85,19 @@ export class FileReader {
         const n = readSync(fd, this.buf, length, this.buf.length - length, length);
         length += n;
         if (n === 0 || length < this.buf.length || length >= this.maxBytes) return length;
-        const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxBytes));
-        this.buf.copy(grown, 0, 0, length);
-        this.buf = grown;
+        this.grow(length);
       }
     } catch (err) {
       if (isGone(err)) return undefined;
       throw err;
     }
+  }
+
+  /** Doubles the buffer (up to maxBytes), keeping its first `length` bytes. */
+  private grow(length: number): void {
+    const grown = Buffer.allocUnsafe(Math.min(this.buf.length * 2, this.maxBytes));
+    this.buf.copy(grown, 0, 0, length);
+    this.buf = grown;
   }
 
   /** The file as text (latin1: /proc text is ASCII), or undefined if it is gone. */

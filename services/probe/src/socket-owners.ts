@@ -5,8 +5,9 @@
  *
  * - an inode placed once stays placed while its process lives (socket inodes are not reused in practice);
  * - only processes in the namespace whose table has unplaced inodes are walked: first the likely holders (the
- *   listener's process for an accepted connection, a process already connected to the same peer for a client
- *   one), then those that held sockets when last walked, most sockets first, then the never walked, then the rest;
+ *   listener's process for an accepted connection; for a client one, the processes whose sockets closed since the
+ *   collection before, then those already connected to the same peer), then those that held sockets when last
+ *   walked, most sockets first, then the never walked, then the rest;
  * - the walk stops once every inode of that namespace is placed;
  * - an inode no process of its namespace holds (passed to another namespace, or just being closed) is remembered
  *   as unplaceable, so it does not set off a full walk every collection.
@@ -17,10 +18,13 @@ import type { ProcessEntry } from './process-reporter';
 import { LISTEN, SocketColumns } from './tcp-table';
 
 const REPORTER = 'endpoint';
+const NO_INODES = new Uint32Array(0);
 
 interface WalkRecord {
   starttime: number;
   sockets: number;
+  /** The socket inodes its fd table held when walked. */
+  inodes: Uint32Array;
 }
 
 export class SocketOwners {
@@ -67,7 +71,7 @@ export class SocketOwners {
       }
       return false;
     };
-    if (walkAll(this.likelyHolders(cols, unplacedAt, byPid))) return;
+    if (walkAll(this.likelyHolders(cols, unplacedAt, members, byPid))) return;
     const holders: ProcessEntry[] = [];
     const fresh: ProcessEntry[] = [];
     const rest: ProcessEntry[] = [];
@@ -86,11 +90,11 @@ export class SocketOwners {
 
   /**
    * Where the new sockets most likely are: a connection accepted on a listening port with the process holding the
-   * listener (or one of the processes sharing it), and a client connection with the processes already connected to
-   * the same peer (a pool re-dialling its server). Found from what is already placed; costs one pass over the table
+   * listener (or one of the processes sharing it), and a client connection with a process that just lost one or
+   * with the processes already connected to the same peer (a pool re-dialling its server). Found from what is already placed; costs one pass over the table
    * and saves walking every process that holds sockets.
    */
-  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry[] {
+  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry[] {
     const byListenPort = new Map<number, ProcessEntry>();
     const byPeer = new Map<number, ProcessEntry[]>();
     for (let i = 0; i < cols.count; i++) {
@@ -113,6 +117,18 @@ export class SocketOwners {
       const listener = byListenPort.get(cols.localPort[i]);
       if (listener) likely.add(listener);
     }
+    // Processes that held a socket the table no longer lists.
+    const listed = cols.inode.slice(0, cols.count).sort();
+    for (const p of members) {
+      const record = this.walked.get(p.pid);
+      if (!record || record.starttime !== p.starttime) continue;
+      for (const inode of record.inodes) {
+        if (!sortedHas(listed, inode)) {
+          likely.add(p);
+          break;
+        }
+      }
+    }
     for (const i of unplacedAt) {
       if (cols.state[i] === LISTEN || byListenPort.has(cols.localPort[i])) continue;
       for (const p of byPeer.get(cols.remoteIp[i] * 65536 + cols.remotePort[i]) ?? []) likely.add(p);
@@ -128,12 +144,12 @@ export class SocketOwners {
     } catch (err) {
       errors.unreadableFile(REPORTER, 'fd', err);
       // Not walkable now (no SYS_PTRACE): do not try it first again.
-      this.walked.set(p.pid, { starttime: p.starttime, sockets: 0 });
+      this.walked.set(p.pid, { starttime: p.starttime, sockets: 0, inodes: NO_INODES });
       return;
     }
     if (!fds) return;
     this.walksThisCollection++;
-    let sockets = 0;
+    const inodes: number[] = [];
     for (const fd of fds) {
       let target: string | undefined;
       try {
@@ -145,11 +161,11 @@ export class SocketOwners {
       // "socket:[12345]"
       if (target === undefined || target.charCodeAt(0) !== 115 || !target.startsWith('socket:[')) continue;
       const inode = Number(target.slice(8, -1));
-      sockets++;
+      inodes.push(inode);
       this.owners.set(inode, p.pid);
       unplaced.delete(inode);
     }
-    this.walked.set(p.pid, { starttime: p.starttime, sockets });
+    this.walked.set(p.pid, { starttime: p.starttime, sockets: inodes.length, inodes: inodes.length ? Uint32Array.from(inodes) : NO_INODES });
     p.openFiles = { count: fds.length, collection };
   }
 

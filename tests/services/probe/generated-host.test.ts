@@ -5,12 +5,13 @@
  */
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerId, endpointId, netnsScope, processId, UNKNOWN_NETNS } from '../../../services/lib/report/node-ids';
 import { ProbeReport } from '../../../services/lib/report/report-schema';
 import { ContainerLayout, GeneratedHost, GenContainer, GenSocket, HOST_NETNS } from '../../support/generated-host';
+import { Collector } from '../../../services/probe/src/collector';
 import { collectorFor, collectParsed } from './collect-report';
 
 const EXPECTED_RUNTIME: Record<ContainerLayout, string> = { docker: 'docker', 'docker-systemd': 'docker', kubepods: 'cgroup', 'kubepods-systemd': 'containerd', mesos: 'mesos' };
@@ -133,6 +134,15 @@ describe('fd tables are walked only as far as needed', () => {
   let host: GeneratedHost;
   afterEach(() => host.remove());
 
+  /** A host of 200 processes and 2,000 sockets, and a collector that has collected it once, placing everything. */
+  async function afterFirstCollection(): Promise<Collector> {
+    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
+    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
+    const first = await collectParsed(collector);
+    expect(first.collected.endpoints.unplaced).toBe(0);
+    return collector;
+  }
+
   function expectAllPlaced(report: ProbeReport): void {
     for (const s of host.sockets) {
       if (s.owner === undefined) continue;
@@ -142,19 +152,14 @@ describe('fd tables are walked only as far as needed', () => {
   }
 
   test('a second collection with no new socket walks no fd table', async () => {
-    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
-    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
-    const first = await collectParsed(collector);
-    expect(first.collected.endpoints.unplaced).toBe(0);
+    const collector = await afterFirstCollection();
     const quiet = await collectParsed(collector);
     expect(quiet.collected.endpoints.fdWalks).toBe(0);
     expectAllPlaced(quiet.report);
   });
 
   test('re-dialled connections are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
-    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
-    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
-    await collectParsed(collector);
+    const collector = await afterFirstCollection();
     host.churn(20);
     const busy = await collectParsed(collector);
     expect(busy.collected.endpoints.unplaced).toBe(0);
@@ -164,9 +169,7 @@ describe('fd tables are walked only as far as needed', () => {
   });
 
   test('connections from processes nothing points at are still placed, by walking holders until none is left', async () => {
-    host = new GeneratedHost({ processes: 200, sockets: 2000, containers: 20, cgroup: 'v2', seed: 3 });
-    const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
-    await collectParsed(collector);
+    const collector = await afterFirstCollection();
     host.churnScattered(20);
     const busy = await collectParsed(collector);
     expect(busy.collected.endpoints.unplaced).toBe(0);
@@ -299,6 +302,3 @@ describe('the large host', () => {
     }
   }, 120_000);
 });
-
-// Unused-import guard for the fault helpers above.
-void writeFileSync;
