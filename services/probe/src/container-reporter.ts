@@ -67,8 +67,11 @@ export class DockerContainers {
     }
     for (const id of this.runners.keys()) if (!containers.has(id)) this.runners.delete(id);
     let error: string | undefined;
+    // However many containers are new, inspecting them holds this collection up by one deadline at most; the rest
+    // are inspected in the next one.
+    const deadline = Date.now() + this.api.timeoutMs;
     const next = async (): Promise<void> => {
-      for (let id = fresh.pop(); id !== undefined; id = fresh.pop()) {
+      for (let id = fresh.pop(); id !== undefined && Date.now() < deadline; id = fresh.pop()) {
         try {
           const inspected = await this.api.inspect(id);
           const runner = runnerLabelsFromEnvList(inspected.Config?.Env);

@@ -29,7 +29,7 @@ export class DockerApiError extends Error {
 export class DockerApi {
   constructor(
     readonly socketPath: string,
-    private readonly timeoutMs: number,
+    readonly timeoutMs: number,
   ) {}
 
   /** Running containers. */
