@@ -6,7 +6,6 @@ import type * as k8s from '@pulumi/kubernetes';
 import { APP, HostMount, PROBE, PROBE_TOKEN_SECRET_KEY } from '../../services/lib/contract';
 import { fieldEnv } from '../pod-spec';
 
-type Container = k8s.types.input.core.v1.Container;
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 type Volume = k8s.types.input.core.v1.Volume;
 
@@ -48,7 +47,7 @@ export function probeVolumes(mounts: readonly HostMount[] = PROBE.hostMounts): V
 }
 
 /** Every contract mount, read-only, where the probe looks for it. */
-export function probeVolumeMounts(mounts: readonly HostMount[] = PROBE.hostMounts): NonNullable<Container['volumeMounts']> {
+export function probeVolumeMounts(mounts: readonly HostMount[] = PROBE.hostMounts): k8s.types.input.core.v1.VolumeMount[] {
   return mounts.map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: true }));
 }
 
