@@ -245,8 +245,9 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
     const names = issue.keys.map((k) => `${prefix}${k}`).join(', ');
     throw new StackConfigError(`${names} ${issue.keys.length === 1 ? 'is not a known setting' : 'are not known settings'} (see the config reference in README.md)`);
   }
-  const got = SECRET_KEYS.has(issue.path.map(String).join('.')) ? undefined : valueAt(raw, issue.path);
-  const message = issue.code === 'invalid_type' && got === undefined ? `${key} is required` : `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  const got = valueAt(raw, issue.path);
+  const shown = got === undefined || SECRET_KEYS.has(issue.path.map(String).join('.')) ? '' : ` (got ${JSON.stringify(got)})`;
+  const message = issue.code === 'invalid_type' && got === undefined ? `${key} is required` : `${key} ${issue.message}${shown}`;
   throw new StackConfigError(message);
 }
 

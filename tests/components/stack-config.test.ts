@@ -64,6 +64,7 @@ describe('parseStackConfig', () => {
 
   test('a refused probe token is not repeated in the error', () => {
     expect(() => parseStackConfig({ monitoring: { probeToken: 'hunter2 hunter2' } })).toThrow(/^orchestrator:monitoring\.probeToken must be at least 32 printable characters without spaces$/);
+    expect(() => parseStackConfig({ monitoring: { probeToken: 12345 } })).toThrow(/^orchestrator:monitoring\.probeToken [^(]*$/);
   });
 
   test('a refused config names only the first problem, in one line', () => {
