@@ -29,3 +29,8 @@ export const mesosZkUrl = platform.mesosZkUrl;
 export const mesosQuorum = platform.mesosQuorum;
 export const marathonUrl = platform.marathonUrl;
 export const marathonZkUrl = platform.marathonZkUrl;
+export const allocatorUrl = platform.allocatorUrl;
+export const monitoringUrl = platform.monitoringUrl;
+// `syncEngineUrl` and `syncEnginePublishedConnect` exist only while `syncEngine.enabled`. Pulumi reads the stack
+// outputs from this module's exports, so they are added only then (an exported `undefined` warns on every run).
+if (platform.syncEngine) Object.assign(module.exports, platform.syncEngine);

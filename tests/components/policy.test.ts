@@ -1,15 +1,29 @@
 /** Policies every object of both stacks must satisfy. */
-import { kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig } from './support/program';
+import { kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig, withSyncEngine } from './support/program';
 import { containers, env, matches, workloads } from './support/pods';
 
-const COMMON_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
-// The one documented exception to "no root, no privilege": see the comment in components/mesos/agents.ts.
-const PRIVILEGED_EXCEPTION = { workloadApp: 'mesos-agent', container: 'mesos-agent' };
+import { PROBE } from '../../services/lib/contract';
 
-describe.each(['dev', 'prod'])('policy over the %s stack', (stack) => {
+const COMMON_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+// The two documented exceptions to "no root, no privilege, no host access":
+// - the Mesos agent is a container runtime: privileged, see the comment in components/mesos/agents.ts;
+// - the probe reads every process's /proc entries, fd tables and sockets: root, because Kubernetes grants added
+//   capabilities to uid 0 only, with all capabilities dropped but SYS_PTRACE (another user's fd and environ pass
+//   the kernel's ptrace access check) and DAC_READ_SEARCH (their mode-0500 directories); the host's PID namespace;
+//   its three host mounts read-only; never privileged (services/lib/contract.ts PROBE).
+const PRIVILEGED_EXCEPTION = { workloadApp: 'mesos-agent', container: 'mesos-agent' };
+const PROBE_EXCEPTION = { workloadApp: 'probe', container: 'probe' };
+
+const RUNS: [string, string, () => Record<string, string>][] = [
+  ['dev', 'dev', () => stackFileConfig('dev')],
+  ['prod', 'prod', () => stackFileConfig('prod')],
+  ['dev with the sync-engine enabled', 'dev', () => withSyncEngine('dev')],
+];
+
+describe.each(RUNS)('policy over the %s stack', (_label, stack, config) => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(stack, stackFileConfig(stack));
+    run = await runProgram(stack, config());
   });
 
   test('every image is pinned to a tag, never latest or untagged', () => {
@@ -34,13 +48,20 @@ describe.each(['dev', 'prod'])('policy over the %s stack', (stack) => {
     }
   });
 
-  test('every container runs as non-root without privilege, except the documented Mesos agent', () => {
-    const privileged: string[] = [];
+  test('every container runs as non-root without privilege, except the documented Mesos agent and probe', () => {
+    const exceptions: string[] = [];
     for (const { workload, container, podSpec } of containers(run)) {
       const app = workload.inputs.metadata.labels['app.kubernetes.io/name'];
       const effective = { ...podSpec.securityContext, ...container.securityContext };
       if (app === PRIVILEGED_EXCEPTION.workloadApp && container.name === PRIVILEGED_EXCEPTION.container) {
-        privileged.push(`${app}/${container.name}`);
+        exceptions.push(`${app}/${container.name}`);
+        continue;
+      }
+      if (app === PROBE_EXCEPTION.workloadApp && container.name === PROBE_EXCEPTION.container) {
+        exceptions.push(`${app}/${container.name}`);
+        expect(effective).toMatchObject({ runAsUser: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
+        expect(effective.privileged).not.toBe(true);
+        expect(container.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['SYS_PTRACE', 'DAC_READ_SEARCH'] });
         continue;
       }
       expect({ container: container.name, runAsNonRoot: effective.runAsNonRoot }).toEqual({ container: container.name, runAsNonRoot: true });
@@ -48,18 +69,30 @@ describe.each(['dev', 'prod'])('policy over the %s stack', (stack) => {
       expect(effective.privileged).not.toBe(true);
       expect(container.securityContext?.allowPrivilegeEscalation).toBe(false);
       expect(container.securityContext?.capabilities?.drop).toEqual(['ALL']);
+      expect(container.securityContext?.capabilities?.add).toBeUndefined();
     }
-    expect(privileged).toEqual(['mesos-agent/mesos-agent']);
+    expect(exceptions.sort()).toEqual(['mesos-agent/mesos-agent', 'probe/probe']);
   });
 
-  test('only the Mesos agent mounts host paths, and only the docker socket, the cgroup tree and its work dir', () => {
+  test('only the Mesos agent and the probe reach the host: the agent its socket, cgroups and work dir; the probe its three read-only mounts and the PID namespace', () => {
     for (const w of workloads(run)) {
-      const hostPaths = (w.inputs.spec.template.spec.volumes ?? []).filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path);
-      if (w.inputs.metadata.labels['app.kubernetes.io/name'] === 'mesos-agent') {
+      const spec = w.inputs.spec.template.spec;
+      const hostPaths = (spec.volumes ?? []).filter((v: any) => v.hostPath).map((v: any) => v.hostPath.path);
+      const app = w.inputs.metadata.labels['app.kubernetes.io/name'];
+      if (app === 'mesos-agent') {
         expect(hostPaths.sort()).toEqual(['/sys/fs/cgroup', '/var/lib/mesos/agent', '/var/run/docker.sock']);
+        expect(spec.hostPID).toBeUndefined();
+      } else if (app === 'probe') {
+        expect(hostPaths.sort()).toEqual(['/proc', '/sys/fs/cgroup', '/var/run/docker.sock']);
+        expect(spec.hostPID).toBe(true);
+        expect(spec.hostNetwork).toBeUndefined();
+        const hostVolumes = new Set(spec.volumes.filter((v: any) => v.hostPath).map((v: any) => v.name));
+        const mounts = spec.containers.flatMap((c: any) => c.volumeMounts ?? []).filter((m: any) => hostVolumes.has(m.name));
+        expect(mounts.map((m: any) => [m.mountPath, m.readOnly]).sort()).toEqual(PROBE.hostMounts.map((m) => [m.mountPath, true]).sort());
       } else {
         expect(hostPaths).toEqual([]);
-        expect(w.inputs.spec.template.spec.hostNetwork).toBeUndefined();
+        expect(spec.hostNetwork).toBeUndefined();
+        expect(spec.hostPID).toBeUndefined();
       }
     }
   });
