@@ -14,6 +14,8 @@ export interface Emitted {
   name: string;
   /** The inputs the program passed (for Kubernetes objects: the object itself). */
   inputs: Record<string, any>;
+  /** The state the mocks answered with: the inputs, plus the name the provider would give an auto-named object. */
+  outputs: Record<string, any>;
 }
 
 export interface ProgramRun {
@@ -53,12 +55,12 @@ export async function runProgram(stack: string, config: Record<string, string>):
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
-          resources.push({ type: args.type, name: args.name, inputs: args.inputs });
           const state = { ...args.inputs };
           // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
           if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
             state.metadata = { ...state.metadata, name: `${args.name}-${shortHash(args.name)}` };
           }
+          resources.push({ type: args.type, name: args.name, inputs: args.inputs, outputs: state });
           return { id: `${args.name}-id`, state };
         },
         call(args) {
