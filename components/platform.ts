@@ -3,6 +3,8 @@
  * `index.ts` calls this and exports its outputs; tests call it under Pulumi's mocks.
  */
 import * as pulumi from '@pulumi/pulumi';
+import { ArgoCdEnvironment } from './gitops/argocd';
+import { registerSyncWaves } from './gitops/sync-waves';
 import { Marathon } from './marathon';
 import { MesosAgents } from './mesos/agents';
 import { MesosMaster } from './mesos/master';
@@ -26,6 +28,8 @@ export interface PlatformOutputs {
 }
 
 export function definePlatform(config: StackConfig, instance: string): PlatformOutputs {
+  // First, so that every object declared below (and every part added later) carries its Argo CD sync wave.
+  registerSyncWaves();
   const namespace = new PlatformNamespace('orchestrator', { name: config.namespace, instance });
   const inNamespace = { dependsOn: [namespace] };
   const common = { namespace: config.namespace, instance };
@@ -45,6 +49,9 @@ export function definePlatform(config: StackConfig, instance: string): PlatformO
     { ...common, image: config.images.marathon, masterZkUrl: master.zkUrl, stateZkUrl: marathonZkUrl, ...config.marathon },
     inNamespace,
   );
+
+  const { gitops } = config;
+  if (gitops.enabled && gitops.repoURL) new ArgoCdEnvironment('gitops', { gitops: { ...gitops, repoURL: gitops.repoURL }, stack: pulumi.getStack(), instance, namespace: config.namespace });
 
   return {
     namespace: namespace.name,

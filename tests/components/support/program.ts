@@ -55,6 +55,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
+          if (args.type === 'pulumi:pulumi:Stack') return { id: undefined, state: {} };
           const state = { ...args.inputs };
           // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
           if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
@@ -72,7 +73,18 @@ export async function runProgram(stack: string, config: Record<string, string>):
       false,
     );
     pulumi.runtime.setAllConfig(config);
-    program = require('../../../index');
+    // As the language host runs a program: inside the root Stack resource, which stack transformations attach to.
+    const { runInPulumiStack } = require('@pulumi/pulumi/runtime/stack') as typeof import('@pulumi/pulumi/runtime/stack');
+    // A program that throws (bad config) is reported from here: inside the Stack its rejection would go unhandled.
+    let failure: unknown;
+    await runInPulumiStack(async () => {
+      try {
+        program = require('../../../index');
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure !== undefined) throw failure;
   });
   const outputs = await resolveOutputs(pulumi!, program);
   // Drain every outstanding registration before the next run installs its own mock monitor (the monitor is
