@@ -44,6 +44,9 @@ type HandlerFactory = (packName: string, packVersion: string, enforcementLevel: 
 
 // Internal to @pulumi/policy (not in its typings): the factories `serve` registers its handlers with.
 const server = require('@pulumi/policy/server') as { makeAnalyzeRpcFun: HandlerFactory; makeAnalyzeStackRpcFun: HandlerFactory };
+if (typeof server.makeAnalyzeRpcFun !== 'function' || typeof server.makeAnalyzeStackRpcFun !== 'function') {
+  throw new Error('@pulumi/policy/server no longer exports makeAnalyzeRpcFun/makeAnalyzeStackRpcFun: update tests/support/policy-pack.ts to the new handlers');
+}
 
 const PACK = { name: 'orchestrator', version: require('../../policy/package.json').version as string, enforcementLevel: 'mandatory' };
 const LEVELS: Record<number, Diagnostic['enforcementLevel']> = {
