@@ -6,6 +6,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { ALLOCATOR, APP, PROBE, SYNC_ENGINE } from '../services/lib/contract';
 import type { ServiceImageRefs } from './images/refs';
+import { ArgoCdEnvironment } from './gitops/argocd';
+import { registerSyncWaves } from './gitops/sync-waves';
 import { Marathon } from './marathon';
 import { MesosAgents } from './mesos/agents';
 import { MesosMaster } from './mesos/master';
@@ -50,6 +52,8 @@ function placeholderServiceImages(): ServiceImageRefs {
 }
 
 export function definePlatform(config: StackConfig, instance: string): PlatformOutputs {
+  // First, so that every object declared below (and every part added later) carries its Argo CD sync wave.
+  registerSyncWaves();
   const namespace = new PlatformNamespace('orchestrator', { name: config.namespace, instance });
   const inNamespace = { dependsOn: [namespace] };
   const common = { namespace: config.namespace, instance };
@@ -96,6 +100,8 @@ export function definePlatform(config: StackConfig, instance: string): PlatformO
   const prometheusLabels = config.monitoring.prometheusLabels;
   new PlatformMonitors('metrics', { ...common, prometheusLabels, targets: SCRAPE_TARGETS.filter((t) => t.app !== 'sync-engine' || syncEngine) }, inNamespace);
   new PlatformAlerts('platform-alerts', { ...common, prometheusLabels, zookeeperServers: config.zookeeper.replicas, probeDaemonSet: monitoring.probeDaemonSetName }, inNamespace);
+  const { gitops } = config;
+  if (gitops.enabled && gitops.repoURL) new ArgoCdEnvironment('gitops', { gitops: { ...gitops, repoURL: gitops.repoURL }, stack: pulumi.getStack(), instance, namespace: config.namespace });
 
   return {
     namespace: namespace.name,
