@@ -5,6 +5,8 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import type { ServiceImageRefs } from './images/refs';
+import { ArgoCdEnvironment } from './gitops/argocd';
+import { registerSyncWaves } from './gitops/sync-waves';
 import { serviceImageRefs } from './images/service-image-refs';
 import { Marathon } from './marathon';
 import { MesosAgents } from './mesos/agents';
@@ -40,6 +42,8 @@ export interface PlatformOutputs {
 }
 
 export function definePlatform(config: StackConfig, instance: string): PlatformOutputs {
+  // First, so that every object declared below (and every part added later) carries its Argo CD sync wave.
+  registerSyncWaves();
   const namespace = new PlatformNamespace('orchestrator', { name: config.namespace, instance });
   const inNamespace = { dependsOn: [namespace] };
   const common = { namespace: config.namespace, instance };
@@ -87,6 +91,8 @@ export function definePlatform(config: StackConfig, instance: string): PlatformO
   const prometheusLabels = config.monitoring.prometheusLabels;
   new PlatformMonitors('metrics', { ...common, prometheusLabels, targets: SCRAPE_TARGETS.filter((t) => t.app !== 'sync-engine' || syncEngine) }, inNamespace);
   new PlatformAlerts('platform-alerts', { ...common, prometheusLabels, zookeeperServers: config.zookeeper.replicas, probeDaemonSet: monitoring.probeDaemonSetName }, inNamespace);
+  const { gitops } = config;
+  if (gitops.enabled && gitops.repoURL) new ArgoCdEnvironment('gitops', { gitops: { ...gitops, repoURL: gitops.repoURL }, stack: pulumi.getStack(), instance, namespace: config.namespace });
 
   return {
     namespace: namespace.name,

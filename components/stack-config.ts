@@ -88,6 +88,28 @@ const dnsSubdomain = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { erro
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a DNS-1123 label (lower-case letters, digits and -)' }).max(63, { error: 'must be at most 63 characters' });
 
+// Where Argo CD may fetch manifests from: an https URL or an scp-like ssh address of a git repository.
+const GIT_REPO_URL = /^(https:\/\/[^\s/]+\/\S+|ssh:\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$/;
+
+// GitOps delivery through Argo CD: off unless a stack turns it on, and then it must say where its manifests live.
+const gitops = z
+  .strictObject({
+    /** Declare an Argo CD AppProject and Application that sync this stack's rendered manifests from git. */
+    enabled: z.boolean({ error: 'must be true or false' }).default(false),
+    /** The git repository holding the rendered manifests (`deploy/<stack>/`). */
+    repoURL: z.string().regex(GIT_REPO_URL, { error: 'must be a git repository URL (https://…, ssh://… or git@host:path)' }).optional(),
+    /** Branch, tag or commit Argo CD follows. */
+    targetRevision: z.string().regex(/^[^\s]+$/, { error: 'must be a branch, tag or commit without spaces' }).default('main'),
+    /** Directory of the manifests in the repository; empty means `deploy/<stack>`. */
+    path: z.string().regex(/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { error: 'must be a relative directory such as deploy/dev, without leading or trailing slashes' }).default(''),
+    /** Namespace Argo CD runs in and reads Applications and AppProjects from. */
+    argocdNamespace: dnsLabel.default('argocd'),
+    /** API server Argo CD deploys to; the default is the cluster Argo CD runs in. */
+    destinationServer: z.string().regex(/^https:\/\/\S+$/, { error: 'must be an https:// URL of a Kubernetes API server' }).default('https://kubernetes.default.svc'),
+  })
+  .refine((g) => !g.enabled || g.repoURL !== undefined, { error: 'is required when gitops.enabled is true', path: ['repoURL'] })
+  .prefault({});
+
 /** Defaults are the development-sized platform; `Pulumi.prod.yaml` raises what production needs. */
 export const stackConfigSchema = z.strictObject({
   /** Namespace every object lives in; other teams' StackReferences rely on it. */
@@ -233,6 +255,7 @@ export const stackConfigSchema = z.strictObject({
       prometheusLabels: labelMap.default({}),
     })
     .prefault({}),
+  gitops,
 });
 
 /** Keys whose values a refusal must not repeat. */
@@ -243,6 +266,7 @@ export type ResourceRequirements = StackConfig['zookeeper']['resources'];
 export type StorageConfig = StackConfig['zookeeper']['storage'];
 export type AntiAffinity = StackConfig['zookeeper']['antiAffinity'];
 export type Toleration = StackConfig['mesosAgents']['tolerations'][number];
+export type GitOpsConfig = StackConfig['gitops'];
 export type SyncEngineConfig = StackConfig['syncEngine'];
 /** A sync-engine section that validated as enabled: both ensembles are known. */
 export type EnabledSyncEngine = SyncEngineConfig & { enabled: true; source: string; target: string };

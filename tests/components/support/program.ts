@@ -15,6 +15,8 @@ export interface Emitted {
   name: string;
   /** The inputs the program passed (for Kubernetes objects: the object itself). */
   inputs: Record<string, any>;
+  /** The state the mocks answered with: the inputs, plus the name the provider would give an auto-named object. */
+  outputs: Record<string, any>;
 }
 
 export interface ProgramRun {
@@ -75,8 +77,8 @@ export async function runUnderMocks(stack: string, config: Record<string, string
     await pulumi.runtime.setMocks(
       {
         newResource(args) {
+          if (args.type === 'pulumi:pulumi:Stack') return { id: undefined, state: {} };
           const inputs = revealSecrets(args.inputs) as Record<string, any>;
-          resources.push({ type: args.type, name: args.name, inputs });
           const state = { ...inputs };
           // Auto-named Kubernetes objects get their name from the provider; give them one as it would.
           if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
@@ -86,6 +88,7 @@ export async function runUnderMocks(stack: string, config: Record<string, string
           if (args.type === 'docker:index/image:Image') state.repoDigest = `${String(args.inputs.imageName).replace(/:[^:/]+$/, '')}@sha256:${fakeDigest(args.name)}`;
           // The random provider computes its result; give one of the requested length, as it would.
           if (args.type === 'random:index/randomPassword:RandomPassword') state.result = 'r'.repeat(Number(args.inputs.length));
+          resources.push({ type: args.type, name: args.name, inputs, outputs: state });
           return { id: `${args.name}-id`, state };
         },
         call(args) {
@@ -97,7 +100,18 @@ export async function runUnderMocks(stack: string, config: Record<string, string
       false,
     );
     pulumi.runtime.setAllConfig(config);
-    program = load();
+    // As the language host runs a program: inside the root Stack resource, which stack transformations attach to.
+    const { runInPulumiStack } = require('@pulumi/pulumi/runtime/stack') as typeof import('@pulumi/pulumi/runtime/stack');
+    // A program that throws (bad config) is reported from here: inside the Stack its rejection would go unhandled.
+    let failure: unknown;
+    await runInPulumiStack(async () => {
+      try {
+        program = load();
+      } catch (err) {
+        failure = err;
+      }
+    });
+    if (failure !== undefined) throw failure;
   });
   const outputs = await resolveOutputs(pulumi!, program);
   // Drain every outstanding registration before the next run installs its own mock monitor (the monitor is
