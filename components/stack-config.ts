@@ -38,9 +38,19 @@ const imageTag = z
   .refine((tag) => tag !== 'latest', { error: 'must be a tag other than latest' });
 const flag = z.boolean({ error: 'must be true or false' });
 
+// A service image CI pushed: pinned by digest (`name@sha256:…`, what a push reports), or to a tag other than latest.
+const SERVICE_IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+(?=\/))?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?<digest>@sha256:[a-f0-9]{64})?$/;
+const PINNED_SERVICE_IMAGE = 'must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:…';
+const serviceImage = z.string().refine(
+  (ref) => {
+    const groups = SERVICE_IMAGE.exec(ref)?.groups;
+    return groups !== undefined && (groups.digest !== undefined || (groups.tag !== undefined && groups.tag !== 'latest'));
+  },
+  { error: PINNED_SERVICE_IMAGE },
+);
+
 /** The four companion services, by the keys `ServiceImageRefs` uses. */
 export const SERVICE_IMAGE_KEYS = ['allocator', 'syncEngine', 'probe', 'app'] as const;
-const prebuiltImages = z.strictObject(Object.fromEntries(SERVICE_IMAGE_KEYS.map((key) => [key, pinnedImage('registry.example.com/orchestrator/allocator:1.4.2').optional()])) as Record<(typeof SERVICE_IMAGE_KEYS)[number], z.ZodOptional<ReturnType<typeof pinnedImage>>>);
 
 const resourceList = z.strictObject({ cpu: quantity, memory: quantity });
 const resources = z
@@ -127,15 +137,23 @@ export const stackConfigSchema = z.strictObject({
       registry: registry.default('localhost:5000'),
       /** The service images' tag; unset means the git commit (`<commit>-dirty` for a build from uncommitted changes). */
       tag: imageTag.optional(),
-      /** Build and push the service images (true), or deploy prebuilt ones (false: `prebuilt`, else registry + tag). */
+      /** Build and push the service images (true), or deploy pushed ones (false: the keys below, else registry + tag). */
       build: flag.default(true),
       /** Build during `pulumi preview` too; off by default, so a preview needs no Docker engine. */
       buildOnPreview: flag.default(false),
-      /** With `build: false`: a pinned reference per service, instead of `<registry>/<repository>:<tag>`. */
-      prebuilt: prebuiltImages.optional(),
+      /** With `build: false`: the pushed image per service (what CI sets), instead of `<registry>/<repository>:<tag>`. */
+      allocator: serviceImage.optional(),
+      syncEngine: serviceImage.optional(),
+      probe: serviceImage.optional(),
+      app: serviceImage.optional(),
     })
-    // A prebuilt reference while building would be silently ignored; say so instead.
-    .refine((images) => !images.build || images.prebuilt === undefined, { error: 'is only used with images.build: false', path: ['prebuilt'] })
+    // A service's reference while the program builds it would be silently ignored; say so instead.
+    .superRefine((images, ctx) => {
+      if (!images.build) return;
+      for (const key of SERVICE_IMAGE_KEYS) {
+        if (images[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is only used with images.build: false (otherwise the program builds it)' });
+      }
+    })
     .refine((images) => images.build || !images.buildOnPreview, { error: 'needs images.build: true (nothing is built otherwise)', path: ['buildOnPreview'] })
     .prefault({}),
   zookeeper: z

@@ -27,9 +27,9 @@ test('a pushed image is referenced by name and tag and pinned by the digest the 
   expect(() => pinnedByDigest('localhost:5000/orchestrator/app:abc', '')).toThrow(/no digest for localhost:5000\/orchestrator\/app:abc/);
 });
 
-test('prebuilt references: a pinned reference per service where given, else <registry>/<repository>:<tag>', () => {
-  const pinned = `registry.example.com/orchestrator/probe:1.2.0@sha256:${'b'.repeat(64)}`;
-  const refs = prebuiltImageRefs(images({ build: false, registry: 'registry.example.com', prebuilt: { probe: pinned } }), () => 'abc123');
+test('prebuilt references: images.<service> where given (CI sets the pushed digest), else <registry>/<repository>:<tag>', () => {
+  const pinned = `ghcr.io/acme/orchestrator/probe@sha256:${'b'.repeat(64)}`;
+  const refs = prebuiltImageRefs(images({ build: false, registry: 'registry.example.com', probe: pinned }), () => 'abc123');
   expect(refs).toEqual({
     allocator: 'registry.example.com/orchestrator/allocator:abc123',
     syncEngine: 'registry.example.com/orchestrator/sync-engine:abc123',
@@ -97,8 +97,8 @@ describe('the whole program', () => {
   });
 
   test('with images.build: false declares no Docker image, and the workloads run the prebuilt references', async () => {
-    const probe = `registry.example.com/orchestrator/probe:1.2.0@sha256:${'c'.repeat(64)}`;
-    const run = await runProgram('dev', everyService({ 'orchestrator:images': { build: false, registry: 'registry.example.com', tag: 'abc123', prebuilt: { probe } } }));
+    const probe = `ghcr.io/acme/orchestrator/probe@sha256:${'c'.repeat(64)}`;
+    const run = await runProgram('dev', everyService({ 'orchestrator:images': { build: false, registry: 'registry.example.com', tag: 'abc123', probe } }));
     expect(imagesOf(run)).toEqual([]);
     expect(new Set(serviceImagesIn(run))).toEqual(
       new Set(['registry.example.com/orchestrator/allocator:abc123', 'registry.example.com/orchestrator/sync-engine:abc123', probe, 'registry.example.com/orchestrator/app:abc123']),
@@ -107,7 +107,7 @@ describe('the whole program', () => {
 
   test.each([
     [{ registry: 'platform' }, 'orchestrator:images.registry must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000 (got "platform")'],
-    [{ build: false, prebuilt: { app: 'registry.example.com/orchestrator/app:latest' } }, 'orchestrator:images.prebuilt.app must be pinned to a tag other than latest (got "registry.example.com/orchestrator/app:latest")'],
+    [{ build: false, app: 'registry.example.com/orchestrator/app:latest' }, 'orchestrator:images.app must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:… (got "registry.example.com/orchestrator/app:latest")'],
   ])('a bad images setting stops the program with one line: %j', async (raw, message) => {
     let registered = -1;
     const run = runProgram('dev', engineConfig({ 'orchestrator:images': raw })).then((r) => (registered = r.resources.length));
