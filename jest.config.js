@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // The image builds run in `npm run test:images` (tests/images/jest.config.js), not here.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/images/'],
   // Type checking is `npm run build`'s job; here ts-jest only transpiles, which keeps the suite fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
   testTimeout: 60000,

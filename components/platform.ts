@@ -4,10 +4,10 @@
  * all of it. `index.ts` calls this and exports its outputs; tests call it under Pulumi's mocks.
  */
 import * as pulumi from '@pulumi/pulumi';
-import { ALLOCATOR, APP, PROBE, SYNC_ENGINE } from '../services/lib/contract';
 import type { ServiceImageRefs } from './images/refs';
 import { ArgoCdEnvironment } from './gitops/argocd';
 import { registerSyncWaves } from './gitops/sync-waves';
+import { serviceImageRefs } from './images/service-image-refs';
 import { Marathon } from './marathon';
 import { MesosAgents } from './mesos/agents';
 import { MesosMaster } from './mesos/master';
@@ -41,23 +41,14 @@ export interface PlatformOutputs {
   syncEngine?: { syncEngineUrl: pulumi.Output<string>; syncEnginePublishedConnect: PublishedConnect };
 }
 
-/**
- * PLACEHOLDER until the images branch lands (components/images builds the four images and produces these refs):
- * fixed, pinned references, so that the workloads can be declared and tested meanwhile. Replace this function's
- * one call below with the images component's `ServiceImageRefs`.
- */
-function placeholderServiceImages(): ServiceImageRefs {
-  const tag = '0.1.0';
-  return { allocator: `${ALLOCATOR.image}:${tag}`, syncEngine: `${SYNC_ENGINE.image}:${tag}`, probe: `${PROBE.image}:${tag}`, app: `${APP.image}:${tag}` };
-}
-
 export function definePlatform(config: StackConfig, instance: string): PlatformOutputs {
   // First, so that every object declared below (and every part added later) carries its Argo CD sync wave.
   registerSyncWaves();
   const namespace = new PlatformNamespace('orchestrator', { name: config.namespace, instance });
   const inNamespace = { dependsOn: [namespace] };
   const common = { namespace: config.namespace, instance };
-  const serviceImages = placeholderServiceImages();
+  // The four services' images: built and pushed here, by digest, or the prebuilt references (`images.build`).
+  const serviceImages: ServiceImageRefs = serviceImageRefs(config.images);
 
   const zookeeper = new ZooKeeperEnsemble('zookeeper', { ...common, image: config.images.zookeeper, ...config.zookeeper }, inNamespace);
   const mesosZkUrl = zookeeper.url(ZK_CHROOTS.mesos);

@@ -20,10 +20,37 @@ const quantity = z.string().regex(QUANTITY, { error: 'must be a positive Kuberne
 // An image reference pinned to a tag other than `latest` (optionally with a digest). Pinning is what makes a
 // `pulumi up` repeatable: the same stack config always runs the same bits.
 const IMAGE = /^(?<repo>[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/;
-const image = z
+const pinnedImage = (example: string) =>
+  z
+    .string()
+    .regex(IMAGE, { error: `must be an image pinned to a tag, e.g. ${example}` })
+    .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+const image = pinnedImage('zookeeper:3.8.4');
+
+// Where the service images are pushed: a registry host (a dot, a port or localhost, so Docker never reads it as a
+// Docker Hub namespace) and an optional path. The images are <registry>/<repository from contract.ts>:<tag>.
+const REGISTRY = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+|[a-z0-9]([a-z0-9-]*[a-z0-9])?:\d+)(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const registry = z.string().regex(REGISTRY, { error: 'must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000' });
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const imageTag = z
   .string()
-  .regex(IMAGE, { error: 'must be an image pinned to a tag, e.g. zookeeper:3.8.4' })
-  .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+  .regex(TAG, { error: 'must be a Docker tag (letters, digits, _ . -, at most 128, not starting with . or -)' })
+  .refine((tag) => tag !== 'latest', { error: 'must be a tag other than latest' });
+const flag = z.boolean({ error: 'must be true or false' });
+
+// A service image CI pushed: pinned by digest (`name@sha256:…`, what a push reports), or to a tag other than latest.
+const SERVICE_IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+(?=\/))?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?<digest>@sha256:[a-f0-9]{64})?$/;
+const PINNED_SERVICE_IMAGE = 'must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:…';
+const serviceImage = z.string().refine(
+  (ref) => {
+    const groups = SERVICE_IMAGE.exec(ref)?.groups;
+    return groups !== undefined && (groups.digest !== undefined || (groups.tag !== undefined && groups.tag !== 'latest'));
+  },
+  { error: PINNED_SERVICE_IMAGE },
+);
+
+/** The four companion services, by the keys `ServiceImageRefs` uses. */
+export const SERVICE_IMAGE_KEYS = ['allocator', 'syncEngine', 'probe', 'app'] as const;
 
 const resourceList = z.strictObject({ cpu: quantity, memory: quantity });
 const resources = z
@@ -97,7 +124,7 @@ const gitops = z
 export const stackConfigSchema = z.strictObject({
   /** Namespace every object lives in; other teams' StackReferences rely on it. */
   namespace: dnsLabel.default('orchestrator'),
-  /** Pinned images of the platform's parts. */
+  /** Pinned images of the platform's parts, and where the program builds and pushes the services' images. */
   images: z
     .strictObject({
       zookeeper: image.default('zookeeper:3.8.4'),
@@ -106,7 +133,28 @@ export const stackConfigSchema = z.strictObject({
       marathon: image.default('mesosphere/marathon:v1.11.24'),
       /** The sidecar beside each Mesos master and agent that serves /metrics/snapshot as Prometheus text. */
       mesosExporter: image.default('mesosphere/mesos-exporter:v1.1.2'),
+      /** The service images' registry; the default is a development cluster's local registry (kind, k3d). */
+      registry: registry.default('localhost:5000'),
+      /** The service images' tag; unset means the git commit (`<commit>-dirty` for a build from uncommitted changes). */
+      tag: imageTag.optional(),
+      /** Build and push the service images (true), or deploy pushed ones (false: the keys below, else registry + tag). */
+      build: flag.default(true),
+      /** Build during `pulumi preview` too; off by default, so a preview needs no Docker engine. */
+      buildOnPreview: flag.default(false),
+      /** With `build: false`: the pushed image per service (what CI sets), instead of `<registry>/<repository>:<tag>`. */
+      allocator: serviceImage.optional(),
+      syncEngine: serviceImage.optional(),
+      probe: serviceImage.optional(),
+      app: serviceImage.optional(),
     })
+    // A service's reference while the program builds it would be silently ignored; say so instead.
+    .superRefine((images, ctx) => {
+      if (!images.build) return;
+      for (const key of SERVICE_IMAGE_KEYS) {
+        if (images[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is only used with images.build: false (otherwise the program builds it)' });
+      }
+    })
+    .refine((images) => images.build || !images.buildOnPreview, { error: 'needs images.build: true (nothing is built otherwise)', path: ['buildOnPreview'] })
     .prefault({}),
   zookeeper: z
     .strictObject({

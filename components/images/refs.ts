@@ -6,7 +6,7 @@
 import type * as pulumi from '@pulumi/pulumi';
 
 export interface ServiceImageRefs {
-  /** `<registry>/orchestrator/allocator@sha256:…` (or the prebuilt reference). */
+  /** `<registry>/orchestrator/allocator:<tag>@sha256:…` when built (the tag for readers, the digest pins), or the prebuilt reference. */
   allocator: pulumi.Input<string>;
   syncEngine: pulumi.Input<string>;
   probe: pulumi.Input<string>;

@@ -3,6 +3,7 @@
  * resource it registers. Each run gets a fresh module registry and drains its RPCs before returning, so runs must
  * be awaited one after another (never in parallel).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -60,6 +61,14 @@ export function stackFileRaw(stack: string): Record<string, unknown> {
 }
 
 export async function runProgram(stack: string, config: Record<string, string>): Promise<ProgramRun> {
+  return runUnderMocks(stack, config, () => require('../../../index'));
+}
+
+/**
+ * Like `runProgram`, for any part of the program: `load` runs with a fresh module registry under the mocks (so it
+ * must `require` what it declares from inside), and the Outputs among the fields it returns come back resolved.
+ */
+export async function runUnderMocks(stack: string, config: Record<string, string>, load: () => Record<string, unknown>): Promise<ProgramRun> {
   const resources: Emitted[] = [];
   let program: Record<string, unknown> = {};
   let pulumi: typeof import('@pulumi/pulumi') | undefined;
@@ -75,6 +84,8 @@ export async function runProgram(stack: string, config: Record<string, string>):
           if (args.type.startsWith('kubernetes:') && state.metadata && !state.metadata.name) {
             state.metadata = { ...state.metadata, name: `${args.name}-${shortHash(args.name)}` };
           }
+          // A pushed image: the provider reports the manifest digest as `<name>@sha256:…`.
+          if (args.type === 'docker:index/image:Image') state.repoDigest = `${String(args.inputs.imageName).replace(/:[^:/]+$/, '')}@sha256:${fakeDigest(args.name)}`;
           // The random provider computes its result; give one of the requested length, as it would.
           if (args.type === 'random:index/randomPassword:RandomPassword') state.result = 'r'.repeat(Number(args.inputs.length));
           resources.push({ type: args.type, name: args.name, inputs, outputs: state });
@@ -95,7 +106,7 @@ export async function runProgram(stack: string, config: Record<string, string>):
     let failure: unknown;
     await runInPulumiStack(async () => {
       try {
-        program = require('../../../index');
+        program = load();
       } catch (err) {
         failure = err;
       }
@@ -116,6 +127,11 @@ async function resolveOutputs(pulumi: typeof import('@pulumi/pulumi'), exports: 
     ),
   );
   return Object.fromEntries(entries);
+}
+
+/** A stable 64-hex digest per resource name, as a registry would return for distinct images. */
+function fakeDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** Pulumi's wire marker of a secret value (`{ [SECRET_SIG]: SECRET_VALUE, value }`), as the engine would decrypt it. */
