@@ -1,7 +1,7 @@
 /**
  * The one place that decides where the services' images come from: built and pushed by the program
- * (`images.build: true`, by digest), or prebuilt (`images.build: false`: a pinned reference per service, else
- * `<registry>/<repository>:<tag>`). Either way the workloads get the same `ServiceImageRefs`.
+ * (`images.build: true`, by digest), or pushed before (`images.build: false`: `images.<service>`, a pinned
+ * reference CI set, else `<registry>/<repository>:<tag>`). Either way the workloads get the same `ServiceImageRefs`.
  */
 import type * as pulumi from '@pulumi/pulumi';
 import type { StackConfig } from '../stack-config';
@@ -11,7 +11,7 @@ import { ServiceKey, serviceImageName, ServiceImages } from './service-images';
 
 /** The prebuilt references of `images.build: false`: plain strings, no resource declared. */
 export function prebuiltImageRefs(images: StackConfig['images'], tag: () => string): ServiceImageRefs {
-  const ref = (key: ServiceKey) => images.prebuilt?.[key] ?? serviceImageName(key, images.registry, tag());
+  const ref = (key: ServiceKey) => images[key] ?? serviceImageName(key, images.registry, tag());
   return { allocator: ref('allocator'), syncEngine: ref('syncEngine'), probe: ref('probe'), app: ref('app') };
 }
 

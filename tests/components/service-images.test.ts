@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { parseStackConfig, StackConfig } from '../../components/stack-config';
 import { prebuiltImageRefs } from '../../components/images/service-image-refs';
 import { pinnedByDigest, registryHost, SERVICE_KEYS, serviceDockerfile, serviceImageName } from '../../components/images/service-images';
-import { engineConfig, ProgramRun, runProgram, runUnderMocks, stackFileConfig } from './support/program';
+import { containers } from './support/pods';
+import { engineConfig, ProgramRun, runProgram, runUnderMocks, stackFileConfig, withSyncEngine } from './support/program';
 
 const ROOT = join(__dirname, '..', '..');
 const DOCKER_IMAGE = 'docker:index/image:Image';
@@ -26,9 +27,9 @@ test('a pushed image is referenced by name and tag and pinned by the digest the 
   expect(() => pinnedByDigest('localhost:5000/orchestrator/app:abc', '')).toThrow(/no digest for localhost:5000\/orchestrator\/app:abc/);
 });
 
-test('prebuilt references: a pinned reference per service where given, else <registry>/<repository>:<tag>', () => {
-  const pinned = `registry.example.com/orchestrator/probe:1.2.0@sha256:${'b'.repeat(64)}`;
-  const refs = prebuiltImageRefs(images({ build: false, registry: 'registry.example.com', prebuilt: { probe: pinned } }), () => 'abc123');
+test('prebuilt references: images.<service> where given (CI sets the pushed digest), else <registry>/<repository>:<tag>', () => {
+  const pinned = `ghcr.io/acme/orchestrator/probe@sha256:${'b'.repeat(64)}`;
+  const refs = prebuiltImageRefs(images({ build: false, registry: 'registry.example.com', probe: pinned }), () => 'abc123');
   expect(refs).toEqual({
     allocator: 'registry.example.com/orchestrator/allocator:abc123',
     syncEngine: 'registry.example.com/orchestrator/sync-engine:abc123',
@@ -72,6 +73,14 @@ describe('built by the program (the default)', () => {
 describe('the whole program', () => {
   const imagesOf = (run: ProgramRun) => run.resources.filter((r) => r.type === DOCKER_IMAGE);
 
+  // With the sync-engine enabled, all four services have a workload.
+  const everyService = (extra: Record<string, unknown>) => ({ ...withSyncEngine('dev'), ...engineConfig(extra) });
+  const serviceImagesIn = (run: ProgramRun) =>
+    containers(run)
+      .map(({ container }) => container.image as string)
+      .filter((image) => /\/orchestrator\/(allocator|sync-engine|probe|app)[:@]/.test(image))
+      .sort();
+
   test('builds the four service images of a stack by default, tagged with the git commit', async () => {
     const run = await runProgram('dev', stackFileConfig('dev'));
     const names = imagesOf(run).map((r) => r.inputs.imageName);
@@ -79,15 +88,26 @@ describe('the whole program', () => {
     for (const name of names) expect(name).toMatch(/^localhost:5000\/orchestrator\/[a-z-]+:[a-f0-9]{12}(-dirty)?$/);
   });
 
-  test('with images.build: false declares no Docker image', async () => {
-    const run = await runProgram('dev', { ...stackFileConfig('dev'), ...engineConfig({ 'orchestrator:images': { build: false, tag: 'abc123' } }) });
+  test('every service workload runs its built image by digest', async () => {
+    const run = await runProgram('dev', everyService({ 'orchestrator:images': { tag: 'abc123' } }));
+    const images = serviceImagesIn(run);
+    const repositories = new Set(images.map((image) => image.split('@')[0].replace(/:[^:/]+$/, '')));
+    expect(repositories).toEqual(new Set(['allocator', 'sync-engine', 'probe', 'app'].map((name) => `localhost:5000/orchestrator/${name}`)));
+    for (const image of images) expect(image).toMatch(/^localhost:5000\/orchestrator\/[a-z-]+:abc123@sha256:[a-f0-9]{64}$/);
+  });
+
+  test('with images.build: false declares no Docker image, and the workloads run the prebuilt references', async () => {
+    const probe = `ghcr.io/acme/orchestrator/probe@sha256:${'c'.repeat(64)}`;
+    const run = await runProgram('dev', everyService({ 'orchestrator:images': { build: false, registry: 'registry.example.com', tag: 'abc123', probe } }));
     expect(imagesOf(run)).toEqual([]);
-    expect(run.resources.filter((r) => r.type.startsWith('kubernetes:')).length).toBeGreaterThan(0);
+    expect(new Set(serviceImagesIn(run))).toEqual(
+      new Set(['registry.example.com/orchestrator/allocator:abc123', 'registry.example.com/orchestrator/sync-engine:abc123', probe, 'registry.example.com/orchestrator/app:abc123']),
+    );
   });
 
   test.each([
     [{ registry: 'platform' }, 'orchestrator:images.registry must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000 (got "platform")'],
-    [{ build: false, prebuilt: { app: 'registry.example.com/orchestrator/app:latest' } }, 'orchestrator:images.prebuilt.app must be pinned to a tag other than latest (got "registry.example.com/orchestrator/app:latest")'],
+    [{ build: false, app: 'registry.example.com/orchestrator/app:latest' }, 'orchestrator:images.app must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:… (got "registry.example.com/orchestrator/app:latest")'],
   ])('a bad images setting stops the program with one line: %j', async (raw, message) => {
     let registered = -1;
     const run = runProgram('dev', engineConfig({ 'orchestrator:images': raw })).then((r) => (registered = r.resources.length));
