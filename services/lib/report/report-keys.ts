@@ -53,6 +53,8 @@ export const RUNNER_LABELS = {
   podUid: 'pod_uid',
   /** The container's name within its pod (Kubernetes). */
   podContainerName: 'pod_container_name',
+  /** The Mesos container id of a container Mesos's Docker containerizer started (Docker name `mesos-<id>`). */
+  mesosContainerId: 'mesos_container_id',
 } as const;
 
 /** Environment variables a Mesos executor sets in a task, mapped to the labels they become. */

@@ -12,21 +12,12 @@
 import { z } from 'zod';
 import { idPrefix } from './node-ids';
 import { TOPOLOGY } from './report-keys';
+import { REPORT_LIMITS } from './report-limits';
+
+export { REPORT_LIMITS };
 
 export const REPORT_SCHEMA_VERSION = '1.0';
 export const REPORT_MAJOR_VERSION = 1;
-
-/** Bounds every reader enforces, so one bad probe cannot make the app hold unbounded data. */
-export const REPORT_LIMITS = {
-  idLength: 512,
-  keyLength: 128,
-  labelValueLength: 4096,
-  /** Samples per series; a probe sends the ones since its last report. */
-  seriesSamples: 120,
-  adjacency: 10_000,
-  parents: 256,
-  hostLength: 253,
-} as const;
 
 const timestamp = z.number().int({ error: 'must be a whole number of milliseconds since the epoch' }).min(0, { error: 'must be a whole number of milliseconds since the epoch' });
 // Map keys become object keys in every reader. zod's records drop a `__proto__` key rather than set a prototype.
