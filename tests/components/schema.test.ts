@@ -1,5 +1,5 @@
 import { validateKubernetesObject } from './support/kubernetes-schema';
-import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig, withSyncEngine } from './support/program';
+import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig, withRollouts, withSyncEngine } from './support/program';
 
 const KINDS = ['ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet'];
 
@@ -8,6 +8,8 @@ describe.each([
   ['prod', 'prod', () => stackFileConfig('prod'), KINDS],
   // The sync-engine's state volume is the one PersistentVolumeClaim outside a StatefulSet's templates.
   ['dev with the sync-engine enabled', 'dev', () => withSyncEngine('dev'), [...KINDS, 'PersistentVolumeClaim'].sort()],
+  // The monitoring app as an Argo Rollouts canary; the other services stay Deployments.
+  ['prod with rollouts enabled', 'prod', () => withRollouts('prod'), [...KINDS, 'AnalysisTemplate', 'Rollout'].sort()],
 ] as const)('the %s stack', (_label, stack, config, kinds) => {
   let run: ProgramRun;
   beforeAll(async () => {
