@@ -6,6 +6,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import type { ServiceImageRefs } from './images/refs';
 import { ArgoCdEnvironment } from './gitops/argocd';
+import { canaryDelivery } from './gitops/canary-analysis';
 import { registerSyncWaves } from './gitops/sync-waves';
 import { serviceImageRefs } from './images/service-image-refs';
 import { Marathon } from './marathon';
@@ -19,7 +20,7 @@ import { PlatformNamespace } from './namespace';
 import { Allocator } from './services/allocator';
 import type { PublishedConnect } from './services/spec';
 import { SyncEngine } from './services/sync-engine';
-import { enabledSyncEngine, StackConfig } from './stack-config';
+import { enabledRollouts, enabledSyncEngine, StackConfig } from './stack-config';
 import { ZooKeeperEnsemble } from './zookeeper/ensemble';
 
 /** ZooKeeper chroots of the platform's parts. */
@@ -85,6 +86,7 @@ export function definePlatform(config: StackConfig, instance: string): PlatformO
       probeResources: config.monitoring.probeResources,
       appResources: config.monitoring.appResources,
       probeToken: config.monitoring.probeToken,
+      appCanary: canaryDelivery(enabledRollouts(config)),
     },
     inNamespace,
   );

@@ -6,6 +6,7 @@
  * `orchestrator:zookeeper.replicas must be an odd number between 1 and 7 (got 2)`.
  */
 import { z } from 'zod';
+import { HTTP_METRICS } from '../services/lib/contract';
 
 /** The project's config namespace: keys are written `orchestrator:<key>` in `Pulumi.<stack>.yaml`. */
 export const CONFIG_NAMESPACE = 'orchestrator';
@@ -118,6 +119,67 @@ const gitops = z
     destinationServer: z.string().regex(/^https:\/\/\S+$/, { error: 'must be an https:// URL of a Kubernetes API server' }).default('https://kubernetes.default.svc'),
   })
   .refine((g) => !g.enabled || g.repoURL !== undefined, { error: 'is required when gitops.enabled is true', path: ['repoURL'] })
+  .prefault({});
+
+// A duration Argo Rollouts and PromQL both read the same way: a whole number of seconds, minutes or hours.
+const DURATION = /^(?<n>[1-9]\d*)(?<unit>s|m|h)$/;
+const duration = z.string().regex(DURATION, { error: 'must be a duration such as 30s, 1m or 2h' });
+/** Seconds in a duration; NaN for a malformed one (its own rule reports it, and a comparison with NaN fails too). */
+export function durationSeconds(d: string): number {
+  const groups = DURATION.exec(d)?.groups;
+  return groups ? Number(groups.n) * { s: 1, m: 60, h: 3600 }[groups.unit as 's' | 'm' | 'h'] : Number.NaN;
+}
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number between ${min} and ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const ratio = (what: string) => z.number({ error: `must be a number from 0 to 1 (${what})` }).min(0, { error: `must be a number from 0 to 1 (${what})` }).max(1, { error: `must be a number from 0 to 1 (${what})` });
+const CANARY_WEIGHTS = 'must be ascending whole percentages between 1 and 99, e.g. [20, 50]';
+const LARGEST_BUCKET = HTTP_METRICS.buckets[HTTP_METRICS.buckets.length - 1];
+const PROMETHEUS_URL_EXAMPLE = 'http://prometheus-operated.monitoring.svc:9090';
+
+// Argo Rollouts canaries with Prometheus analysis: off unless a stack turns them on, and then it must say which
+// Prometheus judges them (the one scraping this stack's PodMonitors). See "Shipping it" in README.md.
+const rollouts = z
+  .strictObject({
+    /** Ship the monitoring app as an Argo Rollouts canary, judged by Prometheus, instead of a Deployment. */
+    enabled: flag.default(false),
+    /** The Prometheus HTTP API the analysis queries, e.g. the Prometheus Operator's `prometheus-operated` Service. */
+    prometheusUrl: z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d+)?(\/\S*)?$/, { error: `must be an http:// or https:// URL of the Prometheus HTTP API, e.g. ${PROMETHEUS_URL_EXAMPLE}` }).optional(),
+    /** The canary's share of pods at each step, ascending; each step is judged before the next, the last before 100 %. */
+    canaryWeights: z
+      .array(z.number({ error: CANARY_WEIGHTS }).int({ error: CANARY_WEIGHTS }).min(1, { error: CANARY_WEIGHTS }).max(99, { error: CANARY_WEIGHTS }), { error: CANARY_WEIGHTS })
+      .min(1, { error: CANARY_WEIGHTS })
+      .max(5, { error: 'must list at most 5 steps' })
+      .refine((w) => w.every((x, i) => i === 0 || x > w[i - 1]), { error: CANARY_WEIGHTS })
+      .default([20, 50]),
+    analysis: z
+      .strictObject({
+        /** Time between two measurements of one analysis step. */
+        interval: duration.default('1m'),
+        /** Measurements per step: a step takes `window` + (count - 1) x `interval`. */
+        count: wholeNumber(1, 30).default(4),
+        /** Failed measurements a step tolerates; one more fails it, and the canary is rolled back. */
+        failureLimit: wholeNumber(0, 29).default(1),
+        /** What each measurement looks back over, and how long the first waits: the canary's own traffic only. */
+        window: duration.default('2m'),
+        /** Largest share of the canary's requests answered 5xx. */
+        maxErrorRatio: ratio('a share of requests').default(0.01),
+        /** Largest p99 of the canary's request durations, in seconds. */
+        maxP99Seconds: z
+          .number({ error: `must be a number of seconds above 0 and at most ${LARGEST_BUCKET}` })
+          .gt(0, { error: `must be a number of seconds above 0 and at most ${LARGEST_BUCKET}` })
+          .max(LARGEST_BUCKET, { error: `must be at most ${LARGEST_BUCKET}: the request histogram's largest bucket, beyond which a p99 cannot be read` })
+          .default(0.5),
+        /** Largest share of probe reports the canary refuses beyond what the stable pods refuse. */
+        maxRefusedShareAboveStable: ratio('a share of reports').default(0.02),
+      })
+      .refine((a) => a.failureLimit < a.count, { error: 'must be less than analysis.count, or no step could pass', path: ['failureLimit'] })
+      // Pods are scraped every 30 s (scrape-targets.ts); rate() needs two samples of the canary in the window.
+      .refine((a) => durationSeconds(a.window) >= 60, { error: 'must be at least 1m: two scrapes of the canary at the PodMonitors\' 30 s interval', path: ['window'] })
+      .prefault({}),
+  })
+  .refine((r) => !r.enabled || r.prometheusUrl !== undefined, { error: `is required when rollouts.enabled is true (the Prometheus that scrapes this stack, e.g. ${PROMETHEUS_URL_EXAMPLE})`, path: ['prometheusUrl'] })
   .prefault({});
 
 /** Defaults are the development-sized platform; `Pulumi.prod.yaml` raises what production needs. */
@@ -274,6 +336,7 @@ export const stackConfigSchema = z.strictObject({
     })
     .prefault({}),
   gitops,
+  rollouts,
 });
 
 /** Keys whose values a refusal must not repeat. */
@@ -285,6 +348,15 @@ export type StorageConfig = StackConfig['zookeeper']['storage'];
 export type AntiAffinity = StackConfig['zookeeper']['antiAffinity'];
 export type Toleration = StackConfig['mesosAgents']['tolerations'][number];
 export type GitOpsConfig = StackConfig['gitops'];
+export type RolloutsConfig = StackConfig['rollouts'];
+/** A rollouts section that validated as enabled: the Prometheus to ask is known. */
+export type EnabledRollouts = RolloutsConfig & { enabled: true; prometheusUrl: string };
+
+/** The canary settings if rollouts are enabled (validation has then checked the Prometheus URL is given). */
+export function enabledRollouts(config: StackConfig): EnabledRollouts | undefined {
+  const r = config.rollouts;
+  return r.enabled && r.prometheusUrl ? { ...r, enabled: true, prometheusUrl: r.prometheusUrl } : undefined;
+}
 export type SyncEngineConfig = StackConfig['syncEngine'];
 /** A sync-engine section that validated as enabled: both ensembles are known. */
 export type EnabledSyncEngine = SyncEngineConfig & { enabled: true; source: string; target: string };

@@ -1,5 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { APP } from '../../services/lib/contract';
+import { appChecks, CanaryDelivery } from '../gitops/canary-analysis';
 import { serviceWorkload } from '../services/service-workload';
 import type { ResourceRequirements } from '../stack-config';
 import { appEnv } from './spec';
@@ -15,12 +16,15 @@ export interface MonitoringAppArgs {
   resources: ResourceRequirements;
   /** The Secret holding the probe token. */
   tokenSecret: pulumi.Input<string>;
+  /** Ship it as an Argo Rollouts canary (`rollouts.enabled`), judged on its HTTP answers and the reports it refuses. */
+  canary?: CanaryDelivery;
 }
 
 /**
  * The monitoring app: one replica, because it merges every probe's reports in memory and a second replica behind
  * the Service would see only the reports sent to it; a Service on 8093 for probes, the API, the UI and /metrics;
- * a PodDisruptionBudget; a ServiceAccount without a token.
+ * a PodDisruptionBudget; a ServiceAccount without a token. As a canary, the new version's pod runs beside the old
+ * one, each holding the reports sent to it, until the analysis promotes it or rolls it back.
  */
 export class MonitoringApp extends pulumi.ComponentResource {
   /** `http://<service>.<namespace>.svc:8093`: the UI and the REST/WebSocket API, and where probes report. */
@@ -28,10 +32,11 @@ export class MonitoringApp extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super('orchestrator:monitoring:MonitoringApp', name, {}, opts);
+    const app = 'monitoring-app';
     this.url = serviceWorkload(
       name,
       {
-        app: 'monitoring-app',
+        app,
         component: 'monitoring',
         namespace: args.namespace,
         instance: args.instance,
@@ -45,6 +50,8 @@ export class MonitoringApp extends pulumi.ComponentResource {
         terminationGracePeriodSeconds: 30,
         // A drain may move the app; the probes resend their buffered reports to the new one.
         disruption: { maxUnavailable: 1 },
+        // Its PodMonitor names its series' job after the app (scrape-targets.ts).
+        canary: args.canary && { ...args.canary, checks: appChecks({ job: app, namespace: args.namespace }, args.canary.analysis) },
       },
       this,
     );

@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import type { CanaryDelivery } from '../gitops/canary-analysis';
 import type { ResourceRequirements } from '../stack-config';
 import { MonitoringApp } from './app';
 import { Probe } from './probe';
@@ -15,6 +16,8 @@ export interface MonitoringArgs {
   appResources: ResourceRequirements;
   /** The operator's own probe token; unset, one is generated. */
   probeToken?: pulumi.Input<string>;
+  /** Deliver the app as an Argo Rollouts canary (`rollouts.enabled`). */
+  appCanary?: CanaryDelivery;
 }
 
 /** The topology monitor: the app, a probe on every node reporting to it, and the token between them. */
@@ -28,7 +31,7 @@ export class Monitoring extends pulumi.ComponentResource {
     super('orchestrator:monitoring:Monitoring', name, {}, opts);
     const common = { namespace: args.namespace, instance: args.instance };
     const token = new ProbeToken(`${name}-probe-token`, { ...common, token: args.probeToken }, { parent: this });
-    const app = new MonitoringApp(`${name}-app`, { ...common, image: args.images.app, resources: args.appResources, tokenSecret: token.secretName }, { parent: this });
+    const app = new MonitoringApp(`${name}-app`, { ...common, image: args.images.app, resources: args.appResources, tokenSecret: token.secretName, canary: args.appCanary }, { parent: this });
     const probe = new Probe(`${name}-probe`, { ...common, image: args.images.probe, resources: args.probeResources, appUrl: app.url, tokenSecret: token.secretName }, { parent: this });
     this.url = app.url;
     this.probeDaemonSetName = probe.daemonSetName;

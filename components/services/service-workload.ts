@@ -2,11 +2,14 @@
  * The shape the companion services share on Kubernetes (allocator, sync-engine, monitoring app): a Deployment of
  * the service image running as its `node` user with a read-only root, `/readyz` and `/healthz` probes on its one
  * HTTP port, a Service on that port, a PodDisruptionBudget and a ServiceAccount without a token. Each component
- * says only what differs: replicas, rollout, placement, environment, volumes.
+ * says only what differs: replicas, rollout, placement, environment, volumes. A service delivered as a canary runs
+ * the same pods from an Argo Rollouts Rollout instead (components/gitops/canary-rollout.ts).
  */
 import * as k8s from '@pulumi/kubernetes';
 import * as pulumi from '@pulumi/pulumi';
-import { partIdentity } from '../labels';
+import type { CanaryCheck, CanaryDelivery } from '../gitops/canary-analysis';
+import { CanaryRollout } from '../gitops/canary-rollout';
+import { Labels, partIdentity } from '../labels';
 import { containerResources, httpProbe, nonRootPodSecurity, restrictedContainerSecurity } from '../pod-spec';
 import type { ResourceRequirements } from '../stack-config';
 import { disruptionBudget, tokenlessServiceAccount } from '../workload-parts';
@@ -35,6 +38,8 @@ export interface ServiceWorkload {
   terminationGracePeriodSeconds: number;
   /** The PodDisruptionBudget's bound on voluntary evictions. */
   disruption: { minAvailable: number } | { maxUnavailable: number };
+  /** Deliver it as an Argo Rollouts canary judged by these checks: a `Rollout` whose steps replace `strategy`. */
+  canary?: CanaryDelivery & { checks: CanaryCheck[] };
 }
 
 /** Declares the service's objects under `parent`; returns its in-cluster URL `http://<service>.<namespace>.svc:<port>`. */
@@ -43,46 +48,44 @@ export function serviceWorkload(name: string, w: ServiceWorkload, parent: pulumi
   const serviceAccount = tokenlessServiceAccount(name, metadata, parent);
   const service = new k8s.core.v1.Service(`${name}-svc`, { metadata, spec: { selector, ports: [{ name: 'http', port: w.port }] } }, { parent });
 
-  new k8s.apps.v1.Deployment(
-    name,
-    {
-      metadata,
-      spec: {
-        replicas: w.replicas,
-        selector: { matchLabels: selector },
-        strategy: w.strategy,
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: serviceAccount.metadata.name,
-            automountServiceAccountToken: false,
-            affinity: w.affinity,
-            securityContext: nonRootPodSecurity(SERVICE_UID),
-            terminationGracePeriodSeconds: w.terminationGracePeriodSeconds,
-            containers: [
-              {
-                name: w.app,
-                image: w.image,
-                imagePullPolicy: 'IfNotPresent',
-                env: w.env,
-                ports: [{ name: 'http', containerPort: w.port }],
-                resources: containerResources(w.resources),
-                // The services write only to the volumes they are given (the sync-engine's state dir).
-                securityContext: { ...restrictedContainerSecurity(), readOnlyRootFilesystem: true },
-                // /readyz is 503 until the service can do its work; /healthz only says the process answers.
-                readinessProbe: httpProbe('/readyz', w.port, 5),
-                livenessProbe: httpProbe('/healthz', w.port, 15),
-                volumeMounts: w.volumeMounts,
-              },
-            ],
-            volumes: w.volumes,
-          },
-        },
-      },
-    },
-    { parent },
-  );
+  const template = podTemplate(w, labels, serviceAccount.metadata.name);
+  if (w.canary) {
+    new CanaryRollout(name, { metadata, selector, replicas: w.replicas, template, port: w.port, canary: w.canary }, { parent });
+  } else {
+    new k8s.apps.v1.Deployment(name, { metadata, spec: { replicas: w.replicas, selector: { matchLabels: selector }, strategy: w.strategy, template } }, { parent });
+  }
 
   disruptionBudget(name, metadata, selector, w.disruption, parent);
   return pulumi.interpolate`http://${service.metadata.name}.${w.namespace}.svc:${w.port}`;
+}
+
+/** The service's pods: the same whether a Deployment or a canary Rollout runs them. */
+function podTemplate(w: ServiceWorkload, labels: Labels, serviceAccountName: Input<string>): k8s.types.input.core.v1.PodTemplateSpec {
+  return {
+    metadata: { labels },
+    spec: {
+      serviceAccountName,
+      automountServiceAccountToken: false,
+      affinity: w.affinity,
+      securityContext: nonRootPodSecurity(SERVICE_UID),
+      terminationGracePeriodSeconds: w.terminationGracePeriodSeconds,
+      containers: [
+        {
+          name: w.app,
+          image: w.image,
+          imagePullPolicy: 'IfNotPresent',
+          env: w.env,
+          ports: [{ name: 'http', containerPort: w.port }],
+          resources: containerResources(w.resources),
+          // The services write only to the volumes they are given (the sync-engine's state dir).
+          securityContext: { ...restrictedContainerSecurity(), readOnlyRootFilesystem: true },
+          // /readyz is 503 until the service can do its work; /healthz only says the process answers.
+          readinessProbe: httpProbe('/readyz', w.port, 5),
+          livenessProbe: httpProbe('/healthz', w.port, 15),
+          volumeMounts: w.volumeMounts,
+        },
+      ],
+      volumes: w.volumes,
+    },
+  };
 }

@@ -128,6 +128,9 @@ export const APP = {
   metrics: {
     /** Gauge: probes whose latest report is inside the window, i.e. the hosts the topology currently shows. */
     probesReporting: 'app_probes_reporting',
+    /** Counters of probe reports accepted into the window and refused (by `reason`); the canary analysis reads both. */
+    reportsAccepted: 'app_reports_accepted_total',
+    reportsRefused: 'app_reports_refused_total',
   },
 } as const satisfies ServiceContract & Record<string, unknown>;
 
@@ -146,4 +149,18 @@ export const PLATFORM_PORTS = {
   zookeeperMetrics: 7000,
   /** The Mesos exporter sidecar beside each master and agent (mesos_exporter's default `-addr`). */
   mesosExporter: 9105,
+} as const;
+
+/**
+ * The request histogram the shared HTTP frame (services/lib/service-http.ts) keeps in every service, and that the
+ * canary analysis reads (components/gitops/canary-analysis.ts): one series set per method, route pattern and status
+ * class (`2xx` … `5xx`). The frame's own routes (/healthz, /readyz, /metrics, /openapi.json) are not in it.
+ */
+export const HTTP_METRICS = {
+  requestDuration: 'http_request_duration_seconds',
+  labels: ['method', 'route', 'status_class'],
+  /** The `route` of a request that matched no route (a 404), so scans cannot grow the series without bound. */
+  unmatchedRoute: 'unmatched',
+  /** prom-client's default buckets, 5 ms to 10 s: a quantile beyond the largest reads as that bound. */
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
 } as const;

@@ -1,9 +1,10 @@
 /**
- * The HTTP frame every long-running service shares: Fastify with pino, `/healthz`, `/readyz`, `/metrics`, route
- * schemas that double as OpenAPI, JSON 400s that name the field, and a SIGTERM drain.
+ * The HTTP frame every long-running service shares: Fastify with pino, `/healthz`, `/readyz`, `/metrics`, a request
+ * histogram, route schemas that double as OpenAPI, JSON 400s that name the field, and a SIGTERM drain.
  */
 import Fastify, { FastifyBaseLogger, FastifyError, FastifyInstance, LogController } from 'fastify';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { HTTP_METRICS } from './contract';
 import type { Logger } from './logger';
 
 export interface ServiceHttpOptions {
@@ -41,6 +42,7 @@ export async function createServiceHttp(options: ServiceHttpOptions): Promise<Fa
     ajv: { customOptions: { allErrors: false, coerceTypes: false } },
   });
   collectDefaultMetrics({ register: options.registry });
+  observeRequests(app, options.registry);
 
   if (options.openapi) {
     const swagger = (await import('@fastify/swagger')).default;
@@ -70,6 +72,31 @@ export async function createServiceHttp(options: ServiceHttpOptions): Promise<Fa
     return options.registry.metrics();
   });
   return app;
+}
+
+/** The frame's own routes: kubelet probes and scrapes, not the service's work, and a 503 from /readyz is no failure. */
+const FRAME_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+
+/**
+ * `http_request_duration_seconds{method,route,status_class}` (HTTP_METRICS in contract.ts): what a canary's error
+ * rate and latency are judged by. Labelled by route pattern, never by URL, so ids in paths add no series; one
+ * observation per request at the time Fastify already measured (`elapsedTime`), nothing allocated but the labels.
+ */
+function observeRequests(app: FastifyInstance, registry: Registry): void {
+  const duration = new Histogram({
+    name: HTTP_METRICS.requestDuration,
+    help: 'HTTP requests served, by method, route pattern and status class, and the time each took to answer',
+    labelNames: HTTP_METRICS.labels,
+    buckets: [...HTTP_METRICS.buckets],
+    registers: [registry],
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url;
+    if (route === undefined || !FRAME_ROUTES.has(route)) {
+      duration.observe({ method: request.method, route: route ?? HTTP_METRICS.unmatchedRoute, status_class: `${Math.floor(reply.statusCode / 100)}xx` }, reply.elapsedTime / 1000);
+    }
+    done();
+  });
 }
 
 /** On SIGTERM or SIGINT: stop accepting, run `drain`, close, exit 0 (or 1 if draining failed). */

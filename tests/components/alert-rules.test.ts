@@ -3,13 +3,13 @@
  * parse (`promtool check rules`), and `promtool test rules` must see each alert fire on the series that mean the
  * trouble it names, and none fire on a healthy platform.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { AlertRule, platformAlertRules } from '../../components/monitoring/alert-rules';
 import { ofKind, runProgram, stackFileConfig } from './support/program';
+import { promtool } from './support/promtool';
 
 const NS = 'ns';
 const PROBE_DS = 'probe-ds';
@@ -218,17 +218,6 @@ beforeAll(() => {
   writeFileSync(rulesFile, stringify({ groups: GROUPS }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Runs promtool; returns its output, or throws with it when it exits non-zero. */
-function promtool(...args: string[]): string {
-  try {
-    return execFileSync('promtool', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    const e = err as { code?: string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error("promtool is not installed: it comes with Debian's prometheus package (.ci/run installs it)");
-    throw new Error(`promtool ${args[0]} ${args[1]} failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-  }
-}
 
 function testRules(name: string, tests: unknown[]): string {
   const file = join(dir, `${name}.test.yaml`);

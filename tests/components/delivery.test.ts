@@ -4,7 +4,7 @@
  */
 import { PROBE, PROBE_TOKEN_SECRET_KEY, SYNC_ENGINE } from '../../services/lib/contract';
 import { parseStackConfig } from '../../components/stack-config';
-import { Emitted, engineConfig, kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig, stackFileRaw, withSyncEngine } from './support/program';
+import { Emitted, engineConfig, kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig, stackFileRaw, withRollouts, withSyncEngine } from './support/program';
 import { env, matches, workload, workloads } from './support/pods';
 
 const appOf = (r: Emitted): string => r.inputs.metadata.labels['app.kubernetes.io/name'];
@@ -17,6 +17,7 @@ let dev: ProgramRun;
 let prod: ProgramRun;
 let migrating: ProgramRun;
 let ownToken: ProgramRun;
+let canary: ProgramRun;
 beforeAll(async () => {
   dev = await runProgram('dev', stackFileConfig('dev'));
   prod = await runProgram('prod', stackFileConfig('prod'));
@@ -25,6 +26,7 @@ beforeAll(async () => {
     'dev',
     { ...stackFileConfig('dev'), ...engineConfig({ 'orchestrator:monitoring': { probeToken: TOKEN, prometheusLabels: { release: 'kube-prometheus' } } }) },
   );
+  canary = await runProgram('prod', withRollouts('prod'));
 });
 
 describe('the allocator', () => {
@@ -159,7 +161,7 @@ describe('monitoring', () => {
 
 describe('metrics', () => {
   test("every workload's pods are scraped by exactly one PodMonitor, on a port their containers declare", () => {
-    for (const run of [dev, prod, migrating]) {
+    for (const run of [dev, prod, migrating, canary]) {
       const monitors = ofKind(run, 'PodMonitor');
       for (const w of workloads(run)) {
         const podLabels = w.inputs.spec.template.metadata.labels;

@@ -4,7 +4,7 @@
  * here is how this program wires its own parts together.
  */
 import { PackResource, runPack } from '../support/policy-pack';
-import { kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig, withSyncEngine } from './support/program';
+import { kubernetesObjects, ofKind, ProgramRun, runProgram, stackFileConfig, withRollouts, withSyncEngine } from './support/program';
 import { containers, env, matches, workloads } from './support/pods';
 
 const packInputs = (run: ProgramRun): PackResource[] => run.resources.map(({ type, name, inputs, outputs }) => ({ type, name, inputs, outputs }));
@@ -13,6 +13,7 @@ const RUNS: [string, string, () => Record<string, string>][] = [
   ['dev', 'dev', () => stackFileConfig('dev')],
   ['prod', 'prod', () => stackFileConfig('prod')],
   ['dev with the sync-engine enabled', 'dev', () => withSyncEngine('dev')],
+  ['prod with rollouts enabled', 'prod', () => withRollouts('prod')],
 ];
 
 describe.each(RUNS)('policy over the %s stack', (_label, stack, config) => {

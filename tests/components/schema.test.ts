@@ -1,5 +1,5 @@
 import { validateKubernetesObject } from './support/kubernetes-schema';
-import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig, withSyncEngine } from './support/program';
+import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig, withRollouts, withSyncEngine } from './support/program';
 
 const KINDS = ['ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet'];
 
@@ -8,6 +8,8 @@ describe.each([
   ['prod', 'prod', () => stackFileConfig('prod'), KINDS],
   // The sync-engine's state volume is the one PersistentVolumeClaim outside a StatefulSet's templates.
   ['dev with the sync-engine enabled', 'dev', () => withSyncEngine('dev'), [...KINDS, 'PersistentVolumeClaim'].sort()],
+  // The monitoring app as an Argo Rollouts canary; the other services stay Deployments.
+  ['prod with rollouts enabled', 'prod', () => withRollouts('prod'), [...KINDS, 'AnalysisTemplate', 'Rollout'].sort()],
 ] as const)('the %s stack', (_label, stack, config, kinds) => {
   let run: ProgramRun;
   beforeAll(async () => {
@@ -72,6 +74,26 @@ describe('the schema check itself', () => {
     const mistyped: any = structuredClone(monitor);
     mistyped.spec.podMetricsEndpoints[0].port = 8080;
     expect(validateKubernetesObject(mistyped).join()).toMatch(/podMetricsEndpoints\/0\/port must be string/);
+  });
+
+  test('reads the Argo Rollouts models too, which find their schema through the model prototype', () => {
+    const template = {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AnalysisTemplate',
+      metadata: { name: 'web' },
+      spec: { metrics: [{ name: 'errors', successCondition: 'result[0] <= 0.01', provider: { prometheus: { address: 'http://prometheus:9090', query: 'vector(0)' } } }] },
+    };
+    expect(validateKubernetesObject(template)).toEqual([]);
+    const misspelled: any = structuredClone(template);
+    misspelled.spec.metrics[0].sucessCondition = 'result[0] <= 0.01';
+    expect(validateKubernetesObject(misspelled)).toEqual(['spec.metrics[0].sucessCondition is not a field of argoproj.io/v1alpha1 AnalysisTemplate']);
+    const mistyped: any = structuredClone(template);
+    mistyped.spec.metrics[0].interval = 60;
+    expect(validateKubernetesObject(mistyped).join()).toMatch(/metrics\/0\/interval must be string/);
+    const rollout: any = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', metadata: { name: 'web' }, spec: { ...deployment().spec, strategy: { canary: { steps: [{ setWeight: 20 }] } } } };
+    expect(validateKubernetesObject(rollout)).toEqual([]);
+    rollout.spec.template.spec.containers[0].imagePullPolcy = 'Always';
+    expect(validateKubernetesObject(rollout)).toEqual(['spec.template.spec.containers[0].imagePullPolcy is not a field of argoproj.io/v1alpha1 Rollout']);
   });
 
   test('accepts any key in maps such as labels and annotations', () => {

@@ -1,7 +1,7 @@
 /** Helpers to reach into emitted workloads: their pod templates and containers. */
 import { Emitted, kubernetesObjects, ProgramRun } from './program';
 
-export const WORKLOAD_KINDS = ['StatefulSet', 'Deployment', 'DaemonSet'];
+export const WORKLOAD_KINDS = ['StatefulSet', 'Deployment', 'DaemonSet', 'Rollout'];
 
 export function workloads(run: ProgramRun): Emitted[] {
   return kubernetesObjects(run).filter((r) => WORKLOAD_KINDS.includes(r.inputs.kind));

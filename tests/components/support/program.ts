@@ -54,6 +54,14 @@ export function withSyncEngine(stack: string, settings: Record<string, unknown> 
   };
 }
 
+/** The Prometheus the tests' canaries are judged by: the Prometheus Operator's Service in kube-prometheus. */
+export const TEST_PROMETHEUS_URL = 'http://prometheus-operated.monitoring.svc:9090';
+
+/** A stack file's config with Argo Rollouts canaries turned on (and any other `rollouts` settings). */
+export function withRollouts(stack: string, settings: Record<string, unknown> = {}): Record<string, string> {
+  return { ...stackFileConfig(stack), ...engineConfig({ 'orchestrator:rollouts': { enabled: true, prometheusUrl: TEST_PROMETHEUS_URL, ...settings } }) };
+}
+
 /** The raw (un-prefixed) values of a stack file, for `parseStackConfig`. */
 export function stackFileRaw(stack: string): Record<string, unknown> {
   const doc = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), 'utf8')) as { config?: Record<string, unknown> };
