@@ -92,9 +92,18 @@ function containerPlan(shape: FleetShape, probe: number, c: number): ContainerPl
   return { id, image, labels, pids };
 }
 
-/** Where client connection `k` of probe `i` goes: another host's container, by the port it serves on. */
+/** Connections a client keeps to one backend: a pool, as HTTP and database clients do. */
+const POOL = 10;
+
+/**
+ * Where client connection `k` of probe `i` goes: another host's container, by the port it serves on. Connection k
+ * belongs to container k mod containersPerProbe, and each container's connections form pools of POOL to a few
+ * backends, so edges between containers are far fewer than connections (as in a real service mesh).
+ */
 function connectionTarget(shape: FleetShape, i: number, k: number): { host: number; container: number } {
-  const rnd = random(i * 7919 + k);
+  const c = k % shape.containersPerProbe;
+  const backend = Math.floor(k / shape.containersPerProbe / POOL);
+  const rnd = random((i * 7919 + c) * 104729 + backend);
   let host = Math.floor(rnd() * shape.probes);
   if (shape.probes > 1 && host === i) host = (host + 1) % shape.probes;
   return { host, container: Math.floor(rnd() * shape.containersPerProbe) };

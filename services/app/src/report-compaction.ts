@@ -9,10 +9,10 @@
  * the details charts read. Why sharing: at 1,000 probes the window holds ~1.2 M nodes across two reports per probe,
  * and most of a node's parts are the same from one report to the next.
  */
-import type { MetricSeries, ProbeReport, ReportNode, Sample, Topologies, Topology } from '../../lib/report/report-schema';
+import type { MetricSeries, ProbeReport, ReportNode, Topologies, Topology } from '../../lib/report/report-schema';
 
-/** Receives every series of every node as the probe sent it (not yet in time order). */
-export type SampleSink = (topology: string, id: string, metric: string, samples: readonly Sample[]) => void;
+/** Receives every node's series as the probe sent them (not yet in time order). */
+export type SampleSink = (topology: string, id: string, metrics: Record<string, MetricSeries>) => void;
 
 const EMPTY_METRICS: Record<string, MetricSeries> = Object.freeze({}) as Record<string, MetricSeries>;
 const EMPTY_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -20,16 +20,21 @@ const EMPTY_PARENTS: Record<string, string[]> = Object.freeze({}) as Record<stri
 const EMPTY_IDS: string[] = Object.freeze([]) as unknown as string[];
 
 /**
- * `report` as validated (report-validation.ts), `previous` the same probe's last compacted topologies. Fields the
+ * `report` as validated (report-validation.ts), `previous` the same probe's last compacted report. Fields the
  * schema does not know are dropped here, as `parseProbeReport` drops them.
  */
-export function compactReport(report: ProbeReport, previous: Topologies | undefined, sink?: SampleSink): ProbeReport {
+export function compactReport(report: ProbeReport, previous: ProbeReport | undefined, sink?: SampleSink): ProbeReport {
   const topologies: Topologies = {};
+  const shared: SharedParents = new Map();
   for (const name of Object.keys(report.topologies)) {
-    const before = previous?.[name];
+    const before = previous?.topologies[name];
     const source = report.topologies[name];
     const out: Topology = {};
-    for (const id of Object.keys(source)) out[id] = compactNode(source[id], before?.[id], sink && ((metric, samples) => sink(name, id, metric, samples)));
+    for (const id of Object.keys(source)) {
+      const node = source[id];
+      if (sink) sink(name, id, node.metrics);
+      out[id] = compactNode(node, before?.[id], shared);
+    }
     topologies[name] = out;
   }
   const stats = report.stats;
@@ -48,24 +53,41 @@ export function compactReport(report: ProbeReport, previous: Topologies | undefi
   };
 }
 
-function compactNode(node: ReportNode, before: ReportNode | undefined, sink: ((metric: string, samples: readonly Sample[]) => void) | undefined): ReportNode {
-  const metrics = latestSamples(node.metrics, sink);
+/**
+ * Parents objects by content within one report: a process's sockets all name the same process, container and host,
+ * and sharing one object lets the connection resolver find an endpoint's owner by identity instead of by text.
+ */
+type SharedParents = Map<string, Record<string, string[]>>;
+
+function compactNode(node: ReportNode, before: ReportNode | undefined, shared: SharedParents): ReportNode {
+  let parents = parentLists(node.parents, before?.parents);
+  if (parents !== EMPTY_PARENTS) {
+    const key = parentsKey(parents);
+    const seen = shared.get(key);
+    if (seen) parents = seen;
+    else shared.set(key, parents);
+  }
   return {
     timestamp: node.timestamp,
     labels: copyStrings(node.labels, before?.labels),
-    metrics,
+    metrics: latestSamples(node.metrics),
     adjacency: idList(node.adjacency, before?.adjacency),
-    parents: parentLists(node.parents, before?.parents),
+    parents,
   };
 }
 
+function parentsKey(parents: Record<string, string[]>): string {
+  let key = '';
+  for (const k in parents) key += `${k}\u0000${parents[k].join('\u0000')}\u0001`;
+  return key;
+}
+
 /** Each series as its latest sample: the later one, and of two at one time the larger value (normalizeSamples' rule). */
-function latestSamples(metrics: Record<string, MetricSeries>, sink: ((metric: string, samples: readonly Sample[]) => void) | undefined): Record<string, MetricSeries> {
+function latestSamples(metrics: Record<string, MetricSeries>): Record<string, MetricSeries> {
   let out: Record<string, MetricSeries> | undefined;
   for (const name of Object.keys(metrics)) {
     if (name === '__proto__') continue;
     const samples = metrics[name].samples;
-    if (sink) sink(name, samples);
     if (samples.length === 0) {
       (out ??= {})[name] = { samples: [] };
       continue;
@@ -142,5 +164,5 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
 
 /** A node with each series cut to its latest sample (what `compactReport` does to a report), for comparisons. */
 export function latestOnly(node: ReportNode): ReportNode {
-  return { ...node, metrics: latestSamples(node.metrics, undefined) };
+  return { ...node, metrics: latestSamples(node.metrics) };
 }

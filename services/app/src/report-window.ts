@@ -15,6 +15,7 @@
 import { expire, fromProbeReport, MergedReport, mergeNode, ProbeSummary } from '../../lib/report/report-merge';
 import type { MetricSeries, ProbeReport, ReportNode, Topologies, Topology } from '../../lib/report/report-schema';
 import type { ProbeStatus } from './api-shapes';
+import type { MergedMaps } from './merged-maps';
 
 export interface ReportWindowOptions {
   windowMs: number;
@@ -47,6 +48,10 @@ interface ProbeEntry {
   newest?: ProbeReport;
   refused: number;
   contribution: Topologies;
+  /** Ids of its contribution another probe reported too (they go to the shared part). */
+  sharedIds: number;
+  /** Its part of the merged report: the contribution without the shared ids. */
+  part?: Topologies;
   /** The newest live report's summary: what the merged report lists for this probe. */
   summary?: ProbeSummary;
   /** The contribution changes through time alone once the cutoff passes this. */
@@ -65,9 +70,12 @@ export class ReportWindow {
   private readonly maxProbes: number;
   readonly clock: () => number;
   private readonly entries = new Map<string, ProbeEntry>();
-  private readonly merged: Topologies = {};
+  private readonly merged = new Map<string, Map<string, ReportNode>>();
   private readonly owners = new Map<string, Map<string, ProbeEntry | ProbeEntry[]>>();
   private probeSummaries: Record<string, ProbeSummary> = {};
+  private parts: Topologies[] = [];
+  /** Ids more than one probe reported, by topology. */
+  private readonly shared = new Map<string, Set<string>>();
   private pending = false;
   private gen = 0;
 
@@ -120,7 +128,7 @@ export class ReportWindow {
   }
 
   /** Applies queued reports and expiry at the current time; returns the merged report and whether it changed. */
-  advance(): { report: MergedReport; changed: boolean } {
+  advance(): { report: MergedMaps; changed: boolean } {
     const now = this.clock();
     let changed = false;
     for (const entry of this.entries.values()) {
@@ -134,8 +142,9 @@ export class ReportWindow {
       const probes: Record<string, ProbeSummary> = {};
       for (const entry of this.entries.values()) if (entry.summary) probes[entry.id] = entry.summary;
       this.probeSummaries = probes;
+      this.parts = this.makeParts();
     }
-    return { report: { probes: this.probeSummaries, topologies: this.merged }, changed };
+    return { report: { probes: this.probeSummaries, topologies: this.merged, parts: this.parts }, changed };
   }
 
   /** Every probe known: live, late, gone (for a while) and those only ever refused. */
@@ -171,6 +180,51 @@ export class ReportWindow {
     return { nodes, reports };
   }
 
+  /** Each probe's contribution, without what another probe reported too; those ids, joined, as one more part. */
+  private makeParts(): Topologies[] {
+    const parts: Topologies[] = [];
+    for (const entry of this.entries.values()) {
+      if (entry.sharedIds === 0) entry.part = entry.contribution;
+      else if (entry.part === undefined) {
+        const part: Topologies = {};
+        for (const name of Object.keys(entry.contribution)) {
+          const ids = this.shared.get(name);
+          const topology: Topology = {};
+          for (const id of Object.keys(entry.contribution[name])) if (!ids?.has(id)) topology[id] = entry.contribution[name][id];
+          part[name] = topology;
+        }
+        entry.part = part;
+      }
+      if (Object.keys(entry.part).length > 0) parts.push(entry.part);
+    }
+    if (this.shared.size > 0) {
+      const part: Topologies = {};
+      for (const [name, ids] of this.shared) {
+        const topology: Topology = (part[name] = {});
+        const nodes = this.merged.get(name)!;
+        for (const id of ids) topology[id] = nodes.get(id)!;
+      }
+      parts.push(part);
+    }
+    return parts;
+  }
+
+  /** Marks an id as reported by several probes, or by one again; their parts are rebuilt. */
+  private markShared(name: string, id: string, entries: readonly ProbeEntry[], shared: boolean): void {
+    let ids = this.shared.get(name);
+    if (shared) {
+      if (!ids) this.shared.set(name, (ids = new Set()));
+      ids.add(id);
+    } else if (ids) {
+      ids.delete(id);
+      if (ids.size === 0) this.shared.delete(name);
+    }
+    for (const e of entries) {
+      e.sharedIds += shared ? 1 : -1;
+      e.part = undefined;
+    }
+  }
+
   private windowOf(entry: ProbeEntry): number {
     const interval = (entry.newest?.intervalSeconds ?? 0) * 1000;
     return Math.max(this.windowMs, interval + this.graceMs);
@@ -180,7 +234,7 @@ export class ReportWindow {
     let entry = this.entries.get(id);
     if (!entry) {
       if (this.entries.size >= this.maxProbes) return undefined;
-      entry = { id, reports: [], refused: 0, contribution: {}, nextChange: Infinity, dirty: false };
+      entry = { id, reports: [], refused: 0, contribution: {}, sharedIds: 0, nextChange: Infinity, dirty: false };
       this.entries.set(id, entry);
     }
     return entry;
@@ -209,6 +263,7 @@ export class ReportWindow {
     const before = entry.contribution;
     const after = live.length === 0 ? {} : live.length === 1 ? live[0].part.topologies : joinParts(live.map((r) => r.part)).topologies;
     entry.contribution = after;
+    entry.part = undefined;
     for (const name of Object.keys(before)) {
       const now = after[name];
       for (const id of Object.keys(before[name])) {
@@ -234,43 +289,52 @@ export class ReportWindow {
     let owners = this.owners.get(name);
     if (!owners) {
       this.owners.set(name, (owners = new Map()));
-      this.merged[name] = {};
+      this.merged.set(name, new Map());
     }
     return owners;
   }
 
   private setOwner(name: string, id: string, entry: ProbeEntry, node: ReportNode): void {
     const owners = this.ownersOf(name);
-    const topology = this.merged[name];
+    const topology = this.merged.get(name)!;
     const owner = owners.get(id);
     if (owner === undefined || owner === entry) {
       owners.set(id, entry);
-      topology[id] = node;
+      topology.set(id, node);
       return;
     }
     const list = Array.isArray(owner) ? owner : [owner];
-    if (!list.includes(entry)) list.push(entry);
+    if (!list.includes(entry)) {
+      this.markShared(name, id, list.length === 1 ? [list[0], entry] : [entry], true);
+      list.push(entry);
+    }
     owners.set(id, list);
-    topology[id] = joinOwners(list, name, id);
+    topology.set(id, joinOwners(list, name, id));
   }
 
   private removeOwner(name: string, id: string, entry: ProbeEntry): void {
     const owners = this.ownersOf(name);
-    const topology = this.merged[name];
+    const topology = this.merged.get(name)!;
     const owner = owners.get(id);
     if (owner === entry) {
       owners.delete(id);
-      delete topology[id];
+      topology.delete(id);
       if (owners.size === 0) {
         this.owners.delete(name);
-        delete this.merged[name];
+        this.merged.delete(name);
       }
       return;
     }
     if (!Array.isArray(owner)) return;
     const list = owner.filter((e) => e !== entry);
+    if (list.length === 1) {
+      this.markShared(name, id, [entry, list[0]], false);
+    } else {
+      entry.sharedIds--;
+      entry.part = undefined;
+    }
     owners.set(id, list.length === 1 ? list[0] : list);
-    topology[id] = joinOwners(list, name, id);
+    topology.set(id, joinOwners(list, name, id));
   }
 }
 

@@ -7,6 +7,7 @@ import { fromProbeReport, MergedReport, mergeWindow } from '../../../services/li
 import { ProbeReport, REPORT_SCHEMA_VERSION, Topologies } from '../../../services/lib/report/report-schema';
 import { compactReport, latestOnly } from '../../../services/app/src/report-compaction';
 import { ReportWindow } from '../../../services/app/src/report-window';
+import { MergedMaps, reportOf } from '../../../services/app/src/merged-maps';
 import { reportNode } from '../lib/report/report-arbitraries';
 
 // 1 ms: shorter than the window, so the window and not the interval sets the cutoff in the property tests.
@@ -36,15 +37,36 @@ function expected(reports: ProbeReport[], cutoff: number): MergedReport {
   return { probes: merged.probes, topologies };
 }
 
-function plain(report: MergedReport): MergedReport {
-  return JSON.parse(JSON.stringify(report));
+function plain(report: MergedReport | MergedMaps): MergedReport {
+  return JSON.parse(JSON.stringify(report.topologies instanceof Map ? reportOf(report as MergedMaps) : report));
+}
+
+/** The report's parts hold every node of it exactly once, as the same object. */
+function expectPartition(report: MergedMaps): void {
+  const seen = new Map<string, unknown>();
+  for (const part of report.parts ?? []) {
+    for (const [name, topology] of Object.entries(part)) {
+      for (const [id, node] of Object.entries(topology)) {
+        expect(seen.has(`${name}|${id}`)).toBe(false);
+        seen.set(`${name}|${id}`, node);
+      }
+    }
+  }
+  let count = 0;
+  for (const [name, nodes] of report.topologies) {
+    for (const [id, node] of nodes) {
+      expect(seen.get(`${name}|${id}`)).toBe(node);
+      count++;
+    }
+  }
+  expect(seen.size).toBe(count);
 }
 
 describe('the merged report of the window', () => {
   // The window never shortens below interval + grace; with grace 0 and a 20 ms window the cutoff is now - 20.
   const windowOf = (clock: () => number) => new ReportWindow({ windowMs: WINDOW_MS, graceMs: 0, clock });
 
-  test('equals mergeWindow of the reports received, at every step, whatever the order and timing', () => {
+  test('equals mergeWindow of the reports received, at every step, whatever the order and timing, and its parts partition it', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(arbitraryReport, fc.integer({ min: 0, max: 8 })), { maxLength: 8 }), (steps) => {
         let now = 20;
@@ -55,7 +77,9 @@ describe('the merged report of the window', () => {
           window.add(compacted);
           received.push(report);
           now += wait;
-          expect(plain(window.advance().report)).toEqual(plain(expected(received, now - WINDOW_MS)));
+          const merged = window.advance().report;
+          expect(plain(merged)).toEqual(plain(expected(received, now - WINDOW_MS)));
+          expectPartition(merged);
         }
         now += 100;
         expect(plain(window.advance().report)).toEqual({ probes: {}, topologies: {} });
@@ -89,7 +113,7 @@ describe('ageing out', () => {
     const send = (id: string) => window.add(compactReport(hostReport(id, now, 5), window.previous(id)));
     send('quiet');
     send('busy');
-    expect(Object.keys(window.advance().report.topologies.host).sort()).toEqual(['host:busy', 'host:quiet']);
+    expect([...window.advance().report.topologies.get('host')!.keys()].sort()).toEqual(['host:busy', 'host:quiet']);
     expect(window.probes().map((p) => p.status)).toEqual(['ok', 'ok']);
     // busy reports every 5 s; quiet never again. Its window is the configured 15 s (5 s interval + 5 s grace is less).
     for (let t = 5000; t <= 15_000; t += 5000) {
@@ -97,12 +121,12 @@ describe('ageing out', () => {
       send('busy');
     }
     now = 1_000_000 + 15_000;
-    expect(Object.keys(window.advance().report.topologies.host).sort()).toEqual(['host:busy', 'host:quiet']);
+    expect([...window.advance().report.topologies.get('host')!.keys()].sort()).toEqual(['host:busy', 'host:quiet']);
     expect(window.probes().find((p) => p.id === 'quiet')?.status).toBe('late');
     now += 1;
     const { report, changed } = window.advance();
     expect(changed).toBe(true);
-    expect(Object.keys(report.topologies.host)).toEqual(['host:busy']);
+    expect([...report.topologies.get('host')!.keys()]).toEqual(['host:busy']);
     expect(Object.keys(report.probes)).toEqual(['busy']);
     expect(window.probes()).toEqual([expect.objectContaining({ id: 'busy', status: 'ok' }), expect.objectContaining({ id: 'quiet', status: 'gone', lastSeen: 1_000_000 })]);
   });
@@ -112,10 +136,10 @@ describe('ageing out', () => {
     const window = new ReportWindow({ windowMs: 15_000, graceMs: 5000, clock: () => now });
     window.add(compactReport(hostReport('slow', 0, 15), undefined));
     now = 19_000;
-    expect(window.advance().report.topologies.host).toHaveProperty(['host:slow']);
+    expect(window.advance().report.topologies.get('host')?.has('host:slow')).toBe(true);
     expect(window.probes()[0].status).toBe('late');
     now = 20_001;
-    expect(window.advance().report.topologies.host).toBeUndefined();
+    expect(window.advance().report.topologies.get('host')).toBeUndefined();
     expect(window.probes()[0].status).toBe('gone');
   });
 
