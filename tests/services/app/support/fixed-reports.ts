@@ -37,7 +37,8 @@ function node(labels: Record<string, string>, parents: Record<string, string[]> 
   return { timestamp: at, labels, parents, ...extra };
 }
 
-const series = (...values: number[]) => ({ samples: values.map((v, i) => [T0 - (values.length - 1 - i) * 5000, v] as [number, number]) });
+/** Samples 5 s apart, the last at `at`. */
+const series = (at: number, ...values: number[]) => ({ samples: values.map((v, i) => [at - (values.length - 1 - i) * 5000, v] as [number, number]) });
 
 function endpoint(ns: string, ip: string, port: number, role: 'listen' | 'server' | 'client', owner: { process: string; container?: string; host: string }, peers: string[] = []): [string, NodeInput] {
   const parents: Record<string, string[]> = { process: [owner.process], host: [owner.host] };
@@ -53,17 +54,17 @@ export function reportA(at = T0): ProbeReportInput {
   const nginx = { process: IDS.nginx, container: IDS.web, host: IDS.hostA };
   const sshd = { process: IDS.sshd, host: IDS.hostA };
   return probeReport('node-a', at, {
-    host: { [IDS.hostA]: node({ name: 'node-a', os: 'Debian GNU/Linux 12 (bookworm)', addresses: '10.0.0.1', netns: NS_A }, {}, { metrics: { cpu_usage_percent: series(10, 20, 30), memory_usage_bytes: series(1000) } }, at) },
+    host: { [IDS.hostA]: node({ name: 'node-a', os: 'Debian GNU/Linux 12 (bookworm)', addresses: '10.0.0.1', netns: NS_A }, {}, { metrics: { cpu_usage_percent: series(at, 10, 20, 30), memory_usage_bytes: series(at, 1000) } }, at) },
     container: {
       [IDS.web]: node(
         { id: 'a'.repeat(64), name: '/web', image: 'nginx:1.27', state: 'running', runtime: 'docker', netns: NS_A, mesos_task_id: 'shop_web.1', mesos_framework_id: 'fw-marathon', marathon_app_id: '/shop/web' },
         { host: [IDS.hostA] },
-        { metrics: { cpu_usage_percent: series(2, 4), memory_working_set_bytes: series(100) } },
+        { metrics: { cpu_usage_percent: series(at, 2, 4), memory_working_set_bytes: series(at, 100) } },
         at,
       ),
     },
     process: {
-      [IDS.nginx]: node({ pid: '100', ppid: '1', name: 'nginx', cmdline: 'nginx -g daemon off;', mesos_task_id: 'shop_web.1', marathon_app_id: '/shop/web', mesos_framework_id: 'fw-marathon' }, { host: [IDS.hostA], container: [IDS.web] }, { metrics: { cpu_usage_percent: series(1.5) } }, at),
+      [IDS.nginx]: node({ pid: '100', ppid: '1', name: 'nginx', cmdline: 'nginx -g daemon off;', mesos_task_id: 'shop_web.1', marathon_app_id: '/shop/web', mesos_framework_id: 'fw-marathon' }, { host: [IDS.hostA], container: [IDS.web] }, { metrics: { cpu_usage_percent: series(at, 1.5) } }, at),
       [IDS.sshd]: node({ pid: '50', ppid: '1', name: 'sshd', cmdline: '/usr/sbin/sshd -D' }, { host: [IDS.hostA] }, {}, at),
     },
     endpoint: Object.fromEntries([
@@ -81,18 +82,18 @@ export function reportB(at = T0): ProbeReportInput {
   const java = { process: IDS.java, container: IDS.api, host: IDS.hostB };
   const postgres = { process: IDS.postgres, container: IDS.db, host: IDS.hostB };
   return probeReport('node-b', at, {
-    host: { [IDS.hostB]: node({ name: 'node-b', os: 'Debian GNU/Linux 12 (bookworm)', addresses: '10.0.0.2', netns: NS_B }, {}, { metrics: { cpu_usage_percent: series(50) } }, at) },
+    host: { [IDS.hostB]: node({ name: 'node-b', os: 'Debian GNU/Linux 12 (bookworm)', addresses: '10.0.0.2', netns: NS_B }, {}, { metrics: { cpu_usage_percent: series(at, 50) } }, at) },
     container: {
       [IDS.api]: node(
         { id: 'b'.repeat(64), name: '/api', image: 'registry.local/api:2.1', state: 'running', runtime: 'docker', netns: NS_B, mesos_task_id: 'shop_api.1', mesos_framework_id: 'fw-marathon', marathon_app_id: '/shop/api' },
         { host: [IDS.hostB] },
-        { metrics: { cpu_usage_percent: series(8) } },
+        { metrics: { cpu_usage_percent: series(at, 8) } },
         at,
       ),
       [IDS.db]: node(
         { id: 'c'.repeat(64), name: 'db', image: 'postgres:16', state: 'running', runtime: 'containerd', netns: NS_B, pod_namespace: 'payments', pod_name: 'db-0', pod_uid: 'uid-db-0' },
         { host: [IDS.hostB] },
-        { metrics: { cpu_usage_percent: series(5) } },
+        { metrics: { cpu_usage_percent: series(at, 5) } },
         at,
       ),
     },
