@@ -3,7 +3,9 @@
  *
  * At 1,000 probes that is ~450k series (mostly processes), so samples do not live in per-series arrays of tuples
  * (~90 bytes a sample in V8) but in ring buffers carved from a few large typed arrays, one slab per ring capacity:
- * 12 bytes a sample (time as a float64, value as a float32, which keeps 7 significant digits — plenty for a chart).
+ * 8 bytes a sample (time as a uint32 of tenths of a second since the first sample less 30 days, good for 13 years;
+ * value as a float32, which keeps 7 significant digits — plenty for a chart). Nodes with the same metric names share
+ * one array of them.
  * A ring's capacity is chosen when its series first appears, from how densely the probe samples it, so a process
  * sampled once per 15 s gets 24 slots for 5 minutes and a host sampled every second gets 64 at 5 s resolution.
  * Samples closer together than the resolution replace each other (the newest wins).
@@ -24,7 +26,7 @@ const CAPACITIES = [4, 8, 12, 16, 24, 32, 48, 64, 96, 128];
 const CHUNK = 1024;
 
 class Slab {
-  readonly times: Float64Array[] = [];
+  readonly times: Uint32Array[] = [];
   readonly values: Float32Array[] = [];
   private readonly free: number[] = [];
   private next = 0;
@@ -35,7 +37,7 @@ class Slab {
     const slot = this.free.pop();
     if (slot !== undefined) return slot;
     if (this.next % CHUNK === 0) {
-      this.times.push(new Float64Array(CHUNK * this.capacity));
+      this.times.push(new Uint32Array(CHUNK * this.capacity));
       this.values.push(new Float32Array(CHUNK * this.capacity));
     }
     return this.next++;
@@ -46,7 +48,7 @@ class Slab {
   }
 
   get bytes(): number {
-    return this.times.length * CHUNK * this.capacity * 12;
+    return this.times.length * CHUNK * this.capacity * 8;
   }
 }
 
@@ -64,6 +66,9 @@ export class MetricHistory {
   private readonly maxSeries: number;
   private readonly slabs = CAPACITIES.map((c) => new Slab(c));
   private readonly nodes = new Map<string, NodeSeries>();
+  private readonly nameLists = new Map<string, string[]>();
+  /** Times are stored as tenths of a second after this (ms); set by the first sample. */
+  private base: number | undefined;
   private seriesCount = 0;
   droppedSeries = 0;
 
@@ -93,7 +98,7 @@ export class MetricHistory {
         }
         i = node.names.length;
         const cls = this.capacityClass(samples, intervalMs);
-        node.names.push(name);
+        node.names = this.names([...node.names, name]);
         node.rings.push(cls, this.slabs[cls].allocate(), 0, 0);
         this.seriesCount++;
       }
@@ -112,7 +117,8 @@ export class MetricHistory {
       const samples: Sample[] = [];
       for (let k = 0; k < ring.count; k++) {
         const at = ring.base + ((ring.head + k) % ring.capacity);
-        if (ring.times[at] >= from) samples.push([ring.times[at], ring.values[at]]);
+        const t = this.fromTicks(ring.times[at]);
+        if (t >= from) samples.push([t, ring.values[at]]);
       }
       out[name] = samples;
     });
@@ -136,7 +142,23 @@ export class MetricHistory {
   }
 
   /** Where ring `i` of a node lives: its chunk's arrays, its first index there, and its head and count. */
-  private ring(node: NodeSeries, i: number): { times: Float64Array; values: Float32Array; base: number; capacity: number; head: number; count: number } {
+  private names(list: string[]): string[] {
+    const key = list.join('\u0000');
+    let shared = this.nameLists.get(key);
+    if (!shared) this.nameLists.set(key, (shared = list));
+    return shared;
+  }
+
+  private toTicks(t: number): number {
+    this.base ??= t - 30 * 86_400_000;
+    return Math.max(0, Math.min(0xffffffff, Math.round((t - this.base) / 100)));
+  }
+
+  private fromTicks(ticks: number): number {
+    return (this.base as number) + ticks * 100;
+  }
+
+  private ring(node: NodeSeries, i: number): { times: Uint32Array; values: Float32Array; base: number; capacity: number; head: number; count: number } {
     const r = 4 * i;
     const slab = this.slabs[node.rings[r]];
     const slot = node.rings[r + 1];
@@ -153,12 +175,14 @@ export class MetricHistory {
 
   private append(node: NodeSeries, i: number, sample: Sample): void {
     const { times, values, base, capacity, head, count } = this.ring(node, i);
-    const [t, v] = sample;
+    const t = this.toTicks(sample[0]);
+    const v = sample[1];
+    const resolution = this.resolutionMs / 100;
     if (count > 0) {
       const last = base + ((head + count - 1) % capacity);
       const lastT = times[last];
       if (t < lastT) return; // older than what is held: a late report's sample the chart has already passed
-      if (Math.floor(t / this.resolutionMs) === Math.floor(lastT / this.resolutionMs)) {
+      if (Math.floor(t / resolution) === Math.floor(lastT / resolution)) {
         if (t > lastT || v > values[last]) {
           times[last] = t;
           values[last] = v;
@@ -176,7 +200,7 @@ export class MetricHistory {
       values[base + head] = v;
       node.rings[4 * i + 2] = (head + 1) % capacity;
     }
-    if (t > node.newest) node.newest = t;
+    if (sample[0] > node.newest) node.newest = sample[0];
   }
 }
 

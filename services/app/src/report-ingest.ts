@@ -15,7 +15,7 @@ import type { BearerToken } from './bearer-auth';
 import type { MetricHistory } from './metric-history';
 import type { AppMetrics, RefusalReason } from './metrics';
 import type { ReportAdmission } from './report-admission';
-import { compactReport } from './report-compaction';
+import { compactReport, StringTable } from './report-compaction';
 import type { ReportValidator } from './report-validation';
 import type { ReportWindow } from './report-window';
 
@@ -61,6 +61,7 @@ const REASON_BY_STATUS: Record<number, RefusalReason> = { 401: 'unauthorized', 4
 
 export async function registerReportIngest(app: FastifyInstance, options: ReportIngestOptions): Promise<void> {
   const { window, history, validator, admission, metrics, token, maxReportBytes } = options;
+  const strings = new StringTable();
   await app.register(async (scope) => {
     // This scope's JSON parser decompresses and bounds the body; the rest of the app keeps Fastify's.
     scope.removeContentTypeParser(['application/json']);
@@ -140,10 +141,15 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
         const report = s.report as ProbeReport;
         const intervalMs = report.intervalSeconds * 1000;
         let nodes = 0;
-        const compacted = compactReport(report, window.previous(report.probe.id), (_topology, id, series) => {
-          nodes++;
-          history.record(id, series, intervalMs);
-        });
+        const compacted = compactReport(
+          report,
+          window.previous(report.probe.id),
+          (_topology, id, series) => {
+            nodes++;
+            history.record(id, series, intervalMs);
+          },
+          strings,
+        );
         window.add(compacted);
         metrics.reportsAccepted.inc();
         if (s.cpu) {

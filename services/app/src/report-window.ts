@@ -11,11 +11,17 @@
  *
  * A probe's window is the configured window, but never less than its own interval plus a grace: with the defaults
  * (15 s both) a report would otherwise age out just before the next one arrives and the probe would blink out.
+ *
+ * A report keeps only what no newer report of its probe dominates (see `dominates`): a node the next report has
+ * again, with the same or more adjacency and parents and later samples, would add nothing to any join at any later
+ * cutoff, so holding it is memory for nothing. With steady connections a probe holds one report, not two; what
+ * stays of the older one is what changed (connections that closed, processes that exited), until it ages out.
  */
 import { expire, fromProbeReport, MergedReport, mergeNode, ProbeSummary } from '../../lib/report/report-merge';
 import type { MetricSeries, ProbeReport, ReportNode, Topologies, Topology } from '../../lib/report/report-schema';
 import type { ProbeStatus } from './api-shapes';
 import type { MergedMaps } from './merged-maps';
+import { latestOf } from './report-compaction';
 
 export interface ReportWindowOptions {
   windowMs: number;
@@ -107,10 +113,19 @@ export class ReportWindow {
   add(report: ProbeReport): void {
     const entry = this.entry(report.probe.id);
     if (!entry) return;
-    const windowed = windowedReport(fromProbeReport(report), report.timestamp);
+    let windowed: WindowedReport | undefined = windowedReport(fromProbeReport(report), report.timestamp);
     let at = entry.reports.length;
     while (at > 0 && entry.reports[at - 1].at > report.timestamp) at--;
-    entry.reports.splice(at, 0, windowed);
+    // Older reports lose what the new one dominates; a report that arrived late loses what newer ones dominate.
+    const reports: WindowedReport[] = [];
+    for (let i = 0; i < at; i++) {
+      const reduced = reduceBy(entry.reports[i], windowed);
+      if (reduced) reports.push(reduced);
+    }
+    for (let i = at; i < entry.reports.length && windowed; i++) windowed = reduceBy(windowed, entry.reports[i]);
+    if (windowed) reports.push(windowed);
+    for (let i = at; i < entry.reports.length; i++) reports.push(entry.reports[i]);
+    entry.reports = reports;
     if (entry.reports.length > this.maxReports) {
       const [a, b] = entry.reports.splice(0, 2);
       entry.reports.unshift(windowedReport(joinParts([a.part, b.part]), b.at));
@@ -360,12 +375,77 @@ function windowedReport(part: MergedReport, at: number): WindowedReport {
       const node = topology[id];
       see(node.timestamp);
       for (const m in node.metrics) {
-        const samples = node.metrics[m].samples;
-        if (samples.length > 0) see(samples[samples.length - 1][0]);
+        const latest = latestOf(node.metrics[m]);
+        if (latest) see(latest[0]);
       }
     }
   }
   return { part, at, oldest, newest };
+}
+
+/**
+ * `older` without what `newer` dominates; undefined when nothing is left. `newer` must not be older than `older`.
+ */
+function reduceBy(older: WindowedReport, newer: WindowedReport): WindowedReport | undefined {
+  const probes: Record<string, ProbeSummary> = {};
+  let changed = false;
+  for (const [id, summary] of Object.entries(older.part.probes)) {
+    const later = newer.part.probes[id];
+    if (later && (later.timestamp > summary.timestamp || JSON.stringify(later) === JSON.stringify(summary))) changed = true;
+    else probes[id] = summary;
+  }
+  const topologies: Topologies = {};
+  let kept = Object.keys(probes).length;
+  for (const name of Object.keys(older.part.topologies)) {
+    const from = older.part.topologies[name];
+    const over = newer.part.topologies[name];
+    let topology: Topology | undefined;
+    for (const id in from) {
+      if (over !== undefined && over[id] !== undefined && dominates(over[id], from[id])) {
+        changed = true;
+        continue;
+      }
+      (topology ??= {})[id] = from[id];
+      kept++;
+    }
+    if (topology) topologies[name] = topology;
+  }
+  if (!changed) return older;
+  return kept === 0 ? undefined : windowedReport({ probes, topologies }, older.at);
+}
+
+/**
+ * Whether `a` makes `b` redundant in every join at every cutoff: sampled no earlier (so it expires no earlier, and
+ * its labels win — on a tie only if they are the same labels), every adjacency and parent of `b` in `a` (and every
+ * parents key, even an empty one), and every metric of `b` with a sample in `a` no earlier and no smaller.
+ */
+function dominates(a: ReportNode, b: ReportNode): boolean {
+  if (a === b) return true;
+  if (a.timestamp < b.timestamp) return false;
+  if (a.timestamp === b.timestamp && a.labels !== b.labels && JSON.stringify(a.labels) !== JSON.stringify(b.labels)) return false;
+  if (!containsAll(a.adjacency, b.adjacency)) return false;
+  if (a.parents !== b.parents) {
+    for (const k in b.parents) if (a.parents[k] === undefined || !containsAll(a.parents[k], b.parents[k])) return false;
+  }
+  for (const m in b.metrics) {
+    const series = a.metrics[m];
+    if (series === undefined || laterSample(b.metrics[m], series)) return false;
+    // An empty series never expires with its samples; only another empty one outlives it.
+    if (latestOf(b.metrics[m]) === undefined && latestOf(series) !== undefined) return false;
+  }
+  return true;
+}
+
+/** Whether sorted, duplicate-free `a` holds every element of sorted `b`. */
+function containsAll(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b || b.length === 0) return true;
+  let i = 0;
+  for (const x of b) {
+    while (i < a.length && a[i] < x) i++;
+    if (i === a.length || a[i] !== x) return false;
+    i++;
+  }
+  return true;
 }
 
 /** `mergeAll` of latest-only reports, keeping series latest-only. */
@@ -415,8 +495,8 @@ function joinMetrics(a: Record<string, MetricSeries>, b: Record<string, MetricSe
 
 /** Whether `a`'s latest sample beats `b`'s: later, or at the same time larger. An empty series never beats. */
 function laterSample(a: MetricSeries, b: MetricSeries): boolean {
-  const x = a.samples[a.samples.length - 1];
+  const x = latestOf(a);
   if (x === undefined) return false;
-  const y = b.samples[b.samples.length - 1];
+  const y = latestOf(b);
   return y === undefined || x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
 }

@@ -7,6 +7,7 @@ import { MergedMaps, nodesOf } from '../merged-maps';
 import type { ReportNode } from '../../../lib/report/report-schema';
 import type { TopologyDescriptor, ViewEdge, ViewNode } from '../api-shapes';
 import type { EndpointOwner, ResolvedConnection } from '../connection-resolution';
+import { LatestSample } from '../report-compaction';
 
 export interface NodeRef {
   id: string;
@@ -62,8 +63,9 @@ export interface TopologyRenderer {
 export function latestMetrics(node: ReportNode): Record<string, number> {
   const out: Record<string, number> = {};
   for (const name in node.metrics) {
-    const samples = node.metrics[name].samples;
-    if (samples.length > 0) out[name] = samples[samples.length - 1][1];
+    const series = node.metrics[name];
+    if (series instanceof LatestSample) out[name] = series.value;
+    else if (series.samples.length > 0) out[name] = series.samples[series.samples.length - 1][1];
   }
   return out;
 }
@@ -71,8 +73,9 @@ export function latestMetrics(node: ReportNode): Record<string, number> {
 /** Adds a node's latest values into `into`: an aggregate node's metrics are its members' sums. */
 export function addLatest(into: Record<string, number>, node: ReportNode): void {
   for (const name in node.metrics) {
-    const samples = node.metrics[name].samples;
-    if (samples.length > 0) into[name] = (into[name] ?? 0) + samples[samples.length - 1][1];
+    const series = node.metrics[name];
+    const value = series instanceof LatestSample ? series.value : series.samples[series.samples.length - 1]?.[1];
+    if (value !== undefined) into[name] = (into[name] ?? 0) + value;
   }
 }
 
