@@ -13,8 +13,12 @@ import { build } from 'esbuild';
 const ROOT = join(__dirname, '../../..');
 export const BENCH_TOKEN = 'bench-probe-token-0123456789abcdef';
 
-/** The Node flags of the image's `ENTRYPOINT ["node", <flags…>, "<script>"]`. */
+/**
+ * The Node flags of the image's `ENTRYPOINT ["node", <flags…>, "<script>"]`; BENCH_APP_NODE_FLAGS (space-separated)
+ * replaces them, to measure others before changing the image.
+ */
 export function imageNodeFlags(): string[] {
+  if (process.env.BENCH_APP_NODE_FLAGS !== undefined) return process.env.BENCH_APP_NODE_FLAGS.split(' ').filter(Boolean);
   const dockerfile = readFileSync(join(__dirname, '../Dockerfile'), 'utf8');
   const entrypoint = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
   if (!entrypoint) throw new Error('services/app/Dockerfile has no exec-form ENTRYPOINT');
@@ -83,7 +87,7 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
   const child: ChildProcess = spawn(process.execPath, [...imageNodeFlags(), main], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), APP_PROBE_TOKEN: BENCH_TOKEN, APP_UI_DIR: join(ROOT, 'dist/app-ui'), ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_APP_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for (let i = 0; ; i++) {
@@ -137,6 +141,8 @@ export function startLoad(plan: import('./load-generator').LoadPlan): LoadProces
       else reject(new Error(`the load generator exited ${code} without a result`));
     });
   });
+  // Stopped early, the generator has no result; that is not an error unless someone awaits it.
+  result.catch(() => undefined);
   return { ready, result, pid: child.pid as number, stop: () => child.kill('SIGTERM') };
 }
 

@@ -53,6 +53,7 @@ const ingestColumns: Column[] = [
 ];
 
 const apiColumns: Column[] = [
+  ['phase', (r) => String(r.phase)],
   ['query', (r) => String(r.query)],
   ['nodes', (r) => String(r.nodes)],
   ['edges', (r) => String(r.edges)],
@@ -61,6 +62,7 @@ const apiColumns: Column[] = [
   ['p50 ms', (r) => String(r.p50Ms)],
   ['p99 ms', (r) => String(r.p99Ms)],
   ['max ms', (r) => String(r.maxMs)],
+  ['app render / view ms', (r) => (r.appRenderMs === undefined ? '' : `${r.appRenderMs} / ${r.appViewMs ?? ''}`)],
   ['app cores', (r) => String(r.appCores)],
   ['RSS MB', (r) => String(r.rssMb)],
   ['load 1m', (r) => (r.load as number[]).join(' → ')],

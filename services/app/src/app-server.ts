@@ -72,16 +72,18 @@ export async function createApp(options: AppOptions): Promise<AppUnderRun> {
   });
   await registerReportIngest(http, { window, history, validator: new ReportValidator(), admission, metrics, token: new BearerToken(options.probeToken), maxReportBytes: options.maxReportBytes });
   await registerReadApi(http, { service, streams, apiToken: options.apiToken === undefined ? undefined : new BearerToken(options.apiToken), uiDir: options.uiDir });
+  const failed = (err: unknown) => options.logger.error({ err }, 'making a generation failed');
   const tick = () => {
     try {
       service.tick();
       streams.flush();
     } catch (err) {
-      options.logger.error({ err }, 'making a generation failed');
+      failed(err);
     }
   };
   const tickMs = options.tickMs ?? 250;
-  const timer = tickMs > 0 ? setInterval(tick, tickMs) : undefined;
+  // The running app works in steps between which reports and reads are answered (TopologyService.tickAsync).
+  const timer = tickMs > 0 ? setInterval(() => void service.tickAsync().then(() => streams.flush(), failed), tickMs) : undefined;
   timer?.unref();
   return {
     http,

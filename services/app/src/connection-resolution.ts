@@ -21,6 +21,7 @@ import { parseEndpointId, UNKNOWN_NETNS } from '../../lib/report/node-ids';
 import { CONTAINER_LABELS, ENDPOINT_LABELS, HOST_LABELS, TOPOLOGY } from '../../lib/report/report-keys';
 import type { ReportNode, Topologies, Topology } from '../../lib/report/report-schema';
 import { MergedMaps, nodesOf, TopologyMap } from './merged-maps';
+import { StringTable } from './report-compaction';
 
 /** One end of a connection. Renderers memoise by identity, so one object stands for many sockets. */
 export interface EndpointOwner {
@@ -84,8 +85,11 @@ interface Digest {
   socketNamespaces: string[];
   /** Client connections summed by owner and peer. */
   clients: Array<{ owner: EndpointOwner; peer: Peer; count: number }>;
-  /** Accepted connections from peers the probe could not place, summed by socket owner, port and peer address. */
-  inbound: Array<{ owner: EndpointOwner; port: number; ip: string; count: number }>;
+  /**
+   * Accepted connections from peers the probe could not place, summed by peer address, per socket owner and port
+   * (parallel lists: at 1,000 probes there are 500k of them, and an object each cost 40 MB).
+   */
+  inbound: Array<{ owner: EndpointOwner; port: number; ips: string[]; counts: number[] }>;
   /**
    * The part's connections, resolved against these indexes; kept while they stay the same objects, unless resolving
    * needed another part's accepted socket (then it is redone every time).
@@ -114,6 +118,8 @@ interface AddressIndex {
  */
 export class ConnectionResolver {
   private readonly digests = new WeakMap<ReportPart, Digest>();
+  /** Peer addresses, once each across digests. */
+  private readonly strings = new StringTable(200_000);
   private addresses?: AddressIndex;
   private listeners?: { flat: Digest['listeners']; index: ListenerIndex };
 
@@ -170,7 +176,7 @@ export class ConnectionResolver {
 
   private digestOf(part: ReportPart): Digest {
     let digest = this.digests.get(part);
-    if (!digest) this.digests.set(part, (digest = digestPart(part)));
+    if (!digest) this.digests.set(part, (digest = digestPart(part, this.strings)));
     return digest;
   }
 
@@ -214,10 +220,13 @@ export class ConnectionResolver {
 /** Inbound connections of a digest whose clients no probe reports. */
 function unreportedInbound(d: Digest, places: Places): ResolvedConnection[] {
   const out: ResolvedConnection[] = [];
-  for (const c of d.inbound) {
-    const netns = places.namespaceOf(c.ip);
-    if (netns === undefined) out.push({ client: places.external(c.ip), server: c.owner, port: c.port, count: c.count });
-    else if (!places.hasSockets(netns)) out.push({ client: places.ownerOf(netns), server: c.owner, port: c.port, count: c.count });
+  for (const group of d.inbound) {
+    group.ips.forEach((ip, i) => {
+      const netns = places.namespaceOf(ip);
+      const count = group.counts[i];
+      if (netns === undefined) out.push({ client: places.external(ip), server: group.owner, port: group.port, count });
+      else if (!places.hasSockets(netns)) out.push({ client: places.ownerOf(netns), server: group.owner, port: group.port, count });
+    });
   }
   return out;
 }
@@ -258,7 +267,7 @@ function scopeOwner(netns: string): EndpointOwner {
 }
 
 /** Everything a part contributes that does not depend on the other parts. */
-function digestPart(part: ReportPart): Digest {
+function digestPart(part: ReportPart, strings: StringTable): Digest {
   const digest: Digest = { listeners: [], addresses: [], namespaces: [], socketNamespaces: [], clients: [], inbound: [] };
   const processTopology = part[TOPOLOGY.process] ?? {};
   const processes: TopologyMap = { get: (id: string) => processTopology[id] } as TopologyMap;
@@ -296,7 +305,7 @@ function digestPart(part: ReportPart): Digest {
   const sockets = new Set<string>();
   let lastNetns = '';
   const clients = new Map<EndpointOwner, Map<string, { owner: EndpointOwner; peer: Peer; count: number }>>();
-  const inbound = new Map<EndpointOwner, Map<number, Map<string, { owner: EndpointOwner; port: number; ip: string; count: number }>>>();
+  const inbound = new Map<EndpointOwner, Map<number, Map<string, number>>>();
   const endpoints = part[TOPOLOGY.endpoint] ?? {};
   for (const id of Object.keys(endpoints)) {
     const node = endpoints[id];
@@ -321,9 +330,8 @@ function digestPart(part: ReportPart): Digest {
         if (!byPort) inbound.set(self, (byPort = new Map()));
         let byIp = byPort.get(at.port);
         if (!byIp) byPort.set(at.port, (byIp = new Map()));
-        const seen = byIp.get(peer.ip);
-        if (seen) seen.count++;
-        else byIp.set(peer.ip, { owner: self, port: at.port, ip: peer.ip, count: 1 });
+        const ip = strings.intern(peer.ip);
+        byIp.set(ip, (byIp.get(ip) ?? 0) + 1);
       } else {
         let byPeer = clients.get(self);
         if (!byPeer) clients.set(self, (byPeer = new Map()));
@@ -335,7 +343,7 @@ function digestPart(part: ReportPart): Digest {
   }
   digest.socketNamespaces = [...sockets];
   for (const byPeer of clients.values()) for (const c of byPeer.values()) digest.clients.push(c);
-  for (const byPort of inbound.values()) for (const byIp of byPort.values()) for (const c of byIp.values()) digest.inbound.push(c);
+  for (const [owner, byPort] of inbound) for (const [port, byIp] of byPort) digest.inbound.push({ owner, port, ips: [...byIp.keys()], counts: [...byIp.values()] });
   return digest;
 }
 

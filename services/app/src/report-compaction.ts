@@ -50,9 +50,13 @@ const EMPTY_IDS: string[] = Object.freeze([]) as unknown as string[];
  * `report` as validated (report-validation.ts), `previous` the same probe's last compacted report. Fields the
  * schema does not know are dropped here, as `parseProbeReport` drops them.
  */
-/** One copy of each string seen, up to `max` of them (then it starts over: what is shared stays shared). */
+/**
+ * One copy of each string seen, and of each one-element id list, up to `max` of each (then it starts over: what is
+ * shared stays shared). The lists are frozen: nothing may add to a list other nodes hold.
+ */
 export class StringTable {
   private table = new Map<string, string>();
+  private singles = new Map<string, string[]>();
 
   constructor(private readonly max = 1_000_000) {}
 
@@ -67,11 +71,22 @@ export class StringTable {
     this.table.set(s, s);
     return s;
   }
+
+  single(id: string): string[] {
+    let list = this.singles.get(id);
+    if (!list) {
+      if (this.singles.size >= this.max) this.singles = new Map();
+      list = Object.freeze([this.intern(id)]) as unknown as string[];
+      this.singles.set(list[0], list);
+    }
+    return list;
+  }
 }
 
-const NO_TABLE = { intern: (s: string) => s };
+type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single'>>;
+const NO_TABLE: Strings = { intern: (s: string) => s };
 
-export function compactReport(report: ProbeReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Pick<StringTable, 'intern'> = NO_TABLE): ProbeReport {
+export function compactReport(report: ProbeReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Strings = NO_TABLE): ProbeReport {
   const topologies: Topologies = {};
   const shared: SharedParents = new Map();
   for (const name of Object.keys(report.topologies)) {
@@ -107,7 +122,7 @@ export function compactReport(report: ProbeReport, previous: ProbeReport | undef
  */
 type SharedParents = Map<string, Record<string, string[]>>;
 
-function compactNode(node: ReportNode, before: ReportNode | undefined, shared: SharedParents, strings: Pick<StringTable, 'intern'>): ReportNode {
+function compactNode(node: ReportNode, before: ReportNode | undefined, shared: SharedParents, strings: Strings): ReportNode {
   let parents = parentLists(node.parents, before?.parents, strings);
   if (parents !== EMPTY_PARENTS) {
     const key = parentsKey(parents);
@@ -151,7 +166,7 @@ function latestSamples(metrics: Record<string, MetricSeries>): Record<string, Me
 }
 
 /** A copy of a string map without `__proto__` (zod's records drop it too), or `before` when equal to it. */
-function copyStrings(map: Record<string, string>, before: Record<string, string> | undefined, strings: Pick<StringTable, 'intern'>): Record<string, string> {
+function copyStrings(map: Record<string, string>, before: Record<string, string> | undefined, strings: Strings): Record<string, string> {
   const keys = Object.keys(map);
   if (before !== undefined && sameStrings(map, keys, before)) return before;
   if (keys.length === 0) return EMPTY_LABELS;
@@ -170,13 +185,16 @@ function sameStrings(map: Record<string, string>, keys: string[], before: Record
 }
 
 /** Sorted without repeats (as normalizeNode makes them), or `before` when equal to it. */
-function idList(ids: readonly string[], before: readonly string[] | undefined, strings: Pick<StringTable, 'intern'>): string[] {
+function idList(ids: readonly string[], before: readonly string[] | undefined, strings: Strings): string[] {
   const list = isSortedUnique(ids) ? ids : sortedUnique(ids);
   if (before !== undefined && sameList(list, before)) return before as string[];
-  return list.length === 0 ? EMPTY_IDS : list.map((id) => strings.intern(id));
+  if (list.length === 0) return EMPTY_IDS;
+  // A client socket's one peer: sockets of a connection pool share it, and can share the list too.
+  if (list.length === 1 && strings.single) return strings.single(list[0]);
+  return list.map((id) => strings.intern(id));
 }
 
-function parentLists(parents: Record<string, string[]>, before: Record<string, string[]> | undefined, strings: Pick<StringTable, 'intern'>): Record<string, string[]> {
+function parentLists(parents: Record<string, string[]>, before: Record<string, string[]> | undefined, strings: Strings): Record<string, string[]> {
   const keys = Object.keys(parents);
   if (keys.length === 0) return EMPTY_PARENTS;
   let same = before !== undefined;

@@ -2,11 +2,13 @@
  * Generations and views. A generation is the merged report at one moment, with its connections resolved and its
  * topologies rendered on demand; a view is one query of one topology at one generation, kept with its JSON.
  *
- * Reads never wait for rendering when they need not: `tick` (every 250 ms in the app) makes a new generation when
- * reports changed — at most once per pacing interval, which is at least a second and at least three times what the
- * last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views asked
- * for recently, so a request finds its view ready. A request rebuilds itself only when nothing has kept its view
- * fresh (the last generation is older than `maxStaleMs`) or it is the first of its kind.
+ * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
+ * when reports changed — at most once per pacing interval, which is at least a second and at least three times what
+ * the last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views
+ * asked for recently before it publishes the generation, so a request finds its view ready. It works in steps and
+ * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; until it
+ * publishes, reads get the previous generation's views. A request rebuilds a view itself only when nothing keeps it
+ * fresh (the last generation is older than `maxStaleMs` and two pacing intervals) or it is the first of its kind.
  */
 import { performance } from 'node:perf_hooks';
 import { HttpError } from '../../lib/service-http';
@@ -71,6 +73,8 @@ export class TopologyService {
   private generation?: Generation;
   private pacingMs: number;
   private listAskedAt = -Infinity;
+  private ticking = false;
+  private sweptAt = -Infinity;
 
   constructor(options: TopologyServiceOptions) {
     this.window = options.window;
@@ -102,18 +106,69 @@ export class TopologyService {
   }
 
   /**
-   * Makes a new generation if reports changed and the pacing allows, then rebuilds the hot views and tells the
-   * listeners. Returns whether there is a new generation.
+   * Makes a new generation if reports changed and the pacing allows, rebuilds the hot views for it, publishes it and
+   * tells the listeners. Returns whether there is a new generation. Runs to the end at once (tests); the app uses
+   * `tickAsync`.
    */
   tick(): boolean {
+    const steps = this.tickSteps();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /** `tick`, yielding to the event loop between its steps. */
+  async tickAsync(): Promise<boolean> {
+    if (this.ticking) return false;
+    this.ticking = true;
+    try {
+      const steps = this.tickSteps();
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private *tickSteps(): Generator<void, boolean> {
     const now = this.clock();
     const hot = this.hotViews(now);
-    if (hot.length === 0 && now - this.listAskedAt > this.hotMs) return false;
-    const started = performance.now();
-    if (!this.refresh()) return false;
-    if (now - this.listAskedAt <= this.hotMs) this.list(false);
-    for (const cached of hot) this.rebuild(cached);
-    this.pace(performance.now() - started);
+    const listHot = now - this.listAskedAt <= this.hotMs;
+    if (hot.length === 0 && !listHot) return false;
+    let cost = 0;
+    const timed = <T>(work: () => T): T => {
+      const started = performance.now();
+      try {
+        return work();
+      } finally {
+        cost += performance.now() - started;
+      }
+    };
+    const next = timed(() => this.advance(false));
+    if (!next) return false;
+    yield;
+    timed(() => this.connections(next));
+    yield;
+    const staged: Array<[CachedView, TopologyView]> = [];
+    for (const cached of hot) {
+      const renderer = this.renderer(cached.name);
+      timed(() => this.renderedIn(next, renderer));
+      yield;
+      staged.push([cached, timed(() => this.viewIn(next, renderer, cached.query))]);
+      yield;
+    }
+    if (listHot) {
+      for (const renderer of RENDERERS) {
+        timed(() => this.renderedIn(next, renderer));
+        yield;
+      }
+    }
+    this.publish(next, staged);
+    this.pace(cost);
     for (const listener of this.listeners) listener();
     return true;
   }
@@ -177,31 +232,50 @@ export class TopologyService {
   }
 
   private current(): Generation {
-    if (!this.generation) this.refresh(true);
+    if (!this.generation) this.publish(this.advance(true) as Generation, []);
     return this.generation as Generation;
   }
 
+  /** Before a read: a generation to answer from, made now if there is none or the last is too old and no tick runs. */
   private ensureFresh(): void {
     const gen = this.generation;
-    if (!gen || this.clock() - gen.checked >= this.maxStaleMs) this.refresh(true);
+    if (gen && (this.ticking || this.clock() - gen.checked < Math.max(this.maxStaleMs, 2 * this.pacingMs))) return;
+    const next = this.advance(true);
+    if (next) this.publish(next, []);
   }
 
-  /** Advances the window if due (or `force`d); true if that made a new generation. */
-  private refresh(force = false): boolean {
+  /**
+   * Advances the window if due (or `force`d): the next generation if that changed anything (or there is none yet),
+   * not yet published. The window's maps change in place, so until it is published, what the current generation
+   * has rendered stays as it was and what it renders anew is of the newer data.
+   */
+  private advance(force: boolean): Generation | undefined {
     const now = this.clock();
     const gen = this.generation;
-    if (gen && !force && now - gen.at < this.pacingMs) return false;
+    if (gen && !force && now - gen.at < this.pacingMs) return undefined;
     const started = performance.now();
     const { report, changed } = this.window.advance();
     this.metrics?.mergeSeconds.observe((performance.now() - started) / 1000);
     if (gen && !changed) {
       gen.checked = now;
-      return false;
+      return undefined;
     }
-    this.generation = { number: this.window.generation, at: now, checked: now, report, rendered: new Map() };
+    return { number: this.window.generation, at: now, checked: now, report, rendered: new Map() };
+  }
+
+  private publish(next: Generation, staged: ReadonlyArray<[CachedView, TopologyView]>): void {
+    this.generation = next;
     this.metrics?.generations.inc();
-    if (this.history.series > 0) this.history.sweep(now);
-    return true;
+    for (const [cached, view] of staged) {
+      cached.view = view;
+      cached.generation = next.number;
+      cached.json = undefined;
+    }
+    // Sweeping walks every node of the history: every 10 s is often enough for a retention of minutes.
+    if (this.history.series > 0 && next.at - this.sweptAt >= 10_000) {
+      this.history.sweep(next.at);
+      this.sweptAt = next.at;
+    }
   }
 
   private pace(costMs: number): void {
@@ -218,7 +292,10 @@ export class TopologyService {
   }
 
   private rendered(renderer: TopologyRenderer): RenderedTopology {
-    const gen = this.current();
+    return this.renderedIn(this.current(), renderer);
+  }
+
+  private renderedIn(gen: Generation, renderer: TopologyRenderer): RenderedTopology {
     const name = renderer.descriptor.name;
     let topology = gen.rendered.get(name);
     if (!topology) {
@@ -235,13 +312,17 @@ export class TopologyService {
 
   private rebuild(cached: CachedView): void {
     const gen = this.current();
-    const renderer = this.renderer(cached.name);
-    const topology = this.rendered(renderer);
-    const started = performance.now();
-    cached.view = buildView(topology, cached.query, renderer.descriptor, gen.at);
+    cached.view = this.viewIn(gen, this.renderer(cached.name), cached.query);
     cached.generation = gen.number;
     cached.json = undefined;
-    this.metrics?.viewSeconds.observe({ topology: cached.name }, (performance.now() - started) / 1000);
+  }
+
+  private viewIn(gen: Generation, renderer: TopologyRenderer, query: ParsedQuery): TopologyView {
+    const topology = this.renderedIn(gen, renderer);
+    const started = performance.now();
+    const view = buildView(topology, query, renderer.descriptor, gen.at);
+    this.metrics?.viewSeconds.observe({ topology: renderer.descriptor.name }, (performance.now() - started) / 1000);
+    return view;
   }
 
   private hotViews(now: number): CachedView[] {
