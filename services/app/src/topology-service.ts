@@ -173,11 +173,9 @@ export class TopologyService {
     return true;
   }
 
-  list(asked = true): TopologyList {
-    if (asked) {
-      this.listAskedAt = this.clock();
-      this.ensureFresh();
-    }
+  list(): TopologyList {
+    this.listAskedAt = this.clock();
+    this.ensureFresh();
     const topologies = RENDERERS.map((r) => ({ ...r.descriptor, nodeCount: this.rendered(r).nodes.size }));
     return { topologies };
   }
@@ -189,8 +187,8 @@ export class TopologyService {
   }
 
   /** The cached view for a parsed query, rebuilt if it is not of the current generation. */
-  viewFor(renderer: TopologyRenderer, query: ParsedQuery, asked = true): CachedView {
-    if (asked) this.ensureFresh();
+  viewFor(renderer: TopologyRenderer, query: ParsedQuery): CachedView {
+    this.ensureFresh();
     const key = `${renderer.descriptor.name}\u0000${query.key}`;
     let cached = this.views.get(key);
     if (!cached) {
@@ -198,7 +196,7 @@ export class TopologyService {
       this.views.set(key, cached);
       this.evict();
     }
-    if (asked) cached.lastAsked = this.clock();
+    cached.lastAsked = this.clock();
     if (cached.generation !== this.current().number) this.rebuild(cached);
     return cached;
   }
