@@ -169,7 +169,7 @@ export function platformAlertRules(a: AlertRulesArgs): RuleGroup[] {
       rules: [
         {
           alert: 'ProbesNotReporting',
-          expr: `(count(up${sel('probe')} == 1) or vector(0)) > (max(${APP.metrics.probesReporting}${sel('monitoring-app')}) or vector(0))`,
+          expr: `(count(up${sel('probe')} == 1) or vector(0)) > (max(sum by (pod) (${APP.metrics.probes}${sel('monitoring-app', 'status=~"ok|late"')})) or vector(0))`,
           for: '5m',
           labels: { severity: 'warning' },
           annotations: {

@@ -156,7 +156,9 @@ const FIRING: FiringCase[] = [
     series: [
       s('up', { job: 'probe', pod: 'probe-a' }, '1x10'),
       s('up', { job: 'probe', pod: 'probe-b' }, '1x10'),
-      s('app_probes_reporting', { job: 'monitoring-app', pod: 'monitoring-app-a' }, '1x10'),
+      // The app knows both, but one has aged out of the window: only ok and late probes are in the topology.
+      s('app_probes', { job: 'monitoring-app', pod: 'monitoring-app-a', status: 'ok' }, '1x10'),
+      s('app_probes', { job: 'monitoring-app', pod: 'monitoring-app-a', status: 'gone' }, '1x10'),
     ],
     at: '8m',
     labels: {},
@@ -204,7 +206,8 @@ const HEALTHY: Series[] = [
   s('sync_engine_conflicts_total', { job: 'sync-engine', pod: 'sync-engine-a', kind: 'update-update', winner: 'source' }, '4x30'),
   s('up', { job: 'probe', pod: 'probe-a' }, '1x30'),
   s('up', { job: 'probe', pod: 'probe-b' }, '1x30'),
-  s('app_probes_reporting', { job: 'monitoring-app', pod: 'monitoring-app-a' }, '2x30'),
+  s('app_probes', { job: 'monitoring-app', pod: 'monitoring-app-a', status: 'ok' }, '1x30'),
+  s('app_probes', { job: 'monitoring-app', pod: 'monitoring-app-a', status: 'late' }, '1x30'),
   s('kube_daemonset_status_desired_number_scheduled', { daemonset: PROBE_DS }, '2x30'),
   s('kube_daemonset_status_number_available', { daemonset: PROBE_DS }, '2x30'),
   ...['zookeeper', 'mesos-master', 'mesos-agent', 'marathon', 'allocator', 'sync-engine', 'monitoring-app'].map((job) => s('up', { job, pod: `${job}-a` }, '1x30')),

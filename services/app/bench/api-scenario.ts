@@ -1,0 +1,130 @@
+/**
+ * The topology API at 10,000 containers (the full fleet: 1,000 probes), a client asking one request after another
+ * for the views below; latency is the client's, from request to the last byte. Views are rebuilt per generation by
+ * the app's ticker for the queries asked recently, so most requests find theirs ready; the first of its kind, or
+ * the first after a generation the ticker did not rebuild it for, builds it.
+ */
+import { BENCH_FLEET, FleetShape } from './report-generator';
+import { AppProcess, BENCH_TOKEN, load1, percentile, sleep, startAppProcess, startLoad } from './app-process';
+import { round } from './ingest-scenario';
+
+export interface ApiRow {
+  scenario: string;
+  phase: string;
+  query: string;
+  nodes: number;
+  edges: number;
+  bytes: number;
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Mean time the app took to render the topology / build and serialise the view, from its own metrics. */
+  appRenderMs?: number;
+  appViewMs?: number;
+  appCores: number;
+  rssMb: number;
+  load: [number, number];
+}
+
+const QUERIES = (container: string): Array<[string, string, string]> => [
+  ['containers, every node (clusterThreshold=0)', '/api/topology/containers?clusterThreshold=0', 'containers'],
+  ['containers, default (clustered by host)', '/api/topology/containers', 'containers'],
+  ['containers, filter + search', '/api/topology/containers?clusterThreshold=0&filter=image~svc-1&search=mesos', 'containers'],
+  ['containers by image', '/api/topology/containers-by-image', 'containers-by-image'],
+  ['hosts', '/api/topology/hosts', 'hosts'],
+  ['processes (100k, clustered by host)', '/api/topology/processes', 'processes'],
+  ['node details (container)', `/api/topology/containers/${encodeURIComponent(container)}`, ''],
+  ['topology list', '/api/topology', ''],
+];
+
+/**
+ * Two phases, each with an app of its own:
+ * - reads only: one round of the whole fleet into a window long enough that nothing ages, then the generator stops
+ *   and only reads run: what serving views costs (the first request of each query after the last report renders);
+ * - while ingesting: the fleet at its full rate throughout, the realistic case, on the same one event loop.
+ */
+export async function runApiBench(options: { shape?: Partial<FleetShape>; measureSeconds?: number } = {}): Promise<ApiRow[]> {
+  const shape = { ...BENCH_FLEET, ...options.shape };
+  const measure = options.measureSeconds ?? 30;
+  const rows: ApiRow[] = [];
+  {
+    const loadBefore = load1();
+    const app = await startAppProcess({ APP_WINDOW_SECONDS: '3600' });
+    const load = startLoad({ url: app.url, token: BENCH_TOKEN, shape, durationSeconds: 17 });
+    try {
+      await load.ready;
+      await load.result;
+      rows.push(...(await measureReads(app, 'reads only', measure, loadBefore)));
+    } finally {
+      load.stop();
+      await app.stop();
+    }
+  }
+  {
+    const loadBefore = load1();
+    const app = await startAppProcess();
+    const warmup = 25;
+    const load = startLoad({ url: app.url, token: BENCH_TOKEN, shape, durationSeconds: warmup + measure + 10 });
+    try {
+      await load.ready;
+      await sleep(warmup * 1000);
+      rows.push(...(await measureReads(app, 'while ingesting', measure, loadBefore)));
+    } finally {
+      load.stop();
+      await app.stop();
+    }
+  }
+  return rows;
+}
+
+async function measureReads(app: AppProcess, phase: string, seconds: number, loadBefore: number): Promise<ApiRow[]> {
+  const found = (await (await fetch(`${app.url}/api/topology/containers?clusterThreshold=0&search=svc-7:`)).json()) as { nodes: Array<{ id: string }> };
+  const queries = QUERIES(found.nodes[0]?.id ?? 'container:none');
+  const latencies = queries.map(() => [] as number[]);
+  const shapes = queries.map(() => ({ nodes: 0, edges: 0, bytes: 0 }));
+  const before = { stat: app.stat(), at: Date.now() };
+  const end = Date.now() + seconds * 1000;
+  while (Date.now() < end) {
+    for (let q = 0; q < queries.length; q++) {
+      const t = performance.now();
+      const res = await fetch(`${app.url}${queries[q][1]}`);
+      const text = await res.text();
+      latencies[q].push(performance.now() - t);
+      if (res.ok && text.startsWith('{"topology"') && text.includes('"nodes":[')) {
+        const body = JSON.parse(text) as { nodes?: unknown[]; edges?: unknown[] };
+        shapes[q] = { nodes: body.nodes?.length ?? 0, edges: body.edges?.length ?? 0, bytes: text.length };
+      } else shapes[q].bytes = text.length;
+    }
+  }
+  const after = { stat: app.stat(), at: Date.now() };
+  const cores = round((after.stat.cpuSeconds - before.stat.cpuSeconds) / ((after.at - before.at) / 1000), 2);
+  const loadAfter = load1();
+  const mean = async (name: string, topology: string) => {
+    if (!topology) return undefined;
+    const sum = await app.metric(`${name}_sum{topology="${topology}"}`);
+    const count = await app.metric(`${name}_count{topology="${topology}"}`);
+    return count > 0 ? round((sum / count) * 1000, 1) : undefined;
+  };
+  const rows: ApiRow[] = [];
+  for (let q = 0; q < queries.length; q++) {
+    const [name, path, topology] = queries[q];
+    const sorted = [...latencies[q]].sort((a, b) => a - b);
+    rows.push({
+      scenario: 'topology API at 10k containers',
+      phase,
+      query: `${name}: ${path.replace(/container%3A[0-9a-f]+/, 'container%3A…')}`,
+      ...shapes[q],
+      requests: sorted.length,
+      p50Ms: round(percentile(sorted, 50), 1),
+      p99Ms: round(percentile(sorted, 99), 1),
+      maxMs: round(sorted[sorted.length - 1], 1),
+      appRenderMs: await mean('app_render_seconds', topology),
+      appViewMs: await mean('app_view_seconds', topology),
+      appCores: cores,
+      rssMb: after.stat.rssMb,
+      load: [loadBefore, loadAfter],
+    });
+  }
+  return rows;
+}
