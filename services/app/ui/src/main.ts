@@ -33,6 +33,7 @@ const inspect = {
   },
   worldPosition: (id: string) => page.graph?.graph.worldPosition(id),
   tableRenderedRows: () => page.table.renderedRows(),
+  coveredPixels: () => page.graph?.graph.coveredPixels() ?? 0,
 };
 
 (window as unknown as { __monitor: typeof inspect }).__monitor = inspect;

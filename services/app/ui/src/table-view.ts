@@ -99,6 +99,8 @@ export class TableView {
     this.rows = [...model.nodes.values()];
     this.sortRows();
     this.renderHead();
+    // Now, not at the next frame: a selection revealed before then scrolls within the full height.
+    this.spacer.style.height = `${this.rows.length * ROW_HEIGHT}px`;
     this.schedule();
   }
 

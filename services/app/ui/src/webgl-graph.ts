@@ -196,6 +196,22 @@ export class WebGLGraph {
     return slot === undefined ? undefined : { x: this.slots.x(slot), y: this.slots.y(slot) };
   }
 
+  /**
+   * Draws now and counts the pixels the graph covers (alpha > 0). Read back in the same task as the draw, so it
+   * needs no preserved drawing buffer; it is how a test sees that the WebGL canvas shows something.
+   */
+  coveredPixels(): number {
+    this.draw(performance.now());
+    const gl = this.gl;
+    const w = this.glCanvas.width;
+    const h = this.glCanvas.height;
+    const pixels = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, pixels);
+    let covered = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) covered++;
+    return covered;
+  }
+
   destroy(): void {
     this.resizeObserver.disconnect();
     cancelAnimationFrame(this.frame);

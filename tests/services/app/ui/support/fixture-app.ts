@@ -28,9 +28,11 @@ export interface FixtureApp {
   subscribers(topology: string): number;
   /** Waits until `n` sockets are open on the topology. */
   waitForSubscribers(topology: string, n: number, timeoutMs?: number): Promise<void>;
+  /** The query of every socket opened so far, oldest first. */
+  socketQueries: Array<{ topology: string; query: TopologyQuery }>;
   /** Closes every open socket, as an app restart would. */
   dropSockets(): void;
-  /** Answers 503 to everything while set, as an app that is down behind a proxy. */
+  /** Answers 503 to the API and refuses sockets while set, as an app that is down behind the proxy serving the page. */
   setUnavailable(down: boolean): void;
   stop(): Promise<void>;
 }
@@ -81,12 +83,13 @@ function nodeDetails(topology: FixtureTopology, id: string): NodeDetails | undef
 export async function startFixtureApp(uiDir: string, topologies: FixtureTopology[]): Promise<FixtureApp> {
   const byName = new Map(topologies.map((t) => [t.descriptor.name, t]));
   const subscribers = new Set<Subscriber>();
+  const socketQueries: Array<{ topology: string; query: TopologyQuery }> = [];
   let unavailable = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://fixture');
-    if (unavailable) return sendJson(res, 503, { error: 'unavailable' });
     if (!url.pathname.startsWith('/api/')) return serveStatic(uiDir, url.pathname, res);
+    if (unavailable) return sendJson(res, 503, { error: 'unavailable' });
     const parts = url.pathname.split('/').slice(3).map(decodeURIComponent);
     if (url.pathname === '/api/probes') {
       const probes: ProbeList = { probes: [{ id: 'node-0000', host: 'node-0000', version: 'fixture', lastSeen: Date.now(), intervalSeconds: 15, droppedReports: 0, refusedReports: 0, collectionErrors: {}, status: 'ok' }] };
@@ -116,6 +119,7 @@ export async function startFixtureApp(uiDir: string, topologies: FixtureTopology
     wss.handleUpgrade(req, socket, head, (ws) => {
       const sub: Subscriber = { socket: ws, topology: topology.descriptor.name, query: parseQuery(url.searchParams), seq: 1 };
       subscribers.add(sub);
+      socketQueries.push({ topology: sub.topology, query: sub.query });
       ws.on('close', () => subscribers.delete(sub));
       const snapshot: TopologySnapshot = { type: 'snapshot', seq: sub.seq, view: queryView(topology, sub.query) };
       ws.send(JSON.stringify(snapshot));
@@ -135,6 +139,7 @@ export async function startFixtureApp(uiDir: string, topologies: FixtureTopology
       }
     },
     subscribers: count,
+    socketQueries,
     async waitForSubscribers(topology, n, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (count(topology) < n) {
