@@ -30,15 +30,23 @@ export class GraphView {
     this.graph.fit();
   }
 
-  /** Applies a snapshot's or diff's changes in place. */
-  update(model: TopologyModel, changes: ModelChanges): void {
+  /**
+   * Applies a snapshot's or diff's changes in place. Returns whether anything on screen changed: an update of
+   * metrics alone (most of what probes send) changes nothing drawn, and costs no frame.
+   */
+  update(model: TopologyModel, changes: ModelChanges): boolean {
+    let visible = changes.removed.length > 0 || changes.added.length > 0;
     for (const id of changes.removed) {
       this.layout.remove(id);
       this.graph.removeNode(id);
     }
     for (const node of changes.added) this.graph.setNode(node.id, this.slotNode(node));
-    for (const node of changes.updated) this.graph.setNode(node.id, this.slotNode(node));
-    if (changes.edgesChanged || changes.added.length > 0) this.graph.setEdges([...model.edges.values()]);
+    for (const node of changes.updated) if (this.graph.setNode(node.id, this.slotNode(node))) visible = true;
+    if (changes.edgesChanged || changes.added.length > 0) {
+      this.graph.setEdges([...model.edges.values()]);
+      visible = true;
+    }
+    return visible;
   }
 
   get dimension(): string | undefined {

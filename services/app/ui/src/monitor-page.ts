@@ -31,6 +31,8 @@ export interface DiffTiming {
   changedNodes: number;
   received: number;
   applied: number;
+  /** Whether it changed anything drawn (and so cost a frame). */
+  redrawn: boolean;
   drawn?: number;
   presented?: number;
 }
@@ -47,7 +49,9 @@ export class MonitorPage {
   readonly table: TableView;
   firstRender?: FirstRender;
   readonly diffTimings: DiffTiming[] = [];
+  /** What the status pill says: the socket's state, or 'offline' while the app does not answer its topology list. */
   socketStatus: SocketStatus | 'offline' = 'connecting';
+  private socketState: { status: SocketStatus; attempt: number } = { status: 'connecting', attempt: 0 };
   private readonly details: DetailsPanel;
   private readonly toolbar: Toolbar;
   private readonly graphPane = byId('graph');
@@ -65,6 +69,9 @@ export class MonitorPage {
   private detailsFetchedAt = 0;
   private tableTimer?: ReturnType<typeof setTimeout>;
   private listAttempt = 0;
+  private listLoaded = false;
+  /** A snapshot that came before the topology list: its layout needs the topology's default grouping. */
+  private pendingSnapshot?: { message: TopologySnapshot; receivedAt: number };
 
   constructor() {
     this.details = new DetailsPanel(byId('details'), {
@@ -105,6 +112,8 @@ export class MonitorPage {
   start(): void {
     this.applyMode();
     this.showState('loading');
+    // A link that names its topology need not wait for the list: the socket opens at once, beside the list's fetch.
+    if (this.state.topology) this.connect();
     void this.loadTopologies();
     setInterval(() => void this.refreshList(), LIST_REFRESH_MS);
   }
@@ -115,10 +124,13 @@ export class MonitorPage {
     try {
       this.topologies = (await api.topologies()).topologies;
       this.listAttempt = 0;
+      this.listLoaded = true;
+      this.renderStatus();
     } catch (err) {
+      this.flushPendingSnapshot();
       this.listAttempt++;
       const delay = Math.min(10_000, 1000 * 2 ** (this.listAttempt - 1));
-      this.setStatus('offline');
+      this.renderStatus();
       this.showState('unreachable', `${(err as Error).message}. Retrying in ${Math.round(delay / 1000)} s…`);
       setTimeout(() => void this.loadTopologies(), delay);
       return;
@@ -133,8 +145,15 @@ export class MonitorPage {
       this.state = { ...this.state, topology: preferred.name };
       history.replaceState(null, '', writeViewState(this.state) || location.pathname);
     }
-    this.toolbar.render(this.state, this.topologies);
     this.connect();
+    this.flushPendingSnapshot();
+    this.toolbar.render(this.state, this.topologies);
+  }
+
+  private flushPendingSnapshot(): void {
+    const pending = this.pendingSnapshot;
+    this.pendingSnapshot = undefined;
+    if (pending && pending.message.view.topology === this.state.topology) this.onSnapshot(pending.message, pending.receivedAt);
   }
 
   private async refreshList(): Promise<void> {
@@ -167,6 +186,10 @@ export class MonitorPage {
   }
 
   private onSnapshot(message: TopologySnapshot, receivedAt: number): void {
+    if (!this.listLoaded && this.listAttempt === 0) {
+      this.pendingSnapshot = { message, receivedAt };
+      return;
+    }
     const view = message.view;
     const changes = this.model.replace(view);
     const descriptor = this.descriptor();
@@ -184,11 +207,14 @@ export class MonitorPage {
 
   private onDiff(diff: TopologyDiff, receivedAt: number): void {
     const changes = this.model.apply(diff);
-    this.graph?.update(this.model, changes);
-    const timing: DiffTiming = { seq: diff.seq, changedNodes: changes.added.length + changes.updated.length + changes.removed.length, received: receivedAt, applied: performance.now() };
+    const visible = this.graph?.update(this.model, changes) ?? false;
+    const applied = performance.now();
+    const timing: DiffTiming = { seq: diff.seq, changedNodes: changes.added.length + changes.updated.length + changes.removed.length, received: receivedAt, applied, redrawn: visible };
     this.diffTimings.push(timing);
     if (this.diffTimings.length > 100) this.diffTimings.shift();
-    this.awaitingDraw.push(timing);
+    // Nothing drawn changed: the diff is on screen (in the table, the legend, the details) once applied.
+    if (visible) this.awaitingDraw.push(timing);
+    else timing.drawn = timing.presented = applied;
     const selected = this.state.node;
     if (selected && changes.removed.includes(selected)) this.details.failed(this.model.nodes.get(selected) ?? placeholderNode(selected), 'the node left the view');
     else if (selected && changes.updated.some((n) => n.id === selected) && Date.now() - this.detailsFetchedAt > DETAILS_REFRESH_MS) void this.loadDetails(selected);
@@ -196,7 +222,8 @@ export class MonitorPage {
   }
 
   private onSocketStatus(status: SocketStatus, detail: { attempt: number; retryInMs?: number }): void {
-    this.setStatus(status, detail);
+    this.socketState = { status, attempt: detail.attempt };
+    this.renderStatus();
     if (status === 'reconnecting' && detail.retryInMs !== undefined) {
       const at = this.model.generatedAt ? new Date(this.model.generatedAt).toLocaleTimeString() : 'never';
       this.banner.className = 'banner';
@@ -210,10 +237,13 @@ export class MonitorPage {
     }
   }
 
-  private setStatus(status: SocketStatus | 'offline', detail?: { attempt: number }): void {
+  private renderStatus(): void {
+    // While the app does not even answer for its topology list, "unreachable" says more than "reconnecting".
+    const status = this.listAttempt > 0 ? 'offline' : this.socketState.status;
+    const attempt = this.socketState.attempt;
     this.socketStatus = status;
     this.statusPill.dataset.status = status;
-    this.statusPill.textContent = status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : status === 'offline' ? 'App unreachable' : `Reconnecting…${detail?.attempt ? ` (${detail.attempt})` : ''}`;
+    this.statusPill.textContent = status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' : status === 'offline' ? 'App unreachable' : `Reconnecting…${attempt ? ` (${attempt})` : ''}`;
   }
 
   // ── after every change ──────────────────────────────────────────────

@@ -69,6 +69,26 @@ export class NodeSlots {
     return slot;
   }
 
+  /** Whether the slot already shows the node exactly so: then a metrics-only update needs no new frame. */
+  shows(id: string, node: SlotNode): boolean {
+    const slot = this.byId.get(id);
+    if (slot === undefined) return false;
+    const o = slot * INSTANCE_FLOATS;
+    const c = slot * 4;
+    return (
+      this.instances[o] === Math.fround(node.x) &&
+      this.instances[o + 1] === Math.fround(node.y) &&
+      this.instances[o + 2] === Math.fround(node.radius) &&
+      ((this.instances[o + 3] & FLAG.cluster) !== 0) === node.cluster &&
+      this.colors[c] === node.color[0] &&
+      this.colors[c + 1] === node.color[1] &&
+      this.colors[c + 2] === node.color[2] &&
+      this.labels[slot] === node.label &&
+      this.sublabels[slot] === node.sublabel &&
+      this.weights[slot] === Math.fround(node.weight)
+    );
+  }
+
   remove(id: string): void {
     const slot = this.byId.get(id);
     if (slot === undefined) return;

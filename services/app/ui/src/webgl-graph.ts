@@ -1,16 +1,18 @@
 /**
- * The graph on screen: a WebGL 2 canvas for nodes and edges, a 2D canvas above it for labels, and the pointer
- * handling (pan, wheel zoom, hover, click). It draws only when something changed, at most once a frame.
+ * The graph on screen: a 2D canvas for the edges (edge-layer.ts says why), a WebGL 2 canvas above it for the
+ * nodes, a 2D canvas on top for labels, and the pointer handling (pan, wheel zoom, hover, click). It draws only
+ * when something changed, at most once a frame.
  *
  * Why not sigma 4: measured in this project's headless Chromium (software GL, no GPU), sigma 4.0.4 took 4.6–5.0 s
  * from `new Sigma` to its first frame on screen for 10,000 nodes and 10,000 edges, and ~0.9 s for 10 nodes; its
- * generated programs cost that on every first use. These two small programs draw the same 10,000 + 10,000 in
- * ~0.3 s there, and the page controls exactly what a diff re-uploads.
+ * generated programs cost that on every first use. This page's own small program and 2D edge layer draw the
+ * same in a fraction of that, and the page controls exactly what a diff re-uploads.
  */
 import { Bounds, Camera } from './camera';
+import { EdgeLayer } from './edge-layer';
 import { drawLabels } from './graph-labels';
 import { FLAG, INSTANCE_FLOATS, NodeSlots, SlotNode } from './node-slots';
-import { EDGE_FRAGMENT, EDGE_VERTEX, NODE_FRAGMENT, NODE_VERTEX, compileProgram } from './webgl-shaders';
+import { NODE_FRAGMENT, NODE_VERTEX, compileProgram } from './webgl-shaders';
 
 export interface GraphEdge {
   source: string;
@@ -32,26 +34,21 @@ const PICK_PX = 6;
 /** A press that moves less than this is a click, not a pan. */
 const CLICK_TOLERANCE_PX = 4;
 
-const EDGE_RGB = [138, 151, 168];
-const EDGE_HIGHLIGHT_RGB = [255, 209, 102];
-
 export class WebGLGraph {
   readonly camera = new Camera();
   readonly slots = new NodeSlots();
+  private readonly edgeCanvas: HTMLCanvasElement;
   private readonly glCanvas: HTMLCanvasElement;
   private readonly labelCanvas: HTMLCanvasElement;
   private readonly gl: WebGL2RenderingContext;
   private readonly labels2d: CanvasRenderingContext2D;
   private readonly nodeProgram: WebGLProgram;
-  private readonly edgeProgram: WebGLProgram;
   private readonly nodeVao: WebGLVertexArrayObject;
-  private readonly edgeVao: WebGLVertexArrayObject;
+  private readonly edgeLayer: EdgeLayer;
+  /** The slots' x, y, radius and flags: one vertex (a point) a node. */
   private readonly instanceBuffer: WebGLBuffer;
   private readonly colorBuffer: WebGLBuffer;
-  private readonly edgePositionBuffer: WebGLBuffer;
-  private readonly edgeColorBuffer: WebGLBuffer;
   private edges: GraphEdge[] = [];
-  private edgeVertices = 0;
   private nodesDirty = true;
   private edgesDirty = true;
   private frame = 0;
@@ -60,25 +57,25 @@ export class WebGLGraph {
   private hovered?: number;
   private neighbours = new Set<number>();
   private readonly resizeObserver: ResizeObserver;
+  private readonly maxPointSize: number;
 
   constructor(
     private readonly container: HTMLElement,
     private readonly handlers: GraphHandlers,
   ) {
+    this.edgeCanvas = this.layer('graph-edges');
     this.glCanvas = this.layer('graph-gl');
     this.labelCanvas = this.layer('graph-labels');
     const gl = this.glCanvas.getContext('webgl2', { antialias: false, premultipliedAlpha: true, alpha: true });
     if (!gl) throw new Error('WebGL 2 is not available in this browser');
     this.gl = gl;
     this.labels2d = this.labelCanvas.getContext('2d')!;
+    this.edgeLayer = new EdgeLayer(this.edgeCanvas.getContext('2d')!);
     this.nodeProgram = compileProgram(gl, NODE_VERTEX, NODE_FRAGMENT);
-    this.edgeProgram = compileProgram(gl, EDGE_VERTEX, EDGE_FRAGMENT);
+    this.maxPointSize = (gl.getParameter(gl.ALIASED_POINT_SIZE_RANGE) as Float32Array)[1];
     this.instanceBuffer = gl.createBuffer()!;
     this.colorBuffer = gl.createBuffer()!;
-    this.edgePositionBuffer = gl.createBuffer()!;
-    this.edgeColorBuffer = gl.createBuffer()!;
     this.nodeVao = this.nodeVertexArray();
-    this.edgeVao = this.edgeVertexArray();
     this.bindPointer();
     this.resizeObserver = new ResizeObserver(() => this.resize());
     this.resizeObserver.observe(container);
@@ -87,11 +84,14 @@ export class WebGLGraph {
 
   // ── the nodes and edges ─────────────────────────────────────────────
 
-  setNode(id: string, node: SlotNode): void {
+  /** Draws the node so; returns false (and draws nothing new) when it is already drawn exactly so. */
+  setNode(id: string, node: SlotNode): boolean {
+    if (this.slots.shows(id, node)) return false;
     this.slots.set(id, node);
     this.nodesDirty = true;
     this.edgesDirty = true;
     this.schedule();
+    return true;
   }
 
   removeNode(id: string): void {
@@ -216,8 +216,7 @@ export class WebGLGraph {
     this.resizeObserver.disconnect();
     cancelAnimationFrame(this.frame);
     this.gl.getExtension('WEBGL_lose_context')?.loseContext();
-    this.glCanvas.remove();
-    this.labelCanvas.remove();
+    for (const canvas of [this.edgeCanvas, this.glCanvas, this.labelCanvas]) canvas.remove();
   }
 
   // ── drawing ─────────────────────────────────────────────────────────
@@ -233,7 +232,11 @@ export class WebGLGraph {
   private draw(frameStart: number): void {
     const gl = this.gl;
     if (this.nodesDirty) this.uploadNodes();
-    if (this.edgesDirty) this.uploadEdges();
+    if (this.edgesDirty) {
+      this.edgeLayer.rebuild(this.edges, this.slots, this.selected);
+      this.edgesDirty = false;
+    }
+    this.edgeLayer.draw(this.camera, this.pixelRatio);
     gl.viewport(0, 0, this.glCanvas.width, this.glCanvas.height);
     gl.clearColor(0, 0, 0, 0);
     gl.clear(gl.COLOR_BUFFER_BIT);
@@ -242,18 +245,13 @@ export class WebGLGraph {
     const center = [this.camera.cx, this.camera.cy];
     const zoom = this.camera.zoom * this.pixelRatio;
     const viewport = [this.glCanvas.width, this.glCanvas.height];
-    if (this.edgeVertices > 0) {
-      gl.useProgram(this.edgeProgram);
-      this.uniforms(this.edgeProgram, center, zoom, viewport);
-      gl.bindVertexArray(this.edgeVao);
-      gl.drawArrays(gl.LINES, 0, this.edgeVertices);
-    }
     if (this.slots.count > 0) {
       gl.useProgram(this.nodeProgram);
       this.uniforms(this.nodeProgram, center, zoom, viewport);
       gl.uniform1f(gl.getUniformLocation(this.nodeProgram, 'u_minRadius'), MIN_RADIUS_PX * this.pixelRatio);
+      gl.uniform1f(gl.getUniformLocation(this.nodeProgram, 'u_maxPointSize'), this.maxPointSize);
       gl.bindVertexArray(this.nodeVao);
-      gl.drawArraysInstanced(gl.TRIANGLE_STRIP, 0, 4, this.slots.count);
+      gl.drawArrays(gl.POINTS, 0, this.slots.count);
     }
     gl.bindVertexArray(null);
     const labels = drawLabels(this.labels2d, this.slots, this.camera, { selected: this.selected, hovered: this.hovered, neighbours: this.neighbours }, MIN_RADIUS_PX, this.pixelRatio);
@@ -277,72 +275,16 @@ export class WebGLGraph {
     this.nodesDirty = false;
   }
 
-  /** Edge vertices are rebuilt whole: O(edges), about a millisecond for 10,000, and only when something changed. */
-  private uploadEdges(): void {
-    const slots = this.slots;
-    const positions = new Float32Array(this.edges.length * 4);
-    const colors = new Uint8Array(this.edges.length * 8);
-    const anySelected = this.selected !== undefined;
-    // Thousands of edges drawn at full strength are a grey sheet: the denser the view, the fainter each edge.
-    const density = Math.min(1, Math.sqrt(1500 / Math.max(1, this.edges.length)));
-    let v = 0;
-    for (const edge of this.edges) {
-      const a = slots.slotOf(edge.source);
-      const b = slots.slotOf(edge.target);
-      if (a === undefined || b === undefined) continue;
-      const touches = anySelected && (a === this.selected || b === this.selected);
-      const rgb = touches ? EDGE_HIGHLIGHT_RGB : EDGE_RGB;
-      // Heavier edges (more connections) are drawn more opaque, on a log scale so one busy pair does not dominate.
-      const base = touches ? 0.9 : anySelected ? 0.04 : Math.max(0.035, Math.min(0.55, (0.16 + 0.07 * Math.log2(1 + edge.weight)) * density));
-      const alpha = Math.round(base * 255);
-      positions.set([slots.x(a), slots.y(a), slots.x(b), slots.y(b)], v * 2);
-      colors.set([rgb[0], rgb[1], rgb[2], alpha, rgb[0], rgb[1], rgb[2], alpha], v * 4);
-      v += 2;
-    }
-    const gl = this.gl;
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.edgePositionBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, positions.subarray(0, v * 2), gl.DYNAMIC_DRAW);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.edgeColorBuffer);
-    gl.bufferData(gl.ARRAY_BUFFER, colors.subarray(0, v * 4), gl.DYNAMIC_DRAW);
-    this.edgeVertices = v;
-    this.edgesDirty = false;
-  }
-
   private nodeVertexArray(): WebGLVertexArrayObject {
     const gl = this.gl;
     const p = this.nodeProgram;
     const vao = gl.createVertexArray()!;
     gl.bindVertexArray(vao);
-    const corners = gl.createBuffer();
-    gl.bindBuffer(gl.ARRAY_BUFFER, corners);
-    gl.bufferData(gl.ARRAY_BUFFER, new Float32Array([-1, -1, 1, -1, -1, 1, 1, 1]), gl.STATIC_DRAW);
-    const corner = gl.getAttribLocation(p, 'a_corner');
-    gl.enableVertexAttribArray(corner);
-    gl.vertexAttribPointer(corner, 2, gl.FLOAT, false, 0, 0);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.instanceBuffer);
     const node = gl.getAttribLocation(p, 'a_node');
     gl.enableVertexAttribArray(node);
     gl.vertexAttribPointer(node, 4, gl.FLOAT, false, 0, 0);
-    gl.vertexAttribDivisor(node, 1);
     gl.bindBuffer(gl.ARRAY_BUFFER, this.colorBuffer);
-    const color = gl.getAttribLocation(p, 'a_color');
-    gl.enableVertexAttribArray(color);
-    gl.vertexAttribPointer(color, 4, gl.UNSIGNED_BYTE, true, 0, 0);
-    gl.vertexAttribDivisor(color, 1);
-    gl.bindVertexArray(null);
-    return vao;
-  }
-
-  private edgeVertexArray(): WebGLVertexArrayObject {
-    const gl = this.gl;
-    const p = this.edgeProgram;
-    const vao = gl.createVertexArray()!;
-    gl.bindVertexArray(vao);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.edgePositionBuffer);
-    const position = gl.getAttribLocation(p, 'a_position');
-    gl.enableVertexAttribArray(position);
-    gl.vertexAttribPointer(position, 2, gl.FLOAT, false, 0, 0);
-    gl.bindBuffer(gl.ARRAY_BUFFER, this.edgeColorBuffer);
     const color = gl.getAttribLocation(p, 'a_color');
     gl.enableVertexAttribArray(color);
     gl.vertexAttribPointer(color, 4, gl.UNSIGNED_BYTE, true, 0, 0);
@@ -365,7 +307,7 @@ export class WebGLGraph {
     const first = this.camera.width === 1;
     const dx = (w - this.camera.width) / 2;
     this.pixelRatio = window.devicePixelRatio || 1;
-    for (const canvas of [this.glCanvas, this.labelCanvas]) {
+    for (const canvas of [this.edgeCanvas, this.glCanvas, this.labelCanvas]) {
       canvas.width = Math.round(w * this.pixelRatio);
       canvas.height = Math.round(h * this.pixelRatio);
       canvas.style.width = `${w}px`;

@@ -201,6 +201,8 @@ it('says when the app is unreachable, when the stream is reconnecting, and when 
   expect(await page.getAttribute('#status', 'data-status')).toBe('offline');
   app.setUnavailable(false);
   await page.waitForFunction(() => (window as any).__monitor.firstRender !== undefined, null, { timeout: 20_000 });
+  await page.waitForSelector('#status[data-status=live]', { timeout: 20_000 });
+  await page.waitForSelector('[data-topology=hosts]');
   expect(await page.isHidden('#state')).toBe(true);
 
   app.setUnavailable(true);
