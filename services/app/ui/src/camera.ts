@@ -14,6 +14,8 @@ export interface Bounds {
 
 const MIN_ZOOM = 0.02;
 const MAX_ZOOM = 400;
+/** Fitting a handful of nodes stops here: closer, a node's disc would be larger than its label. */
+const MAX_FIT_ZOOM = 26;
 
 export class Camera {
   cx = 0;
@@ -50,7 +52,7 @@ export class Camera {
     this.cx = (b.minX + b.maxX) / 2;
     this.cy = (b.minY + b.maxY) / 2;
     const zoom = Math.min((this.width - 2 * margin) / w, (this.height - 2 * margin) / h);
-    this.zoom = Math.min(MAX_ZOOM / 8, Math.max(MIN_ZOOM, zoom));
+    this.zoom = Math.min(MAX_FIT_ZOOM, Math.max(MIN_ZOOM, zoom));
   }
 
   /** What part of the world is on screen. */

@@ -45,15 +45,23 @@ interface Placement {
   point: Point;
 }
 
-function slotOffset(slot: number): Point {
-  const r = SLOT_SPACING * Math.sqrt(slot + 0.5);
+function slotOffset(slot: number, spread: number): Point {
+  const r = SLOT_SPACING * spread * Math.sqrt(slot + 0.5);
   const a = slot * GOLDEN_ANGLE;
   return { x: r * Math.cos(a), y: r * Math.sin(a) };
 }
 
 /** The disc a group of `weight` nodes needs, with room to grow. */
-export function discRadius(weight: number): number {
-  return SLOT_SPACING * Math.sqrt(Math.max(1, weight) * GROWTH + 0.5) + NODE_RADIUS;
+export function discRadius(weight: number, spread = 1): number {
+  return SLOT_SPACING * spread * Math.sqrt(Math.max(1, weight) * GROWTH + 0.5) + NODE_RADIUS;
+}
+
+/**
+ * How far apart a view's nodes are set: a small view (a few dozen hosts) gets room for every label, a large one is
+ * packed at one unit so 10,000 nodes fit a screen. Fixed when a layout is made, so later nodes keep to it.
+ */
+export function spreadFor(weight: number): number {
+  return Math.min(2.5, Math.max(1, Math.sqrt(300 / Math.max(1, weight))));
 }
 
 /** How much of the platform a node stands for: a cluster its members, anything else itself. */
@@ -78,6 +86,8 @@ export class GroupLayout {
   /** The row packer's cursor, kept so groups that appear later continue the rows. */
   private cursor = { x: 0, y: 0, rowHeight: 0, rowWidth: 0 };
 
+  private spread = 1;
+
   /** `dimension`: what nodes are grouped by; undefined puts every node in one disc. */
   constructor(readonly dimension: string | undefined) {}
 
@@ -99,8 +109,11 @@ export class GroupLayout {
       weights.set(key, (weights.get(key) ?? 0) + weightOf(node));
     }
     const keys = [...members.keys()].sort((a, b) => weights.get(b)! - weights.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
+    let total = 0;
+    for (const w of weights.values()) total += w;
+    this.spread = spreadFor(total);
     let area = 0;
-    for (const key of keys) area += (2 * discRadius(weights.get(key)!) + DISC_GAP) ** 2;
+    for (const key of keys) area += (2 * discRadius(weights.get(key)!, this.spread) + DISC_GAP) ** 2;
     this.cursor.rowWidth = Math.sqrt(area * ASPECT);
     for (const key of keys) {
       const disc = this.addDisc(key, weights.get(key)!);
@@ -135,7 +148,7 @@ export class GroupLayout {
   }
 
   private addDisc(key: string, weight: number): GroupDisc {
-    const radius = discRadius(weight);
+    const radius = discRadius(weight, this.spread);
     const side = 2 * radius + DISC_GAP;
     const c = this.cursor;
     if (c.rowWidth === 0) c.rowWidth = side * 8;
@@ -156,7 +169,7 @@ export class GroupLayout {
     let point: Point = { x: disc.cx, y: disc.cy };
     if (!node.cluster) {
       slot = disc.free.length > 0 ? disc.free.shift()! : disc.nextSlot++;
-      const o = slotOffset(slot);
+      const o = slotOffset(slot, this.spread);
       point = { x: disc.cx + o.x, y: disc.cy + o.y };
     }
     this.placements.set(node.id, { disc, slot, point });

@@ -37,9 +37,10 @@ function columnsFor(dimensions: string[], metrics: string[]): Column[] {
     {
       key: 'label',
       title: 'Name',
-      width: 'minmax(220px, 2fr)',
+      width: 'minmax(240px, 3fr)',
       value: (n) => n.label.toLowerCase(),
-      render: (n) => h('span', { class: 'cell-name' }, h('span', { class: 'dot', style: `--kind:${kindStyle(n.kind).color}` }), h('span', { class: 'cell-label' }, n.label), n.sublabel ? h('span', { class: 'cell-sub' }, n.sublabel) : ''),
+      // The second line of a graph label (a container's image, a process's host) has its own column here.
+      render: (n) => h('span', { class: 'cell-name', title: n.sublabel ? `${n.label} · ${n.sublabel}` : n.label }, h('span', { class: 'dot', style: `--kind:${kindStyle(n.kind).color}` }), h('span', { class: 'cell-label' }, n.label)),
     },
     { key: 'kind', title: 'Kind', width: '120px', value: (n) => kindStyle(n.kind).title },
     ...dimensions.map<Column>((d) => ({ key: `group:${d}`, title: d.replace(/_/g, ' '), width: 'minmax(110px, 1fr)', value: (n) => n.group[d] ?? '' })),

@@ -1,4 +1,4 @@
-import { GroupLayout, discRadius } from '../../../../services/app/ui/src/group-layout';
+import { GroupLayout, discRadius, spreadFor } from '../../../../services/app/ui/src/group-layout';
 import type { ViewNode } from '../../../../services/app/src/api-shapes';
 import { containersTopology } from './support/fixture-views';
 
@@ -29,7 +29,7 @@ describe('group layout', () => {
       const ps = members.map((m) => layout.position(m.id)!);
       return { x: ps.reduce((s, p) => s + p.x, 0) / ps.length, y: ps.reduce((s, p) => s + p.y, 0) / ps.length, n: members.length, ps };
     });
-    for (const c of centres) for (const p of c.ps) expect(Math.hypot(p.x - c.x, p.y - c.y)).toBeLessThanOrEqual(discRadius(c.n));
+    for (const c of centres) for (const p of c.ps) expect(Math.hypot(p.x - c.x, p.y - c.y)).toBeLessThanOrEqual(discRadius(c.n, spreadFor(1000)));
     // No two nodes share a place.
     const seen = new Set(nodes.map((n) => { const p = layout.position(n.id)!; return `${p.x.toFixed(3)},${p.y.toFixed(3)}`; }));
     expect(seen.size).toBe(nodes.length);
@@ -45,7 +45,7 @@ describe('group layout', () => {
     const group = nodes.filter((n) => n.group.host === 'h1').map((n) => layout.position(n.id)!);
     const cx = group.reduce((s, q) => s + q.x, 0) / group.length;
     const cy = group.reduce((s, q) => s + q.y, 0) / group.length;
-    expect(Math.hypot(p.x - cx, p.y - cy)).toBeLessThan(discRadius(group.length + 1));
+    expect(Math.hypot(p.x - cx, p.y - cy)).toBeLessThan(discRadius(group.length + 1, spreadFor(30)));
     for (const q of group) expect(Math.hypot(p.x - q.x, p.y - q.y)).toBeGreaterThan(0.5);
   });
 
@@ -67,6 +67,11 @@ describe('group layout', () => {
       expect(Math.hypot(p.x - centre.x, p.y - centre.y)).toBeLessThanOrEqual(radius);
     }
     expect(layout.position('cluster:host:b')).toBeDefined();
+  });
+
+  it('spreads a small view out for its labels and packs a large one', () => {
+    expect(spreadFor(20)).toBe(2.5);
+    expect(spreadFor(10_000)).toBe(1);
   });
 
   it('lays out 10,000 nodes in one pass', () => {
