@@ -15,8 +15,11 @@ export interface ModelChanges {
 export class TopologyModel {
   readonly nodes = new Map<string, ViewNode>();
   readonly edges = new Map<string, ViewEdge>();
-  /** Edge ids by node, both directions. */
-  private readonly incident = new Map<string, Set<string>>();
+  /**
+   * Edge ids by node, both directions. Arrays, not sets: a node has a handful of edges, and 10,000 sets made for
+   * one snapshot were most of its cost in the browser.
+   */
+  private readonly incident = new Map<string, string[]>();
   topology = '';
   generatedAt = 0;
   totalNodes = 0;
@@ -53,7 +56,7 @@ export class TopologyModel {
     for (const edge of diff.edges.added) this.addEdge(edge);
     for (const edge of diff.edges.updated) this.addEdge(edge);
     // An edge whose node went is gone too, whether or not the diff said so.
-    for (const id of diff.nodes.removed) for (const edgeId of [...(this.incident.get(id) ?? [])]) this.removeEdge(edgeId);
+    for (const id of diff.nodes.removed) for (const edgeId of (this.incident.get(id) ?? []).slice()) this.removeEdge(edgeId);
     this.generatedAt = diff.generatedAt;
     this.totalNodes = diff.totalNodes;
     this.matchedNodes = diff.matchedNodes;
@@ -72,23 +75,34 @@ export class TopologyModel {
   }
 
   degree(id: string): number {
-    return this.incident.get(id)?.size ?? 0;
+    return this.incident.get(id)?.length ?? 0;
   }
 
   private addEdge(edge: ViewEdge): void {
+    const known = this.edges.has(edge.id);
     this.edges.set(edge.id, edge);
-    for (const end of [edge.source, edge.target]) {
-      let set = this.incident.get(end);
-      if (!set) this.incident.set(end, (set = new Set()));
-      set.add(edge.id);
-    }
+    if (known) return;
+    this.link(edge.source, edge.id);
+    if (edge.target !== edge.source) this.link(edge.target, edge.id);
+  }
+
+  private link(node: string, edgeId: string): void {
+    const list = this.incident.get(node);
+    if (list) list.push(edgeId);
+    else this.incident.set(node, [edgeId]);
+  }
+
+  private unlink(node: string, edgeId: string): void {
+    const list = this.incident.get(node);
+    const i = list ? list.indexOf(edgeId) : -1;
+    if (i >= 0) list!.splice(i, 1);
   }
 
   private removeEdge(id: string): void {
     const edge = this.edges.get(id);
     if (!edge) return;
     this.edges.delete(id);
-    this.incident.get(edge.source)?.delete(id);
-    this.incident.get(edge.target)?.delete(id);
+    this.unlink(edge.source, id);
+    this.unlink(edge.target, id);
   }
 }
