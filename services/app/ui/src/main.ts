@@ -3,8 +3,11 @@
  * page for the Chromium tests and the benchmark: where a node is drawn and how long the first render and each diff
  * took. It changes nothing.
  */
+import { takeAccessToken } from './api-client';
 import { MonitorPage } from './monitor-page';
 
+// Before the page reads its state from the URL, so the token never becomes part of it.
+takeAccessToken();
 const page = new MonitorPage();
 
 const inspect = {

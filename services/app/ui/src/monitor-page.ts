@@ -131,7 +131,8 @@ export class MonitorPage {
       this.listAttempt++;
       const delay = Math.min(10_000, 1000 * 2 ** (this.listAttempt - 1));
       this.renderStatus();
-      this.showState('unreachable', `${(err as Error).message}. Retrying in ${Math.round(delay / 1000)} s…`);
+      if (err instanceof api.ApiError && err.status === 401) this.showState('unauthorized');
+      else this.showState('unreachable', `${(err as Error).message}. Retrying in ${Math.round(delay / 1000)} s…`);
       setTimeout(() => void this.loadTopologies(), delay);
       return;
     }
@@ -307,7 +308,7 @@ export class MonitorPage {
     byId('summary').replaceChildren(...parts);
   }
 
-  private showState(kind: 'loading' | 'unreachable' | 'no-topologies' | 'empty' | 'no-match' | undefined, detail = ''): void {
+  private showState(kind: 'loading' | 'unreachable' | 'unauthorized' | 'no-topologies' | 'empty' | 'no-match' | undefined, detail = ''): void {
     if (!kind) {
       this.stateBox.hidden = true;
       return;
@@ -316,6 +317,7 @@ export class MonitorPage {
     let card: HTMLElement;
     if (kind === 'loading') card = h('div', { class: 'state-card' }, h('div', { class: 'spinner' }), h('p', {}, 'Loading the topology…'));
     else if (kind === 'unreachable') card = h('div', { class: 'state-card error' }, h('h2', {}, 'The monitoring app is unreachable'), h('p', {}, detail), h('p', {}, 'The page reconnects by itself.'));
+    else if (kind === 'unauthorized') card = h('div', { class: 'state-card error' }, h('h2', {}, 'This app asks for an access token'), h('p', {}, 'Open the page once with ', h('code', {}, '?access_token=<token>'), ' added to its address; the token is kept for this tab and left out of links.'));
     else if (kind === 'no-topologies') card = h('div', { class: 'state-card' }, h('h2', {}, 'No topologies yet'), h('p', {}, 'The app has no topology to show. Is any probe reporting?'));
     else if (kind === 'empty') card = h('div', { class: 'state-card' }, h('h2', {}, `No nodes in ${title}`), h('p', {}, 'Nothing has been reported for this topology in the current window. Probes report every 15 s; new nodes appear here as they do.'));
     else {

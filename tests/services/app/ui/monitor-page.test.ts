@@ -194,6 +194,27 @@ it('restores a view from its URL: query, grouping, expanded cluster, selected no
   await page.waitForSelector(`#table .tr.selected[data-id="${node.id}"]`);
 });
 
+it('takes an access token from the URL once, sends it with every call, and keeps it out of the address bar', async () => {
+  const guarded = await startFixtureApp(uiDir, [hostsTopology(5)], { apiToken: 's3cret' });
+  try {
+    await page.goto(`${guarded.url}/?topology=hosts&access_token=s3cret`);
+    await page.waitForFunction(() => (window as any).__monitor?.firstRender !== undefined);
+    expect(await monitor<number>('nodeCount')).toBe(5);
+    expect(new URL(page.url()).searchParams.has('access_token')).toBe(false);
+    await page.reload();
+    await page.waitForFunction(() => (window as any).__monitor?.firstRender !== undefined);
+    const other = await browser.page();
+    await other.goto(`${guarded.url}/?topology=hosts`);
+    await other.waitForSelector('[data-state=unauthorized]');
+    expect(await other.textContent('[data-state=unauthorized]')).toContain('access_token');
+    await other.close();
+    expect(browser.errors.every((e) => e.includes('401') || e.includes('WebSocket connection'))).toBe(true);
+    browser.errors.length = 0;
+  } finally {
+    await guarded.stop();
+  }
+});
+
 it('says when the app is unreachable, when the stream is reconnecting, and when a view is empty', async () => {
   app.setUnavailable(true);
   await page.goto(`${app.url}/?topology=hosts`);

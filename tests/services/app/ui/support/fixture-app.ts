@@ -80,7 +80,13 @@ function nodeDetails(topology: FixtureTopology, id: string): NodeDetails | undef
   };
 }
 
-export async function startFixtureApp(uiDir: string, topologies: FixtureTopology[]): Promise<FixtureApp> {
+/** As the app with APP_API_TOKEN: the read API and sockets want `Authorization: Bearer` or `?access_token=`. */
+function authorized(req: IncomingMessage, url: URL, token: string | undefined): boolean {
+  if (!token) return true;
+  return req.headers.authorization === `Bearer ${token}` || url.searchParams.get('access_token') === token;
+}
+
+export async function startFixtureApp(uiDir: string, topologies: FixtureTopology[], options: { apiToken?: string } = {}): Promise<FixtureApp> {
   const byName = new Map(topologies.map((t) => [t.descriptor.name, t]));
   const subscribers = new Set<Subscriber>();
   const socketQueries: Array<{ topology: string; query: TopologyQuery }> = [];
@@ -90,6 +96,7 @@ export async function startFixtureApp(uiDir: string, topologies: FixtureTopology
     const url = new URL(req.url ?? '/', 'http://fixture');
     if (!url.pathname.startsWith('/api/')) return serveStatic(uiDir, url.pathname, res);
     if (unavailable) return sendJson(res, 503, { error: 'unavailable' });
+    if (!authorized(req, url, options.apiToken)) return sendJson(res, 401, { error: 'Unauthorized' });
     const parts = url.pathname.split('/').slice(3).map(decodeURIComponent);
     if (url.pathname === '/api/probes') {
       const probes: ProbeList = { probes: [{ id: 'node-0000', host: 'node-0000', version: 'fixture', lastSeen: Date.now(), intervalSeconds: 15, droppedReports: 0, refusedReports: 0, collectionErrors: {}, status: 'ok' }] };
@@ -112,7 +119,7 @@ export async function startFixtureApp(uiDir: string, topologies: FixtureTopology
     const url = new URL(req.url ?? '/', 'http://fixture');
     const m = /^\/api\/topology\/([^/]+)\/ws$/.exec(url.pathname);
     const topology = m ? byName.get(decodeURIComponent(m[1])) : undefined;
-    if (!topology || unavailable) {
+    if (!topology || unavailable || !authorized(req, url, options.apiToken)) {
       socket.destroy();
       return;
     }
