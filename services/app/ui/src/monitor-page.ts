@@ -91,6 +91,9 @@ export class MonitorPage {
       mode: (mode) => this.setMode(mode),
       matches: (text, limit) => this.matches(text, limit),
     });
+    // A link that names its topology need not wait for anything: the socket opens first, so the app builds the
+    // snapshot while this thread compiles the WebGL program and fetches the topology list.
+    if (this.state.topology) this.connect();
     try {
       this.graph = new GraphView(this.graphPane, {
         click: (id) => this.graphClick(id),
@@ -112,8 +115,6 @@ export class MonitorPage {
   start(): void {
     this.applyMode();
     this.showState('loading');
-    // A link that names its topology need not wait for the list: the socket opens at once, beside the list's fetch.
-    if (this.state.topology) this.connect();
     void this.loadTopologies();
     setInterval(() => void this.refreshList(), LIST_REFRESH_MS);
   }
