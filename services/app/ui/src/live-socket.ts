@@ -49,6 +49,8 @@ export class LiveSocket {
   }
 
   private receive(data: string): void {
+    // A message already on its way when the page moved on belongs to the old query.
+    if (this.closed) return;
     const receivedAt = performance.now();
     const message = JSON.parse(data) as TopologyMessage;
     if (message.type === 'snapshot') {
