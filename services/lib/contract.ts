@@ -115,8 +115,21 @@ export const APP = {
     windowSeconds: 'APP_WINDOW_SECONDS',
     /** Largest report body accepted, compressed or not. */
     maxReportBytes: 'APP_MAX_REPORT_BYTES',
+    /** Reports being received or processed at once; one more is answered 503 with Retry-After. */
+    maxPendingReports: 'APP_MAX_PENDING_REPORTS',
+    /** How long each node's metric samples are kept for the details charts, beyond the window. */
+    historySeconds: 'APP_HISTORY_SECONDS',
+    /** Directory of the built web UI (`npm run build:ui`), served at `/`; relative to the working directory. */
+    uiDir: 'APP_UI_DIR',
+    /** Optional bearer token for the read API and WebSocket (`Authorization: Bearer` or `?access_token=`); unset = open. */
+    apiToken: 'APP_API_TOKEN',
   },
-  defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024 },
+  defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024, maxPendingReports: 32, historySeconds: 300, uiDir: 'dist/app-ui' },
+  /**
+   * Optional request header a probe sends with its report: the app counts a refused report (too large, overloaded)
+   * against that probe in `GET /api/probes` even when it never read the body.
+   */
+  probeIdHeader: 'x-probe-id',
 } as const satisfies ServiceContract & Record<string, unknown>;
 
 /** The Secret key holding the probe token; the probe reads it as PROBE_TOKEN, the app as APP_PROBE_TOKEN. */

@@ -89,6 +89,17 @@ export function exitOnSignal(app: FastifyInstance, logger: Logger, drain: () => 
 }
 
 function statusText(code: number): string {
-  const texts: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 410: 'Gone', 421: 'Misdirected Request', 422: 'Unprocessable Entity', 503: 'Service Unavailable' };
+  const texts: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    404: 'Not Found',
+    409: 'Conflict',
+    410: 'Gone',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    421: 'Misdirected Request',
+    422: 'Unprocessable Entity',
+    503: 'Service Unavailable',
+  };
   return texts[code] ?? (code >= 500 ? 'Internal Server Error' : 'Error');
 }

@@ -1,0 +1,100 @@
+/**
+ * The app assembled: window, history, topologies, streams, ingest and read API on the shared HTTP frame, and the
+ * ticker that makes generations. main.ts starts it from the environment; tests start it with a clock of their own.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../../lib/logger';
+import { createServiceHttp } from '../../lib/service-http';
+import { BearerToken } from './bearer-auth';
+import type { AppConfig } from './config';
+import { registerReadApi } from './http-api';
+import { MetricHistory } from './metric-history';
+import { AppMetrics, createMetrics } from './metrics';
+import { ReportAdmission } from './report-admission';
+import { registerReportIngest } from './report-ingest';
+import { ReportValidator } from './report-validation';
+import { ReportWindow } from './report-window';
+import { TopologyService } from './topology-service';
+import { TopologyStreams } from './topology-streams';
+
+export interface AppOptions extends Pick<AppConfig, 'probeToken' | 'apiToken' | 'windowSeconds' | 'maxReportBytes' | 'maxPendingReports' | 'historySeconds'> {
+  logger: Logger;
+  uiDir?: string;
+  clock?: () => number;
+  /** Generations at most this often; 0 lets every read see every report (tests). */
+  minGenerationMs?: number;
+  maxStaleMs?: number;
+  /** How often the ticker looks for work; 0 starts none (tests drive `tick`). */
+  tickMs?: number;
+  /** WebSocket diffs at most this often per socket. */
+  streamIntervalMs?: number;
+  /** Event-loop lag source for the admission check (tests pin it). */
+  lag?: () => number;
+}
+
+export interface AppUnderRun {
+  http: FastifyInstance;
+  window: ReportWindow;
+  history: MetricHistory;
+  service: TopologyService;
+  streams: TopologyStreams;
+  admission: ReportAdmission;
+  metrics: AppMetrics;
+  /** One round of the ticker: a generation if due, then the streams. */
+  tick(): void;
+  /** Stops the ticker and the admission sampler (the HTTP server is closed by its owner). */
+  stop(): void;
+}
+
+export async function createApp(options: AppOptions): Promise<AppUnderRun> {
+  const metrics = createMetrics();
+  const window = new ReportWindow({ windowMs: options.windowSeconds * 1000, clock: options.clock });
+  const history = new MetricHistory({ retentionMs: options.historySeconds * 1000 });
+  const service = new TopologyService({ window, history, metrics, minGenerationMs: options.minGenerationMs, maxStaleMs: options.maxStaleMs });
+  const streams = new TopologyStreams(service, { minIntervalMs: options.streamIntervalMs, metrics });
+  const admission = new ReportAdmission({ maxInFlight: options.maxPendingReports, lag: options.lag });
+  metrics.track({
+    windowNodes: () => window.size().nodes,
+    probes: () => {
+      const counts: Record<string, number> = { ok: 0, late: 0, gone: 0 };
+      for (const p of window.probes()) counts[p.status]++;
+      return counts;
+    },
+    websocketClients: () => streams.size,
+    historySeries: () => history.series,
+    historyBytes: () => history.bytes,
+  });
+  const http = await createServiceHttp({
+    logger: options.logger,
+    registry: metrics.registry,
+    ready: () => ({ ready: true }),
+    openapi: { title: 'orchestrator monitoring app', version: '1.0.0', description: 'Probe reports in, topologies out: REST, WebSocket live views, and the web UI' },
+  });
+  await registerReportIngest(http, { window, history, validator: new ReportValidator(), admission, metrics, token: new BearerToken(options.probeToken), maxReportBytes: options.maxReportBytes });
+  await registerReadApi(http, { service, streams, apiToken: options.apiToken === undefined ? undefined : new BearerToken(options.apiToken), uiDir: options.uiDir });
+  const tick = () => {
+    try {
+      service.tick();
+      streams.flush();
+    } catch (err) {
+      options.logger.error({ err }, 'making a generation failed');
+    }
+  };
+  const tickMs = options.tickMs ?? 250;
+  const timer = tickMs > 0 ? setInterval(tick, tickMs) : undefined;
+  timer?.unref();
+  return {
+    http,
+    window,
+    history,
+    service,
+    streams,
+    admission,
+    metrics,
+    tick,
+    stop() {
+      if (timer) clearInterval(timer);
+      admission.close();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * What a renderer makes of the merged report: the topology's nodes (each with its public `ViewNode` and what the
+ * details route needs), and its edges, aggregated from the resolved connections. Renderers are pure functions of the
+ * merged report and the connections resolved from it; the helpers here are the parts they share.
+ */
+import { MergedMaps, nodesOf } from '../merged-maps';
+import type { ReportNode } from '../../../lib/report/report-schema';
+import type { TopologyDescriptor, ViewEdge, ViewNode } from '../api-shapes';
+import type { EndpointOwner, ResolvedConnection } from '../connection-resolution';
+
+export interface NodeRef {
+  id: string;
+  label: string;
+  kind: string;
+}
+
+export interface RenderedNode {
+  view: ViewNode;
+  /** The report nodes (host, container, process ids) it stands for: its series are theirs, summed. */
+  members: string[];
+}
+
+/** Nodes a node belongs to and nodes it holds, in this or other topologies. */
+export interface NodeRelations {
+  parents: NodeRef[];
+  children: NodeRef[];
+}
+
+export interface RenderedEdge {
+  view: ViewEdge;
+  /** Connections by server port, as pairs: `[port, count, port, count, …]` (usually one pair; a Map each costs more). */
+  ports: number[];
+}
+
+export interface RenderedTopology {
+  name: string;
+  /** In the merged report's order, which stays put from one generation to the next (sorting 100k ids would not). */
+  nodes: Map<string, RenderedNode>;
+  /** A list, not a map by id: hashing 50k fresh `source|target` strings per generation cost more than the rest. */
+  edges: RenderedEdge[];
+  /** Computed on demand (the details route asks for one node at a time); may build an index on first call. */
+  relations(node: RenderedNode): NodeRelations;
+}
+
+export const NO_RELATIONS: NodeRelations = Object.freeze({ parents: [], children: [] }) as unknown as NodeRelations;
+
+export type TopologyShape = Omit<TopologyDescriptor, 'nodeCount'>;
+
+/**
+ * What a renderer may keep between its calls: the view it made of a report node, with the values of other nodes it
+ * read (a container's host name, …). Report nodes are immutable and most stay the same object from one generation
+ * to the next, so most views are reused — fewer allocations, and diffs that see an unchanged node by identity.
+ */
+export type RenderMemo = WeakMap<object, { view: ViewNode; deps: readonly unknown[] }>;
+
+export interface TopologyRenderer {
+  descriptor: TopologyShape;
+  render(report: MergedMaps, connections: readonly ResolvedConnection[], memo?: RenderMemo): RenderedTopology;
+}
+
+/** The latest value of each metric (series are latest-only in the window, but any series works). */
+export function latestMetrics(node: ReportNode): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name in node.metrics) {
+    const samples = node.metrics[name].samples;
+    if (samples.length > 0) out[name] = samples[samples.length - 1][1];
+  }
+  return out;
+}
+
+/** Adds a node's latest values into `into`: an aggregate node's metrics are its members' sums. */
+export function addLatest(into: Record<string, number>, node: ReportNode): void {
+  for (const name in node.metrics) {
+    const samples = node.metrics[name].samples;
+    if (samples.length > 0) into[name] = (into[name] ?? 0) + samples[samples.length - 1][1];
+  }
+}
+
+function addPort(ports: number[], port: number, count: number): void {
+  for (let i = 0; i < ports.length; i += 2) {
+    if (ports[i] === port) {
+      ports[i + 1] += count;
+      return;
+    }
+  }
+  ports.push(port, count);
+}
+
+/** A host id's name: the host node's `name` label, else the id without its prefix. */
+export function hostName(report: MergedMaps, hostId: string | undefined): string | undefined {
+  if (hostId === undefined) return undefined;
+  return nodesOf(report, 'host').get(hostId)?.labels.name ?? hostId.slice(hostId.indexOf(':') + 1);
+}
+
+/** Docker names carry a leading `/`. */
+export function containerName(node: ReportNode | undefined, id: string): string {
+  const name = node?.labels.name;
+  if (name) return name.replace(/^\//, '');
+  return id.slice('container:'.length, 'container:'.length + 12);
+}
+
+/** `build` then `get`: a value made on first use and kept, for the indexes `relations` needs. */
+export function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  let made = false;
+  return () => {
+    if (!made) {
+      value = make();
+      made = true;
+    }
+    return value as T;
+  };
+}
+
+/** Appends to the list under `key`, creating it. */
+export function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Drops the undefined and empty values: a node's `group` holds only the dimensions it has, its labels only what is known. */
+export function definedValues(group: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k in group) if (group[k] !== undefined && group[k] !== '') out[k] = group[k] as string;
+  return out;
+}
+
+export const PSEUDO_LABEL = 'pseudo';
+export const INTERNET_ID = 'pseudo:internet';
+
+/**
+ * Builds a topology: its own nodes, plus the pseudo nodes its edges need for ends it has no node for — the host of
+ * an uncontained process in a container view, the internet for peers outside every reported namespace.
+ */
+export class TopologyBuilder {
+  readonly nodes = new Map<string, RenderedNode>();
+  private readonly edges: RenderedEdge[] = [];
+  private readonly edgeTable = new Map<string, Map<string, RenderedEdge>>();
+  private readonly ends = new Map<EndpointOwner, string | null>();
+  private readonly memo: RenderMemo;
+
+  /**
+   * `outside`: the sublabel of a host's pseudo node, what its connections' ends are outside of ("uncontained" in a
+   * container view, "outside any pod" in the pods view).
+   */
+  constructor(
+    readonly name: string,
+    private readonly report: MergedMaps,
+    private readonly outside = 'not reporting',
+    memo?: RenderMemo,
+  ) {
+    this.memo = memo ?? new WeakMap();
+  }
+
+  /** The view of `node`, reused from the last call when `node` is the same object and `deps` the same values. */
+  viewOf(node: ReportNode, deps: readonly unknown[], make: () => ViewNode): ViewNode {
+    const seen = this.memo.get(node);
+    if (seen && seen.deps.length === deps.length && seen.deps.every((d, i) => d === deps[i])) return seen.view;
+    const view = make();
+    this.memo.set(node, { view, deps });
+    return view;
+  }
+
+  add(node: RenderedNode): void {
+    this.nodes.set(node.view.id, node);
+  }
+
+  /**
+   * Edges from the connections, each end mapped by `endOf` to this topology's node id, or undefined for "not at this
+   * level", which falls back to a pseudo node for the container, the host, or the internet.
+   */
+  connect(connections: readonly ResolvedConnection[], endOf: (owner: EndpointOwner) => string | undefined, fallbackToContainer = false): void {
+    const end = (owner: EndpointOwner): string | null => {
+      let id = this.ends.get(owner);
+      if (id === undefined) {
+        const own = endOf(owner);
+        id = (own !== undefined && this.nodes.has(own) ? own : this.pseudo(owner, fallbackToContainer)) ?? null;
+        this.ends.set(owner, id);
+      }
+      return id;
+    };
+    for (const c of connections) {
+      const source = end(c.client);
+      const target = end(c.server);
+      if (source === null || target === null || source === target) continue;
+      let byTarget = this.edgeTable.get(source);
+      if (!byTarget) this.edgeTable.set(source, (byTarget = new Map()));
+      let edge = byTarget.get(target);
+      if (!edge) {
+        byTarget.set(target, (edge = { view: { id: `${source}|${target}`, source, target, weight: 0 }, ports: [] }));
+        this.edges.push(edge);
+      }
+      edge.view.weight += c.count;
+      addPort(edge.ports, c.port, c.count);
+    }
+  }
+
+  build(relations: (node: RenderedNode) => NodeRelations = () => NO_RELATIONS): RenderedTopology {
+    return { name: this.name, nodes: this.nodes, edges: this.edges, relations: (node) => (node.view.labels[PSEUDO_LABEL] === 'true' ? NO_RELATIONS : relations(node)) };
+  }
+
+  private pseudo(owner: EndpointOwner, fallbackToContainer: boolean): string | undefined {
+    if (owner.external !== undefined) {
+      if (!this.nodes.has(INTERNET_ID)) {
+        this.add({ view: { id: INTERNET_ID, label: 'The Internet', sublabel: 'outside every reported host', kind: 'internet', labels: { [PSEUDO_LABEL]: 'true' }, metrics: {}, group: {} }, members: [] });
+      }
+      return INTERNET_ID;
+    }
+    if (fallbackToContainer && owner.container !== undefined) {
+      const id = owner.container;
+      if (!this.nodes.has(id)) {
+        const node = nodesOf(this.report, 'container').get(id);
+        const host = hostName(this.report, owner.host);
+        this.add({
+          view: { id, label: containerName(node, id), sublabel: host, kind: 'container', labels: { ...node?.labels, [PSEUDO_LABEL]: 'true' }, metrics: {}, group: definedValues({ host }) },
+          members: [id],
+        });
+      }
+      return id;
+    }
+    if (owner.host !== undefined) {
+      const id = owner.host;
+      if (!this.nodes.has(id)) {
+        const host = hostName(this.report, id) ?? id;
+        this.add({
+          view: { id, label: host, sublabel: this.outside, kind: 'host', labels: { name: host, [PSEUDO_LABEL]: 'true' }, metrics: {}, group: { host } },
+          members: [id],
+        });
+      }
+      return id;
+    }
+    return undefined;
+  }
+}
