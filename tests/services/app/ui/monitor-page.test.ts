@@ -1,32 +1,39 @@
 /**
- * The monitor's page in headless Chromium against a real HTTP + WebSocket server speaking the app's public API
- * (support/fixture-app.ts): one browser for the file, a fresh page per scenario.
+ * The monitor's page in headless Chromium against the real app (services/app), fed with real probe reports through
+ * `POST /api/report`: one browser for the file, a fresh page per scenario. A fleet of 200 hosts × 10 containers
+ * (2,000 containers, above the app's cluster threshold of 1,000, so the containers view is clustered by host).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import type { NodeDetails, TopologyView, ViewNode } from '../../../../services/app/src/api-shapes';
 import { buildUi } from '../../../../services/app/ui/build-ui';
 import { discRadius } from '../../../../services/app/ui/src/group-layout';
 import { Chromium, launchChromium } from './support/chromium';
-import { FixtureApp, startFixtureApp } from './support/fixture-app';
-import { containerNode, containersTopology, FixtureTopology, hostsTopology } from './support/fixture-views';
+import { RealApp, reportsAt, smallFleet, startRealApp, waitForNodes } from './support/real-app';
 
 jest.setTimeout(120_000);
 
 const HOSTS = 200;
-const containers = containersTopology(2000);
-const emptyPods: FixtureTopology = { descriptor: { name: 'pods', title: 'Pods', description: 'Pods by namespace', nodeCount: 0, groupBy: ['namespace'], defaultGroupBy: 'namespace' }, nodes: [], edges: [] };
+const PER_HOST = 10;
+const fleet = smallFleet(HOSTS, PER_HOST);
+const startedAt = Date.now() - 60_000;
 
 let uiDir: string;
-let app: FixtureApp;
+let app: RealApp;
 let browser: Chromium;
 let page: Page;
+/** The containers topology unclustered, as the API gives it: what the scenarios pick their nodes from. */
+let containers: ViewNode[];
 
 beforeAll(async () => {
   uiDir = mkdtempSync(join(tmpdir(), 'monitor-ui-'));
   await buildUi(uiDir);
-  app = await startFixtureApp(uiDir, [containers, hostsTopology(50), emptyPods]);
+  app = await startRealApp({ uiDir });
+  await app.reportAll(reportsAt(fleet, startedAt));
+  await waitForNodes(app, 'containers', HOSTS * PER_HOST);
+  containers = (await api<TopologyView>('/api/topology/containers?clusterThreshold=0')).nodes;
   browser = await launchChromium();
 });
 
@@ -37,7 +44,6 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  app.setUnavailable(false);
   page = await browser.page();
 });
 
@@ -47,48 +53,60 @@ afterEach(async () => {
   browser.errors.length = 0;
 });
 
-async function open(query: string): Promise<void> {
-  await page.goto(`${app.url}/${query}`);
+async function api<T>(path: string, base = app.url): Promise<T> {
+  const res = await fetch(`${base}${path}`);
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+async function open(query: string, base = app.url): Promise<void> {
+  await page.goto(`${base}/${query}`);
   await page.waitForFunction(() => (window as any).__monitor?.firstRender !== undefined);
 }
 
 const monitor = <T>(fn: string, ...args: unknown[]): Promise<T> => page.evaluate(([f, a]) => (window as any).__monitor[f as string](...(a as unknown[])), [fn, args] as const);
 
+const onHost = (host: string) => containers.filter((n) => n.group.host === host);
+
 it('renders a topology: nodes on the WebGL canvas, labels, legend and counts', async () => {
   await open('?topology=hosts');
-  expect(await monitor<number>('nodeCount')).toBe(50);
+  expect(await monitor<number>('nodeCount')).toBe(HOSTS);
   expect(await monitor<number>('coveredPixels')).toBeGreaterThan(500);
-  expect(await page.textContent('#legend')).toContain('Host50');
-  expect(await page.textContent('#summary')).toContain('50 of 50 nodes match');
+  expect(await page.textContent('#legend')).toContain(`Host${HOSTS}`);
+  expect(await page.textContent('#summary')).toContain(`${HOSTS} of ${HOSTS} nodes match`);
   expect(await page.getAttribute('#status', 'data-status')).toBe('live');
   expect(await page.getAttribute('[data-topology=hosts]', 'aria-selected')).toBe('true');
+  expect(await page.textContent('[data-topology=containers] .count')).toBe((HOSTS * PER_HOST).toLocaleString('en-US'));
 });
 
 it('clusters a large topology by its default dimension and expands a cluster on click', async () => {
   await open('?topology=containers');
   expect(await monitor<number>('nodeCount')).toBe(HOSTS);
-  expect(await page.textContent('#summary')).toContain('clustered by host above 500');
+  expect(await page.textContent('#summary')).toContain('clustered by host above 1,000');
   expect(await page.textContent('#legend')).toContain('Cluster');
-  const cluster = 'cluster:host:node-0003';
+  const host = 'agent-0003';
+  const cluster = `cluster:host:${host}`;
   const centre = await monitor<{ x: number; y: number }>('worldPosition', cluster);
   const at = await monitor<{ x: number; y: number }>('screenPosition', cluster);
   await page.mouse.click(at.x, at.y);
-  const member = containers.nodes.find((n) => n.group.host === 'node-0003')!.id;
-  await page.waitForFunction((id) => (window as any).__monitor.hasNode(id), member);
+  const members = onHost(host);
+  expect(members).toHaveLength(PER_HOST);
+  await page.waitForFunction((id) => (window as any).__monitor.hasNode(id), members[0].id);
   expect(new URL(page.url()).searchParams.getAll('expand')).toEqual([cluster]);
   expect(await monitor<boolean>('hasNode', cluster)).toBe(false);
-  expect(await monitor<number>('nodeCount')).toBe(HOSTS - 1 + 10);
+  expect(await monitor<number>('nodeCount')).toBe(HOSTS - 1 + PER_HOST);
   // The members take the cluster's place: its disc, sized for ten.
-  for (const n of containers.nodes.filter((c) => c.group.host === 'node-0003')) {
+  for (const n of members) {
     const p = await monitor<{ x: number; y: number }>('worldPosition', n.id);
-    expect(Math.hypot(p.x - centre.x, p.y - centre.y)).toBeLessThanOrEqual(discRadius(10));
+    expect(Math.hypot(p.x - centre.x, p.y - centre.y)).toBeLessThanOrEqual(discRadius(PER_HOST));
   }
-  expect(await page.textContent('[data-chip=expand]')).toContain('node-0003');
+  expect(await page.textContent('[data-chip=expand]')).toContain(host);
 });
 
 it('finds a node by search and opens its details with its metrics drawn', async () => {
   await open('?topology=containers');
-  const target = containerNode(42, HOSTS);
+  const target = containers[42];
+  const details = await api<NodeDetails>(`/api/topology/containers/${encodeURIComponent(target.id)}`);
   await page.fill('#search', target.label);
   await page.waitForSelector(`#matches li[data-id="${target.id}"]`);
   await page.press('#search', 'Enter');
@@ -99,14 +117,15 @@ it('finds a node by search and opens its details with its metrics drawn', async 
       const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
       let inked = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
-      return { points: Number(c.dataset.points), inked };
+      return { metric: c.dataset.metric, points: Number(c.dataset.points), inked };
     }),
   );
-  expect(charts.length).toBe(Object.keys(target.metrics).length);
+  expect(charts.map((c) => c.metric).sort()).toEqual([...new Set([...Object.keys(details.series), ...Object.keys(details.node.metrics)])].sort());
   for (const c of charts) {
-    expect(c.points).toBeGreaterThan(1);
-    expect(c.inked).toBeGreaterThan(50);
+    expect(c.points).toBe(details.series[c.metric!]?.length ?? 0);
+    if (c.points > 1) expect(c.inked).toBeGreaterThan(50);
   }
+  expect(charts.some((c) => c.points > 1)).toBe(true);
   const url = new URL(page.url()).searchParams;
   expect(url.get('search')).toBe(target.label);
   expect(url.get('node')).toBe(target.id);
@@ -118,10 +137,10 @@ it('switches to a table that renders only the rows in sight of 2,000 and selects
   await page.waitForSelector('#table .tr');
   expect(new URL(page.url()).searchParams.get('mode')).toBe('table');
   expect(await page.isHidden('#graph')).toBe(true);
-  expect(await monitor<number>('nodeCount')).toBe(2000);
+  expect(await monitor<number>('nodeCount')).toBe(HOSTS * PER_HOST);
   expect(await monitor<number>('tableRenderedRows')).toBeLessThan(80);
   await page.$eval('.table-scroll', (el) => (el.scrollTop = el.scrollHeight));
-  await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('#table .tr')).some((r) => r.style.top === `${1999 * 28}px`));
+  await page.waitForFunction((top) => Array.from(document.querySelectorAll<HTMLElement>('#table .tr')).some((r) => r.style.top === `${top}px`), (HOSTS * PER_HOST - 1) * 28);
   expect(await monitor<number>('tableRenderedRows')).toBeLessThan(80);
   const row = page.locator('#table .tr').last();
   const id = await row.getAttribute('data-id');
@@ -130,51 +149,46 @@ it('switches to a table that renders only the rows in sight of 2,000 and selects
   expect(new URL(page.url()).searchParams.get('node')).toBe(id);
 });
 
-it('applies a live update pushed over the WebSocket without moving any node already drawn', async () => {
+it('applies a live update from a new probe report without moving any node already drawn', async () => {
   await open('?topology=containers&clusterThreshold=0');
-  await app.waitForSubscribers('containers', 1);
   const before = await page.evaluate(() => {
     const m = (window as any).__monitor;
     return Object.fromEntries((m.nodeIds() as string[]).map((id) => [id, [m.worldPosition(id), m.screenPosition(id)]]));
   });
-  const updated = containers.nodes.slice(0, 20).map((n) => ({ ...n, metrics: { ...n.metrics, cpu_usage_percent: 99.5 } }));
-  const added = [containerNode(2000, HOSTS), containerNode(2001, HOSTS)];
-  const removed = containers.nodes[100].id;
-  app.push('containers', {
-    generatedAt: Date.now(),
-    totalNodes: 2001,
-    matchedNodes: 2001,
-    nodes: { added, updated, removed: [removed] },
-    edges: { added: [{ id: `${added[0].id}|${containers.nodes[0].id}`, source: added[0].id, target: containers.nodes[0].id, weight: 3 }], updated: [], removed: [] },
-  });
-  await page.waitForFunction((id) => (window as any).__monitor.hasNode(id), added[1].id);
+  // Host agent-0005 reports again, later, with an eleventh container and busier CPUs.
+  const host = 5;
+  const [next] = reportsAt(smallFleet(HOSTS, PER_HOST + 1), startedAt + 15_000).slice(host, host + 1);
+  for (const node of Object.values(next.topologies.container)) node.metrics!.cpu_usage_percent = { samples: [[startedAt + 15_000, 97.5]] };
+  await app.report(next);
+  const added = Object.keys(next.topologies.container).find((id) => !(id in before))!;
+  await page.waitForFunction((id) => (window as any).__monitor.hasNode(id), added, { timeout: 20_000 });
   await page.waitForFunction(() => (window as any).__monitor.diffTimings.some((t: any) => t.presented !== undefined));
   const after = await page.evaluate((ids) => {
     const m = (window as any).__monitor;
     return Object.fromEntries(ids.map((id: string) => [id, [m.worldPosition(id), m.screenPosition(id)]]));
   }, Object.keys(before));
-  let unchanged = 0;
-  for (const [id, pos] of Object.entries(before)) {
-    if (id === removed) continue;
-    expect(after[id]).toEqual(pos);
-    unchanged++;
-  }
-  expect(unchanged).toBe(1999);
-  expect(await monitor<boolean>('hasNode', removed)).toBe(false);
-  // A new node lands by its host's other containers.
-  for (const n of added) {
-    const p = await monitor<{ x: number; y: number }>('worldPosition', n.id);
-    const peers = Object.entries(before).filter(([id]) => containers.nodes.find((c) => c.id === id)?.group.host === n.group.host).map(([, v]) => (v as any)[0]);
-    const cx = peers.reduce((s, q) => s + q.x, 0) / peers.length;
-    const cy = peers.reduce((s, q) => s + q.y, 0) / peers.length;
-    expect(Math.hypot(p.x - cx, p.y - cy)).toBeLessThanOrEqual(discRadius(peers.length + 1));
-  }
-  expect(await page.textContent('#summary')).toContain('2,001 of 2,001 nodes match');
+  for (const [id, pos] of Object.entries(before)) expect(after[id]).toEqual(pos);
+  expect(Object.keys(after)).toHaveLength(HOSTS * PER_HOST);
+  // The new container lands by its host's other containers.
+  const peers = onHost('agent-0005').map((n) => (before[n.id] as any)[0]);
+  const p = await monitor<{ x: number; y: number }>('worldPosition', added);
+  const cx = peers.reduce((s, q) => s + q.x, 0) / peers.length;
+  const cy = peers.reduce((s, q) => s + q.y, 0) / peers.length;
+  expect(Math.hypot(p.x - cx, p.y - cy)).toBeLessThanOrEqual(discRadius(PER_HOST + 1));
+  // The page counts what the app counts (the new report may also name peers the app shows on their own).
+  const list = await api<{ topologies: Array<{ name: string; nodeCount: number }> }>('/api/topology');
+  const total = list.topologies.find((t) => t.name === 'containers')!.nodeCount.toLocaleString('en-US');
+  expect(Object.keys(after)).toHaveLength(HOSTS * PER_HOST);
+  await page.waitForFunction((t) => document.querySelector('#summary')!.textContent!.includes(`${t} of ${t} nodes match`), total);
 });
 
 it('restores a view from its URL: query, grouping, expanded cluster, selected node and mode', async () => {
-  const node = containerNode(10, HOSTS);
-  const query = `?topology=containers&filter=pod_namespace%3Dpayments&groupBy=image&expand=${encodeURIComponent('cluster:image:nginx:1.27')}&node=${encodeURIComponent(node.id)}`;
+  const node = containers.find((n) => n.labels.state === 'running' && n.group.image)!;
+  const image = node.group.image;
+  const other = containers.find((n) => n.group.image && n.group.image !== image)!.group.image;
+  const query = `?topology=containers&filter=state%3Drunning&groupBy=image&expand=${encodeURIComponent(`cluster:image:${image}`)}&node=${encodeURIComponent(node.id)}`;
+  const sockets: string[] = [];
+  page.on('websocket', (ws) => sockets.push(ws.url()));
   for (const load of ['navigate', 'reload']) {
     if (load === 'navigate') await open(query);
     else {
@@ -182,23 +196,24 @@ it('restores a view from its URL: query, grouping, expanded cluster, selected no
       await page.waitForFunction(() => (window as any).__monitor?.firstRender !== undefined);
     }
     await page.waitForSelector(`#details[data-node="${node.id}"] .metric-card`);
-    expect(await page.textContent('[data-chip=filter]')).toContain('pod_namespace=payments');
-    expect(await page.textContent('[data-chip=expand]')).toContain('nginx:1.27');
+    expect(await page.textContent('[data-chip=filter]')).toContain('state=running');
+    expect(await page.textContent('[data-chip=expand]')).toContain(image);
     expect(await page.inputValue('#group-by')).toBe('image');
     expect(await monitor<boolean>('hasNode', node.id)).toBe(true);
-    expect(await monitor<boolean>('hasNode', 'cluster:image:postgres:16')).toBe(true);
-    const last = app.socketQueries[app.socketQueries.length - 1];
-    expect(last).toEqual({ topology: 'containers', query: { filter: ['pod_namespace=payments'], groupBy: 'image', expand: ['cluster:image:nginx:1.27'] } });
+    expect(await monitor<boolean>('hasNode', `cluster:image:${other}`)).toBe(true);
+    const asked = new URL(sockets[sockets.length - 1]).searchParams;
+    expect([asked.getAll('filter'), asked.get('groupBy'), asked.getAll('expand')]).toEqual([['state=running'], 'image', [`cluster:image:${image}`]]);
   }
   await open(`${query}&mode=table`);
   await page.waitForSelector(`#table .tr.selected[data-id="${node.id}"]`);
 });
 
 it('takes an access token from the URL once, sends it with every call, and keeps it out of the address bar', async () => {
-  const guarded = await startFixtureApp(uiDir, [hostsTopology(5)], { apiToken: 's3cret' });
+  const guarded = await startRealApp({ uiDir, apiToken: 'ui-tests-read-token-0123456789' });
   try {
-    await page.goto(`${guarded.url}/?topology=hosts&access_token=s3cret`);
-    await page.waitForFunction(() => (window as any).__monitor?.firstRender !== undefined);
+    await guarded.reportAll(reportsAt(smallFleet(5, 2), startedAt));
+    await waitForNodes(guarded, 'hosts', 5);
+    await open('?topology=hosts&access_token=ui-tests-read-token-0123456789', guarded.url);
     expect(await monitor<number>('nodeCount')).toBe(5);
     expect(new URL(page.url()).searchParams.has('access_token')).toBe(false);
     await page.reload();
@@ -216,30 +231,42 @@ it('takes an access token from the URL once, sends it with every call, and keeps
 });
 
 it('says when the app is unreachable, when the stream is reconnecting, and when a view is empty', async () => {
-  app.setUnavailable(true);
+  // The page served, the API behind it not (a proxy in front of an app that is down).
+  let down = true;
+  await page.route('**/api/**', (route) => (down ? route.fulfill({ status: 503, body: '{"error":"unavailable"}', contentType: 'application/json' }) : route.continue()));
+  await page.routeWebSocket(/\/api\//, (ws) => (down ? ws.close() : ws.connectToServer()));
   await page.goto(`${app.url}/?topology=hosts`);
   await page.waitForSelector('[data-state=unreachable]');
   expect(await page.getAttribute('#status', 'data-status')).toBe('offline');
-  app.setUnavailable(false);
+  down = false;
   await page.waitForFunction(() => (window as any).__monitor.firstRender !== undefined, null, { timeout: 20_000 });
   await page.waitForSelector('#status[data-status=live]', { timeout: 20_000 });
   await page.waitForSelector('[data-topology=hosts]');
   expect(await page.isHidden('#state')).toBe(true);
 
-  app.setUnavailable(true);
-  app.dropSockets();
+  // The app restarts: its sockets close, and it comes back on the same address with its probes reporting again.
+  const port = Number(new URL(app.url).port);
+  await app.stop();
   await page.waitForSelector('#status[data-status=reconnecting]');
   expect(await page.textContent('#banner')).toContain('reconnecting');
   expect(await page.getAttribute('#graph', 'class')).toContain('stale');
-  app.setUnavailable(false);
-  await page.waitForSelector('#status[data-status=live]', { timeout: 20_000 });
+  app = await startRealApp({ uiDir, port });
+  await app.reportAll(reportsAt(fleet, startedAt));
+  await waitForNodes(app, 'hosts', HOSTS);
+  await page.waitForSelector('#status[data-status=live]', { timeout: 30_000 });
   expect(await page.isHidden('#banner')).toBe(true);
+  expect(await monitor<number>('nodeCount')).toBe(HOSTS);
   // The browser logs each refused request and socket; those were the point here.
-  expect(browser.errors.every((e) => e.includes('503') || e.includes('WebSocket connection'))).toBe(true);
+  expect(browser.errors.every((e) => e.includes('503') || e.includes('WebSocket connection') || e.includes('ERR_CONNECTION_REFUSED'))).toBe(true);
   browser.errors.length = 0;
 
-  await page.goto(`${app.url}/?topology=pods`);
-  await page.waitForSelector('[data-state=empty]');
+  const empty = await startRealApp({ uiDir });
+  try {
+    await page.goto(`${empty.url}/?topology=containers`);
+    await page.waitForSelector('[data-state=empty]');
+  } finally {
+    await empty.stop();
+  }
   await page.goto(`${app.url}/?topology=hosts&search=no-such-node`);
   await page.waitForSelector('[data-state=no-match]');
 });
