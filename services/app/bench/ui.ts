@@ -1,27 +1,28 @@
 /**
- * The UI half of `npm run bench:app`: the monitor's page in headless Chromium (Debian's, software GL, no GPU) on a
- * 10,000-node containers topology.
+ * The UI half of `npm run bench:app`: the monitor's page in headless Chromium (Debian's, software GL, no GPU)
+ * against the real app (its own process, as it ships) holding 10,000 containers from 1,000 probes' reports.
  *
  * What is timed, all with the page's own performance.now() (origin: the navigation's start), read by playwright:
  * - first render: navigation start → the first animation frame after the frame that drew the snapshot's graph
  *   (that callback runs once the drawn frame was handed to the compositor, so the graph is on screen). Split into
- *   snapshot received (page load, socket, server), drawn (parse, model, layout, GPU upload, labels) and on screen
- *   (the software rasteriser's frame).
- * - diff: one WebSocket message changing 1 % of the nodes (100 of 10,000), from the message event (before
- *   JSON.parse) → model and GPU buffers updated ("applied") → drawn → on screen.
+ *   snapshot received (page load, socket, the app's view), drawn (parse, model, layout, GPU upload, labels) and on
+ *   screen (the software rasteriser's frame).
+ * - diff: one WebSocket message changing 1 % of the nodes, from the message event (before JSON.parse) → model and
+ *   GPU buffers updated ("applied") → drawn → on screen. Made by 10 of the 1,000 probes reporting again: with new
+ *   CPU figures (a metrics-only diff, which redraws nothing), or rolling out a new image and starting a task each
+ *   (100 containers relabelled and 10 added, which redraws).
  * Beside each wall-clock figure, the CPU the page's renderer and Chromium's GPU process (the software rasteriser)
  * used: on a loaded machine wall time mostly measures waiting for a core, CPU time what the page costs.
- * Scenarios run against the fixture server of the UI tests, which serves views in the API's shapes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import type { TopologyDiff, ViewNode } from '../src/api-shapes';
+import type { ProbeReportInput } from '../../lib/report/report-schema';
 import { buildUi } from '../ui/build-ui';
+import { fleetReports, FleetShape } from './report-generator';
 import { launchChromium } from '../../../tests/services/app/ui/support/chromium';
-import { startFixtureApp } from '../../../tests/services/app/ui/support/fixture-app';
-import { containerNode, containersTopology } from '../../../tests/services/app/ui/support/fixture-views';
+import { RealApp, startRealApp, waitForNodes } from '../../../tests/services/app/ui/support/real-app';
 
 export interface UiBenchRow {
   scenario: string;
@@ -41,8 +42,10 @@ export interface UiBenchRow {
   parts?: Record<string, number>;
 }
 
-const NODES = 10_000;
-const HOSTS = NODES / 10;
+const FLEET: FleetShape = { probes: 1000, containersPerProbe: 10, processesPerContainer: 1, connectionsPerProbe: 20, images: 50, samplesPerSeries: 12 };
+const NODES = FLEET.probes * FLEET.containersPerProbe;
+/** Probes that report again for one diff: 10 × 10 containers = 1 % of the nodes. */
+const DIFF_PROBES = 10;
 const VIEWPORT = { width: 1440, height: 900 };
 
 function percentile(sorted: number[], p: number): number {
@@ -80,24 +83,37 @@ function pageCpu(before: Record<string, number>, after: Record<string, number>):
   return { renderer: (after.renderer ?? 0) - (before.renderer ?? 0), gpu: (after['gpu-process'] ?? 0) - (before['gpu-process'] ?? 0) };
 }
 
-/** 1 % of the nodes: metrics changed on `updated`, and as many added as removed. */
-function onePercentDiff(round: number, nodes: ViewNode[], churn: boolean): Omit<TopologyDiff, 'type' | 'seq'> {
-  const changed = NODES / 100;
-  const updatedCount = churn ? changed / 2 : changed;
-  const updated = Array.from({ length: updatedCount }, (_, i) => {
-    const n = nodes[(round * 997 + i * 89) % nodes.length];
-    return { ...n, metrics: { ...n.metrics, cpu_usage_percent: (round * 7 + i) % 100 } };
-  });
-  const added = churn ? Array.from({ length: changed / 4 }, (_, i) => containerNode(NODES + round * 100 + i, HOSTS)) : [];
-  const removed = churn ? Array.from({ length: changed / 4 }, (_, i) => nodes[(round * 131 + i * 37 + 5000) % nodes.length].id) : [];
-  const edges = added.map((a, i) => ({ id: `${a.id}|${nodes[i].id}`, source: a.id, target: nodes[i].id, weight: 2 }));
-  return { generatedAt: Date.now(), totalNodes: NODES, matchedNodes: NODES, nodes: { added, updated, removed }, edges: { added: edges, updated: [], removed: [] } };
+/**
+ * Reports of DIFF_PROBES probes, `round` intervals later. `visible`: their containers roll out a new image (the
+ * sublabel changes) and each host starts one more task; otherwise only their CPU figures change.
+ */
+function diffReports(base: ProbeReportInput[], round: number, visible: boolean): ProbeReportInput[] {
+  const t = base[0].timestamp + (round + 1) * 15_000;
+  const out: ProbeReportInput[] = [];
+  for (let k = 0; k < DIFF_PROBES; k++) {
+    const r = structuredClone(base[(round * 97 + k * 101) % base.length]);
+    r.timestamp = t;
+    const containers = r.topologies.container;
+    for (const [id, node] of Object.entries(containers)) {
+      node.timestamp = t + 40;
+      // A fraction no generated figure has, so every one of these containers really changes.
+      node.metrics = { ...node.metrics, cpu_usage_percent: { samples: [[t, 20.25 + ((round * 13 + k) % 60)]] } };
+      if (visible) {
+        node.labels = { ...node.labels, image: `registry.local/svc-rolled:${round + 2}.0` };
+        const started = `container:${(id.slice(10, 58) + round.toString(16).padStart(8, '0') + k.toString(16).padStart(8, '0')).slice(0, 64)}`;
+        if (Object.keys(containers).length <= FLEET.containersPerProbe) containers[started] = { ...node, labels: { ...node.labels, id: started.slice(10), name: `mesos-${started.slice(10, 22)}` } };
+      }
+    }
+    out.push(r);
+  }
+  return out;
 }
 
 /** What the page's `window.__monitor` (ui/src/main.ts) offers the benchmark. */
 type MonitorWindow = { __monitor: { firstRender?: FirstRender; diffTimings: DiffTiming[] } };
 
 interface DiffTiming {
+  changedNodes: number;
   redrawn: boolean;
   received: number;
   applied: number;
@@ -105,16 +121,24 @@ interface DiffTiming {
   presented: number;
 }
 
+/** All at once, so one generation (and so one diff) most likely takes them all. */
+async function post(app: RealApp, reports: ProbeReportInput[]): Promise<void> {
+  await Promise.all(reports.map((r) => app.report(r)));
+}
+
 export async function runUiBench(options: { runs?: number; diffs?: number } = {}): Promise<UiBenchRow[]> {
   const runs = options.runs ?? 5;
   const diffs = options.diffs ?? 20;
   const uiDir = mkdtempSync(join(tmpdir(), 'monitor-ui-bench-'));
   await buildUi(uiDir);
-  const topology = containersTopology(NODES);
-  const app = await startFixtureApp(uiDir, [topology]);
+  const app = await startRealApp({ uiDir });
   const browser = await launchChromium(VIEWPORT);
   const rows: UiBenchRow[] = [];
   try {
+    // Dated so that every round's reports (15 s apart) are still in the past when they are sent.
+    const base = fleetReports(FLEET, Date.now() - (2 * diffs + 4) * 15_000);
+    await post(app, base);
+    await waitForNodes(app, 'containers', NODES);
     for (const [scenario, query, note] of [
       ['first render, 10,000 nodes drawn', '?topology=containers&clusterThreshold=0', 'all 10,000 nodes and their edges'],
       ['first render, 10,000 nodes clustered', '?topology=containers', 'the default view: 1,000 host clusters'],
@@ -158,31 +182,33 @@ export async function runUiBench(options: { runs?: number; diffs?: number } = {}
       const load0 = loadavg()[0];
       const page = await browser.page();
       await firstRender(page, `${app.url}/?topology=containers&clusterThreshold=0`);
-      await app.waitForSubscribers('containers', 1);
       const timings: DiffTiming[] = [];
-      let live = [...topology.nodes];
       const cpuBefore = browser.cpuMs();
       for (let i = 0; i < diffs; i++) {
-        const diff = onePercentDiff(i, live, churn);
-        const removed = new Set(diff.nodes.removed);
-        live = [...live.filter((n) => !removed.has(n.id)), ...diff.nodes.added];
-        const before = await page.evaluate(() => (window as unknown as MonitorWindow).__monitor.diffTimings.length as number);
-        app.push('containers', diff);
-        await page.waitForFunction((n) => {
-          const t = (window as unknown as MonitorWindow).__monitor.diffTimings;
-          return t.length > n && t[t.length - 1].presented !== undefined;
-        }, before);
-        timings.push(await page.evaluate(() => {
-          const t = (window as unknown as MonitorWindow).__monitor.diffTimings;
-          return t[t.length - 1];
-        }));
+        const seen = await page.evaluate(() => (window as unknown as MonitorWindow).__monitor.diffTimings.length);
+        await post(app, diffReports(base, churn ? diffs + i : i, churn));
+        // The app streams at most once a second; a round's reports can straddle two diffs, so wait for both.
+        await page.waitForFunction(
+          ([n, want]) => {
+            const t = (window as unknown as MonitorWindow).__monitor.diffTimings.slice(n);
+            return t.reduce((s, d) => s + d.changedNodes, 0) >= want && t.every((d) => d.presented !== undefined);
+          },
+          [seen, DIFF_PROBES * FLEET.containersPerProbe] as const,
+          { timeout: 60_000 },
+        ).catch(async (err: Error) => {
+          const got = await page.evaluate((n) => (window as unknown as MonitorWindow).__monitor.diffTimings.slice(n).map((d) => d.changedNodes), seen);
+          throw new Error(`round ${i}${churn ? ' (visible)' : ''}: diffs of ${JSON.stringify(got)} nodes arrived, waited for ${DIFF_PROBES * FLEET.containersPerProbe}: ${err.message}`);
+        });
+        const got = await page.evaluate((n) => (window as unknown as MonitorWindow).__monitor.diffTimings.slice(n), seen);
+        timings.push(got.reduce((a, b) => (b.changedNodes > a.changedNodes ? b : a)));
       }
       const cpu = pageCpu(cpuBefore, browser.cpuMs());
       await page.close();
       const load = [round(load0), round(loadavg()[0])] as [number, number];
       // Per diff, including the page's idle frames while playwright polls: an upper bound of what a diff costs.
-      const cpuParts = { cpuRendererPerDiff: round(cpu.renderer / diffs), cpuGpuPerDiff: round(cpu.gpu / diffs), redrawn: timings.filter((t) => t.redrawn).length };
-      const what = churn ? '50 updated, 25 added, 25 removed' : '100 nodes’ metrics updated';
+      const changed = stats(timings.map((t) => t.changedNodes));
+      const cpuParts = { changedNodesP50: changed.p50, cpuRendererPerDiff: round(cpu.renderer / diffs), cpuGpuPerDiff: round(cpu.gpu / diffs), redrawn: timings.filter((t) => t.redrawn).length };
+      const what = churn ? '100 relabelled + 10 added' : '100 nodes’ metrics';
       const applied = stats(timings.map((t) => t.applied - t.received));
       const drawn = stats(timings.map((t) => t.drawn - t.received));
       const onScreen = stats(timings.map((t) => t.presented - t.received));

@@ -1,7 +1,8 @@
 /**
- * Topology views in the public API's shapes, made up for the UI's tests and benchmark before (and beside) the real
- * app: containers spread over hosts, images, namespaces and Marathon apps, each talking to a few others. Generated
- * from a seed, so two runs get the same view.
+ * Topology views in the public API's shapes, made up for the UI's unit tests (layout, model): containers spread over
+ * hosts, images, namespaces and Marathon apps, each talking to a few others, and `queryView` with the API's
+ * documented query semantics. Generated from a seed, so two runs get the same view. The Chromium tests and the
+ * benchmark use the real app instead (real-app.ts).
  */
 import type { TopologyDescriptor, TopologyQuery, TopologyView, ViewEdge, ViewNode } from '../../../../../services/app/src/api-shapes';
 
@@ -91,16 +92,6 @@ export function containersTopology(count: number, seed = 1): FixtureTopology {
   };
 }
 
-/** A hosts topology: one node a host, as a small second entry of the topology list. */
-export function hostsTopology(count: number): FixtureTopology {
-  const nodes: ViewNode[] = [];
-  for (let i = 0; i < count; i++) {
-    const name = `node-${String(i).padStart(4, '0')}`;
-    nodes.push({ id: `host:${name}`, label: name, sublabel: 'Debian GNU/Linux 12', kind: 'host', labels: { name, kernel: '6.1.0' }, metrics: { cpu_usage_percent: (i * 13) % 100, load1: (i % 7) / 2 }, group: { host: name } });
-  }
-  return { descriptor: { name: 'hosts', title: 'Hosts', description: 'The machines probes run on', nodeCount: count, groupBy: [] }, nodes, edges: [] };
-}
-
 /** One filter expression of TopologyQuery against a node. */
 function matchesFilter(node: ViewNode, expr: string): boolean {
   const m = /^([^=!~<>]+)(!=|=|~|>|<)(.*)$/.exec(expr);
@@ -173,15 +164,4 @@ function clusterNodes(nodes: ViewNode[], edges: ViewEdge[], dimension: string, e
     else merged.set(id, { id, source, target, weight: edge.weight });
   }
   return { nodes: out, edges: [...merged.values()] };
-}
-
-/** `search=…&filter=…&filter=…&groupBy=…&clusterThreshold=…&expand=…` as the API takes it. */
-export function parseQuery(params: URLSearchParams): TopologyQuery {
-  const query: TopologyQuery = {};
-  if (params.get('search')) query.search = params.get('search')!;
-  if (params.getAll('filter').length) query.filter = params.getAll('filter');
-  if (params.get('groupBy')) query.groupBy = params.get('groupBy')!;
-  if (params.get('clusterThreshold') !== null) query.clusterThreshold = Number(params.get('clusterThreshold'));
-  if (params.getAll('expand').length) query.expand = params.getAll('expand');
-  return query;
 }

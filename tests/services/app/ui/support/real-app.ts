@@ -22,7 +22,7 @@ export interface RealApp {
   /** The read API's token, when it has one. */
   apiToken?: string;
   pid: number;
-  /** Posts one report as a probe does; throws unless the app took it. */
+  /** Posts one report as a probe does (retrying a 503 after its Retry-After); throws unless the app took it. */
   report(report: ProbeReportInput): Promise<void>;
   /** Posts every report, a few at a time. */
   reportAll(reports: ProbeReportInput[]): Promise<void>;
@@ -99,9 +99,16 @@ export async function startRealApp(options: RealAppOptions): Promise<RealApp> {
     throw err;
   }
 
+  // As a probe does: a 503 (the app applying back-pressure) is retried after its Retry-After.
   const report = async (r: ProbeReportInput) => {
-    const res = await fetch(`${url}/api/report`, { method: 'POST', headers: { authorization: `Bearer ${PROBE_TOKEN}`, 'content-type': 'application/json', [APP.probeIdHeader]: r.probe.id }, body: JSON.stringify(r) });
-    if (res.status >= 300) throw new Error(`POST /api/report answered ${res.status}: ${await res.text()}`);
+    const body = JSON.stringify(r);
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(`${url}/api/report`, { method: 'POST', headers: { authorization: `Bearer ${PROBE_TOKEN}`, 'content-type': 'application/json', [APP.probeIdHeader]: r.probe.id }, body });
+      if (res.status < 300) return;
+      const text = await res.text();
+      if (res.status !== 503 || attempt >= 10) throw new Error(`POST /api/report answered ${res.status}: ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5, Number(res.headers.get('retry-after') ?? 1)) * 1000));
+    }
   };
   return {
     url,
