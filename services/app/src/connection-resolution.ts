@@ -307,16 +307,15 @@ function digestPart(part: ReportPart): Digest {
       lastNetns = at.netns;
     }
     const kind = role(node);
-    if (kind === 'listen') {
-      digest.listeners.push({ netns: at.netns, port: at.port, ip: at.ip, owner: owner(id, node) });
-      continue;
-    }
+    // A socket listening on one address shares its id with the connections it accepted, so a listening node's
+    // adjacency, when it has one, is theirs: it is a server end too.
+    if (kind === 'listen') digest.listeners.push({ netns: at.netns, port: at.port, ip: at.ip, owner: owner(id, node) });
     if (node.adjacency.length === 0) continue;
     const self = owner(id, node);
     for (const peerId of node.adjacency) {
       const peer = parseEndpointId(peerId);
       if (!peer) continue;
-      if (kind === 'server') {
+      if (kind === 'server' || kind === 'listen') {
         if (peer.netns !== UNKNOWN_NETNS) continue;
         let byPort = inbound.get(self);
         if (!byPort) inbound.set(self, (byPort = new Map()));

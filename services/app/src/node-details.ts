@@ -115,24 +115,30 @@ export function seriesOf(members: readonly string[], history: MetricHistory, now
 /**
  * Sums series sampled at different moments: each member's value in a bucket is its last sample up to the bucket's
  * end, held for up to two buckets until its next sample (so members reporting out of phase do not make the sum
- * saw-tooth), and a bucket's sum is over the members that have a value there.
+ * saw-tooth) but not past the newest bucket any member has; a bucket's sum is over the members with a value there.
  */
 export function sumSeries(all: ReadonlyArray<Record<string, Sample[]>>): Record<string, Sample[]> {
   const out: Record<string, Sample[]> = {};
   const names = new Set<string>();
   for (const s of all) for (const name in s) names.add(name);
   for (const name of names) {
-    const sums = new Map<number, number>();
+    const members: Array<Map<number, number>> = [];
+    let newest = -Infinity;
     for (const member of all) {
       const samples = member[name];
       if (!samples || samples.length === 0) continue;
       const byBucket = new Map<number, number>();
       for (const [t, v] of samples) byBucket.set(Math.floor(t / SUM_BUCKET_MS), v);
+      members.push(byBucket);
+      for (const b of byBucket.keys()) if (b > newest) newest = b;
+    }
+    const sums = new Map<number, number>();
+    for (const byBucket of members) {
       const buckets = [...byBucket.keys()].sort((a, b) => a - b);
       for (let i = 0; i < buckets.length; i++) {
-        const end = i + 1 < buckets.length ? buckets[i + 1] : buckets[i] + 1;
+        const end = Math.min(i + 1 < buckets.length ? buckets[i + 1] : Infinity, buckets[i] + 3, newest + 1);
         const v = byBucket.get(buckets[i]) as number;
-        for (let b = buckets[i]; b < end && b <= buckets[i] + 2; b++) sums.set(b, (sums.get(b) ?? 0) + v);
+        for (let b = buckets[i]; b < end; b++) sums.set(b, (sums.get(b) ?? 0) + v);
       }
     }
     out[name] = [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([b, v]) => [b * SUM_BUCKET_MS, v] as Sample);

@@ -87,12 +87,16 @@ export class TopologyStreams {
       let body = diffs.get(sub.sent);
       if (body === undefined) {
         const changes = diffViews(sub.sent, sub.cached.view);
-        body = isEmptyDiff(changes) ? null : JSON.stringify(changes).slice(1);
+        body = isEmptyDiff(changes, sub.sent) ? null : JSON.stringify(changes).slice(1);
         diffs.set(sub.sent, body);
+      }
+      if (body === null) {
+        // Nothing to tell; the client's view stays the one it was last sent, which diffs keep being taken from.
+        sub.sentGeneration = sub.cached.generation;
+        continue;
       }
       sub.sent = sub.cached.view;
       sub.sentGeneration = sub.cached.generation;
-      if (body === null) continue;
       sub.seq++;
       sub.lastSentAt = now;
       sub.socket.send(`{"type":"diff","seq":${sub.seq},${body}`);

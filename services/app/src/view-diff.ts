@@ -13,9 +13,14 @@ export function diffViews(before: TopologyView, after: TopologyView): ViewChange
   return { generatedAt: after.generatedAt, totalNodes: after.totalNodes, matchedNodes: after.matchedNodes, nodes, edges };
 }
 
-export function isEmptyDiff(changes: ViewChanges): boolean {
+/**
+ * Whether a diff from `before` says nothing a client would show: no node or edge changed and the counts are the
+ * same. A newer `generatedAt` alone is not worth a message a second per socket.
+ */
+export function isEmptyDiff(changes: ViewChanges, before: TopologyView): boolean {
   const { nodes, edges } = changes;
-  return nodes.added.length + nodes.updated.length + nodes.removed.length + edges.added.length + edges.updated.length + edges.removed.length === 0;
+  if (nodes.added.length + nodes.updated.length + nodes.removed.length + edges.added.length + edges.updated.length + edges.removed.length > 0) return false;
+  return changes.totalNodes === before.totalNodes && changes.matchedNodes === before.matchedNodes;
 }
 
 /** The view a client holds after applying `diff` to `view` (the same nodes and edges; their order aside). */
