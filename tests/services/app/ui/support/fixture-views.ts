@@ -4,6 +4,7 @@
  * documented query semantics. Generated from a seed, so two runs get the same view. The Chromium tests and the
  * benchmark use the real app instead (real-app.ts).
  */
+import { seeded } from '../../../../../services/allocator/src/seeded-random';
 import type { TopologyDescriptor, TopologyQuery, TopologyView, ViewEdge, ViewNode } from '../../../../../services/app/src/api-shapes';
 
 export const GROUP_DIMENSIONS = ['host', 'image', 'namespace', 'marathon_app'];
@@ -12,17 +13,8 @@ const IMAGES = ['nginx:1.27', 'redis:7.2', 'postgres:16', 'envoy:1.31', 'kafka:3
 const NAMESPACES = ['payments', 'search', 'checkout', 'identity', 'platform', 'analytics'];
 const APPS = ['/web', '/api', '/worker', '/cache', '/db', '/queue', '/gateway', '/batch'];
 
-/** A small deterministic generator (mulberry32): fixtures must not change between runs. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Fixtures must not change between runs. */
+const random = seeded;
 
 export interface FixtureTopology {
   descriptor: TopologyDescriptor;

@@ -8,11 +8,11 @@
  * CommonJS runtime cannot load, and a restart is then what it is in production, a new process on the same port.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fleetReports, FleetShape } from '../../../../../services/app/bench/report-generator';
 import { APP } from '../../../../../services/lib/contract';
 import type { ProbeReportInput } from '../../../../../services/lib/report/report-schema';
+import { freePort } from '../../../../support/zookeeper-server';
 
 export const PROBE_TOKEN = 'ui-tests-probe-token-0123456789';
 const ROOT = join(__dirname, '../../../../..');
@@ -44,17 +44,6 @@ export function smallFleet(probes: number, containers: number, connectionsPerPro
 
 export function reportsAt(shape: FleetShape, t = Date.now()): ProbeReportInput[] {
   return fleetReports(shape, t);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitHealthy(url: string, child: ChildProcess, stderr: () => string, timeoutMs = 60_000): Promise<void> {
