@@ -64,6 +64,7 @@ interface FirstRender {
   graphDrawn: number;
   graphPresented: number;
   nodes: number;
+  edges: number;
 }
 
 /**
@@ -170,6 +171,8 @@ export async function runUiBench(options: { runs?: number; diffs?: number } = {}
         limitMs: 2000,
         load: [round(load0), round(loadavg()[0])],
         parts: {
+          nodes: samples[0].nodes,
+          edges: samples[0].edges,
           snapshotReceived: round(stats(samples.map((s) => s.snapshotReceived)).p50),
           drawn: round(stats(samples.map((s) => s.graphDrawn - s.snapshotReceived)).p50),
           onScreen: round(stats(samples.map((s) => s.graphPresented - s.graphDrawn)).p50),
