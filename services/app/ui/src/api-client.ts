@@ -1,8 +1,9 @@
 /**
  * The app's public API as the page uses it: the same routes and shapes (api-shapes.ts) any other client has. The
- * base is the page's own origin, so the UI works behind whatever proxy serves it.
+ * base is the page's own origin, so the UI works behind whatever proxy serves it. Views come over the WebSocket
+ * (a snapshot, then diffs), so the REST view route is not needed here.
  */
-import type { NodeDetails, ProbeList, TopologyList, TopologyQuery, TopologyView } from '../../src/api-shapes';
+import type { NodeDetails, ProbeList, TopologyList, TopologyQuery } from '../../src/api-shapes';
 import { appendQuery } from './view-state';
 
 export class ApiError extends Error {
@@ -65,11 +66,6 @@ function path(...segments: string[]): string {
 
 export function topologies(signal?: AbortSignal): Promise<TopologyList> {
   return getJson<TopologyList>('/api/topology', signal);
-}
-
-export function view(name: string, q: TopologyQuery, signal?: AbortSignal): Promise<TopologyView> {
-  const qs = appendQuery(new URLSearchParams(), q).toString();
-  return getJson<TopologyView>(`${path('topology', name)}${qs ? `?${qs}` : ''}`, signal);
 }
 
 export function nodeDetails(name: string, id: string, signal?: AbortSignal): Promise<NodeDetails> {

@@ -320,7 +320,11 @@ export class MonitorPage {
     else if (kind === 'unreachable') card = h('div', { class: 'state-card error' }, h('h2', {}, 'The monitoring app is unreachable'), h('p', {}, detail), h('p', {}, 'The page reconnects by itself.'));
     else if (kind === 'unauthorized') card = h('div', { class: 'state-card error' }, h('h2', {}, 'This app asks for an access token'), h('p', {}, 'Open the page once with ', h('code', {}, '?access_token=<token>'), ' added to its address; the token is kept for this tab and left out of links.'));
     else if (kind === 'no-topologies') card = h('div', { class: 'state-card' }, h('h2', {}, 'No topologies yet'), h('p', {}, 'The app has no topology to show. Is any probe reporting?'));
-    else if (kind === 'empty') card = h('div', { class: 'state-card' }, h('h2', {}, `No nodes in ${title}`), h('p', {}, 'Nothing has been reported for this topology in the current window. Probes report every 15 s; new nodes appear here as they do.'));
+    else if (kind === 'empty') {
+      const probes = h('p', { 'data-probes': '' }, 'Asking the app which probes report…');
+      card = h('div', { class: 'state-card' }, h('h2', {}, `No nodes in ${title}`), h('p', {}, 'Nothing has been reported for this topology in the current window. Probes report every 15 s; new nodes appear here as they do.'), probes);
+      void this.describeProbes(probes);
+    }
     else {
       const clear = h('button', { class: 'primary' }, 'Clear search and filters');
       clear.onclick = () => this.change({ search: '', filters: [] });
@@ -329,6 +333,18 @@ export class MonitorPage {
     card.dataset.state = kind;
     this.stateBox.replaceChildren(card);
     this.stateBox.hidden = false;
+  }
+
+  /** Says how many probes report: none reporting and some reporting other topologies are different problems. */
+  private async describeProbes(into: HTMLElement): Promise<void> {
+    try {
+      const list = (await api.probes()).probes;
+      const ok = list.filter((p) => p.status === 'ok').length;
+      const late = list.filter((p) => p.status === 'late').length;
+      into.textContent = list.length === 0 ? 'No probe has reported to this app yet.' : `${ok} of ${list.length} probes report on time${late ? `, ${late} late` : ''}.`;
+    } catch (err) {
+      into.textContent = `The probe list is unavailable: ${(err as Error).message}`;
+    }
   }
 
   // ── what the operator does ──────────────────────────────────────────

@@ -264,6 +264,7 @@ it('says when the app is unreachable, when the stream is reconnecting, and when 
   try {
     await page.goto(`${empty.url}/?topology=containers`);
     await page.waitForSelector('[data-state=empty]');
+    await page.waitForFunction(() => document.querySelector('[data-probes]')?.textContent === 'No probe has reported to this app yet.');
   } finally {
     await empty.stop();
   }
