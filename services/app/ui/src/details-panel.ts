@@ -47,6 +47,8 @@ export class DetailsPanel {
     this.render(node, [
       h('p', {}, `${c.size.toLocaleString('en-US')} nodes with ${c.dimension} = `, h('code', {}, c.value), '.'),
       h('button', { class: 'primary', 'data-action': 'expand' }, `Expand ${c.value}`),
+      // The app sums its members' latest metrics onto the cluster: the group's total CPU and memory at a glance.
+      ...(Object.keys(node.metrics).length ? [this.latest(node, 'Members’ total')] : []),
     ]);
     this.root.querySelector<HTMLButtonElement>('[data-action=expand]')!.onclick = () => this.actions.expand(node.id);
   }
@@ -81,9 +83,9 @@ export class DetailsPanel {
     this.root.hidden = false;
   }
 
-  private latest(node: ViewNode): HTMLElement {
+  private latest(node: ViewNode, title = 'Latest'): HTMLElement {
     const rows = Object.entries(node.metrics).map(([k, v]) => h('tr', {}, h('th', {}, metricTitle(k)), h('td', {}, formatMetric(k, v))));
-    return h('section', {}, h('h3', {}, 'Latest'), h('table', { class: 'kv' }, ...rows));
+    return h('section', {}, h('h3', {}, title), h('table', { class: 'kv' }, ...rows));
   }
 
   private metrics(d: NodeDetails): HTMLElement {
