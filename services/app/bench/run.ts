@@ -4,18 +4,19 @@
  *
  * Parts: ingest (ingest-scenario.ts) and api (api-scenario.ts) run the bundled app in a process of its own, fed by
  * the load generator in another (load-generator.ts); CPU is the app's, read from /proc. ui (ui.ts, headless
- * Chromium) is the web UI's and plugs in here the same way: a module whose rows this runner prints. The machine
- * is shared, so every row carries the 1-minute load average before and after it.
+ * Chromium) drives the web UI against the real app fed by a generated fleet. The machine is shared, so every row
+ * carries the 1-minute load average before and after it.
  *
  * BENCH_PROBES (default 1000) shrinks the fleet for a quick look; BENCH_WARMUP_SECONDS and BENCH_MEASURE_SECONDS
  * set the ingest span.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ApiRow, runApiBench } from './api-scenario';
 import { imageNodeFlags } from './app-process';
 import { IngestRow, runIngestBench } from './ingest-scenario';
+import { runUiBench, UiBenchRow } from './ui';
 
 const ROOT = join(__dirname, '../../..');
 type Row = Record<string, unknown>;
@@ -26,15 +27,8 @@ const shape = env('BENCH_PROBES') === undefined ? undefined : { probes: env('BEN
 const parts: Record<string, () => Promise<Row[]>> = {
   ingest: async () => [(await runIngestBench({ shape, warmupSeconds: env('BENCH_WARMUP_SECONDS'), measureSeconds: env('BENCH_MEASURE_SECONDS') })) as unknown as Row],
   api: async () => (await runApiBench({ shape })) as unknown as Row[],
+  ui: async () => (await runUiBench({ runs: env('BENCH_UI_RUNS') ?? 5, diffs: env('BENCH_UI_DIFFS') ?? 20 })) as unknown as Row[],
 };
-// The web UI's part (its own module, its own row shape), where that work has landed.
-if (existsSync(join(__dirname, 'ui.ts'))) {
-  parts.ui = async () => {
-    const ui = require('./ui') as { runUiBench(o: { runs: number; diffs: number }): Promise<Row[]> };
-    return ui.runUiBench({ runs: Number(process.env.BENCH_UI_RUNS ?? 5), diffs: Number(process.env.BENCH_UI_DIFFS ?? 20) });
-  };
-}
-
 type Column = [header: string, cell: (r: Row) => string];
 
 const ingestColumns: Column[] = [
@@ -68,11 +62,27 @@ const apiColumns: Column[] = [
   ['load 1m', (r) => (r.load as number[]).join(' → ')],
 ];
 
-/** Any other part's rows: one column per field. */
-function genericColumns(rows: Row[]): Column[] {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return keys.map((k) => [k, (r) => (r[k] === undefined ? '' : typeof r[k] === 'object' ? JSON.stringify(r[k]) : String(r[k]))]);
+const ui = (r: Row) => r as unknown as UiBenchRow;
+const uiColumns: Column[] = [
+  ['scenario', (r) => ui(r).scenario],
+  ['figure', (r) => ui(r).metric],
+  ['runs', (r) => String(ui(r).runs)],
+  ['p50 ms', (r) => String(ui(r).p50Ms)],
+  ['p95 ms', (r) => (ui(r).p95Ms === undefined ? '' : String(ui(r).p95Ms))],
+  ['min–max ms', (r) => `${ui(r).minMs}–${ui(r).maxMs}`],
+  ['target', (r) => (ui(r).targetMs === undefined ? '' : `< ${ui(r).targetMs}${ui(r).limitMs ? ` (limit ${ui(r).limitMs})` : ''}`)],
+  ['parts (p50 ms)', (r) => Object.entries(ui(r).parts ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')],
+  ['load 1m', (r) => ui(r).load.join(' → ')],
+  ['', (r) => uiVerdict(ui(r))],
+];
+
+function uiVerdict(r: UiBenchRow): string {
+  if (r.targetMs === undefined) return '';
+  if (r.p50Ms <= r.targetMs) return 'meets target';
+  return r.limitMs !== undefined && r.p50Ms <= r.limitMs ? 'within limit' : 'MISSES';
 }
+
+const COLUMNS: Record<string, Column[]> = { ingest: ingestColumns, api: apiColumns, ui: uiColumns };
 
 function printTable(title: string, rows: Row[], columns: Column[]): void {
   const cells = rows.map((r) => columns.map(([, f]) => f(r)));
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
   for (const name of names) {
     process.stderr.write(`running ${name}…\n`);
     results[name] = await parts[name]();
-    printTable(`app bench: ${name}`, results[name], name === 'ingest' ? ingestColumns : name === 'api' ? apiColumns : genericColumns(results[name]));
+    printTable(`app bench: ${name}`, results[name], COLUMNS[name]);
   }
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   const out = join(ROOT, 'bench-results/app.json');
@@ -103,4 +113,4 @@ main().catch((err: Error) => {
   process.exit(1);
 });
 
-export type { ApiRow, IngestRow };
+export type { ApiRow, IngestRow, UiBenchRow };
