@@ -3,6 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests'],
   testMatch: ['**/*.test.ts'],
+  // The end-to-end tier runs on its own (jest.e2e.config.js, `npm run test:e2e`): it needs the built tools and minutes.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/'],
   // Type checking is `npm run build`'s job; here ts-jest only transpiles, which keeps the suite fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }] },
   testTimeout: 60000,
