@@ -29,16 +29,34 @@ wrapper() {
   rm -rf "$1" && mkdir -p "$1"
   printf 'module %s\n\ngo 1.26\n%s\n' "$2" "$3" >"$1/go.mod"
 }
+# timed <tool> <function> [args]: runs one tool's build under a lock of its own (two builds of one tool would share
+# its work directory), and logs whether it was cached or how long it took. Every function returns at once when its
+# .done stamp exists, so a warm run is a few file checks.
 timed() {
   local name=$1; shift
-  local start=$SECONDS
+  local start=$SECONDS lock="$cache/.$name.lock"
+  exec {lock_fd}>"$lock"
+  if ! flock -n "$lock_fd"; then
+    log "$name: another build of it is running; waiting for it"
+    flock "$lock_fd"
+  fi
+  current=$name cached=
   "$@"
-  log "$name built in $((SECONDS - start)) s"
+  if [ -n "$cached" ]; then
+    log "$name: cached"
+  else
+    log "$name built in $((SECONDS - start)) s"
+  fi
+  current=
+  exec {lock_fd}>&-
 }
+current=
+# A failed step says which tool, so the fix and the rerun (`tools/build.sh <tool>`) are obvious.
+trap 'status=$?; [ -n "$current" ] && echo "tools/build.sh: building $current failed (exit $status); fix the cause above and run tools/build.sh $current" >&2' EXIT
 
 build_pulumi() {
   local out="$cache/pulumi-$PULUMI_VERSION-nodejs-$PULUMI_LANGUAGE_NODEJS_SDK-kubernetes-$PULUMI_KUBERNETES_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/pulumi"
   mkdir -p "$out"
@@ -106,7 +124,7 @@ SHIM
 
 build_kubernetes() {
   local out="$cache/kubernetes-$KUBERNETES_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/kubernetes"
   log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $KUBERNETES_VERSION (12-28 min cold)"
@@ -135,7 +153,7 @@ build_kubernetes() {
 
 build_etcd() {
   local out="$cache/etcd-$ETCD_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/etcd"
   log "etcd $ETCD_VERSION (~2 min cold)"
@@ -148,7 +166,7 @@ build_etcd() {
 
 build_go_install() { # <name> <version> <package>
   local out="$cache/$1-$2"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   log "$1 $2"
   mkdir -p "$out"
@@ -158,6 +176,7 @@ build_go_install() { # <name> <version> <package>
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(pulumi kubernetes etcd kwok actionlint)
+started=$SECONDS
 for tool in "${tools[@]}"; do
   case "$tool" in
     pulumi) timed pulumi build_pulumi ;;
@@ -168,4 +187,5 @@ for tool in "${tools[@]}"; do
     *) echo "tools/build.sh: unknown tool '$tool' (pulumi kubernetes etcd kwok actionlint)" >&2; exit 2 ;;
   esac
 done
+log "${tools[*]}: ready in $((SECONDS - started)) s"
 echo "$bin"
