@@ -144,9 +144,12 @@ build_kubernetes() {
     ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=1970-01-01T00:00:00Z"
   done
   mkdir -p "$out"
-  (cd "$work" && go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" &&
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-      go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  # `go get` per command: each one's imports need their own go.sum entries (the controller-manager pulls in
+  # cadvisor, CSI, …, which the apiserver does not). A binary already built is kept.
+  (cd "$work" && for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      [ -x "$out/$cmd" ] && continue
+      go get "k8s.io/kubernetes/cmd/$cmd@v$KUBERNETES_VERSION" &&
+        go build -trimpath -ldflags "$ldflags" -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.tmp" "$out/$cmd" || exit 1
     done)
   touch "$out/.done" && link "$out"
 }
