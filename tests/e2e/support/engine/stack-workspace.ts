@@ -64,7 +64,7 @@ export class StackWorkspace {
     if (existing) return workspace;
     copyFileSync(join(REPO_ROOT, `Pulumi.${opts.stack}.yaml`), workspace.stackFile);
     try {
-      await workspace.ok(['stack', 'init', opts.stack], TIMEOUTS.config);
+      await workspace.ok(['stack', 'init'], TIMEOUTS.config);
       for (const setting of LOCAL_STACK_CONFIG) await workspace.setConfig(setting);
       return workspace;
     } catch (err) {
