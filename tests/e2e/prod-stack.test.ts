@@ -43,7 +43,7 @@ test('the outputs are the README\'s documented contract: three servers, quorums 
   const out = await env.ws.outputs();
   expect(Object.keys(out).sort()).toEqual(documentedOutputs());
   expect(out.namespace).toBe(NS);
-  expect(String(out.zookeeperConnectString).split(',')).toEqual([0, 1, 2].map((i) => `zookeeper-${i}.zookeeper-headless.${NS}.svc.env.cluster.local:2181`));
+  expect(String(out.zookeeperConnectString).split(',')).toEqual([0, 1, 2].map((i) => `zookeeper-${i}.zookeeper-headless.${NS}.svc.cluster.local:2181`));
   expect([out.zookeeperQuorum, out.mesosQuorum]).toEqual([2, 2]);
   expect(out.mesosZkUrl).toBe(`zk://${out.zookeeperConnectString}/mesos`);
 });

@@ -26,9 +26,9 @@ export async function previewAgainstDeclared(ws: StackWorkspace): Promise<{ plan
   return { planned: resourceKeys(steps), declared, ops };
 }
 
-/** Steps other than `same`, as `op type name`. */
+/** Steps that change something, as `op type name`: not `same`, nor a refresh that read back what the state holds. */
 export function changes(steps: PlannedStep[]): string[] {
-  return steps.filter((s) => s.op !== 'same' && !s.type.startsWith('pulumi:')).map((s) => `${s.op} ${s.type} ${s.name}`);
+  return steps.filter((s) => s.op !== 'same' && s.op !== 'refresh' && !s.type.startsWith('pulumi:')).map((s) => `${s.op} ${s.type} ${s.name}`);
 }
 
 /** Declared fields the API server's copy lacks or holds differently, per object, for every object in the state. */

@@ -122,5 +122,9 @@ export function kwokArgs(c: ClusterLayout): string[] {
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     `--server-address=127.0.0.1:${c.ports.kwok}`,
     `--cidr=${POD_CIDR}`,
+    // Renew a Lease per node as a kubelet does. Without one (the default when no KwokConfiguration is given) the
+    // node lifecycle controller finds no heartbeat after its 50 s grace period, marks every node NotReady and every
+    // pod on them unready, and kwok's stages never make a Running pod Ready again.
+    '--node-lease-duration-seconds=40',
   ];
 }

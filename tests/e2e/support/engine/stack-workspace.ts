@@ -90,6 +90,17 @@ export class StackWorkspace {
   }
 
   /**
+   * Sets a structured value leaf by leaf (`orchestrator:zookeeper.resources.requests.cpu`, ...): a partial object
+   * would replace the whole setting, and the program refuses, say, requests without a memory value.
+   */
+  async setConfigTree(key: string, value: Record<string, unknown>): Promise<void> {
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== null && typeof v === 'object') await this.setConfigTree(`${key}.${k}`, v as Record<string, unknown>);
+      else await this.setConfig({ key: `${key}.${k}`, value: v as ConfigSetting['value'] });
+    }
+  }
+
+  /**
    * The stack's config as the engine hands it to the program: `namespace:key` → string (structured values as JSON),
    * secrets decrypted. What a run of the program under mocks needs to declare the same resources.
    */
