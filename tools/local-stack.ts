@@ -81,12 +81,16 @@ Stop it all: npm run down:local
 async function down(): Promise<void> {
   const cluster = LocalCluster.attach(clusterDir);
   if (cluster) {
-    say(`stopping ${cluster.state.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}, in reverse`);
+    const order = [...cluster.state.processes].reverse().map((p) => `${p.name} (pid ${p.pid})`);
+    say(`stopping ${order.join(', ')}`);
     await cluster.stop();
   }
-  if (!cluster && !existsSync(home)) say('nothing to stop: no local cluster for this clone');
+  if (!existsSync(home)) {
+    if (!cluster) say('nothing to stop: no local cluster for this clone');
+    return;
+  }
   rmSync(home, { recursive: true, force: true });
-  say(`removed ${home}`);
+  say(`removed ${home} (the cluster, the stack's state, PULUMI_HOME)`);
 }
 
 const command = process.argv[2];
