@@ -8,9 +8,11 @@ import * as pulumi from '@pulumi/pulumi';
 import { definePlatform } from './components/platform';
 import { parseStackConfig, rawConfigFromEngine, StackConfigError } from './components/stack-config';
 
-function readConfig() {
+/** Declares the platform; a config rule broken on the way (some defaults are facts of the checkout) is one line too. */
+function declare() {
   try {
-    return parseStackConfig(rawConfigFromEngine(pulumi.runtime.allConfig()));
+    const config = parseStackConfig(rawConfigFromEngine(pulumi.runtime.allConfig()));
+    return definePlatform(config, `${pulumi.getProject()}-${pulumi.getStack()}`);
   } catch (err) {
     // Surface the one readable line instead of a stack trace through the language host.
     if (err instanceof StackConfigError) throw new pulumi.RunError(err.message);
@@ -18,8 +20,7 @@ function readConfig() {
   }
 }
 
-const config = readConfig();
-const platform = definePlatform(config, `${pulumi.getProject()}-${pulumi.getStack()}`);
+const platform = declare();
 
 export const namespace = platform.namespace;
 export const zookeeperConnectString = platform.zookeeperConnectString;
@@ -29,3 +30,8 @@ export const mesosZkUrl = platform.mesosZkUrl;
 export const mesosQuorum = platform.mesosQuorum;
 export const marathonUrl = platform.marathonUrl;
 export const marathonZkUrl = platform.marathonZkUrl;
+export const allocatorUrl = platform.allocatorUrl;
+export const monitoringUrl = platform.monitoringUrl;
+// `syncEngineUrl` and `syncEnginePublishedConnect` exist only while `syncEngine.enabled`. Pulumi reads the stack
+// outputs from this module's exports, so they are added only then (an exported `undefined` warns on every run).
+if (platform.syncEngine) Object.assign(module.exports, platform.syncEngine);

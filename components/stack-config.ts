@@ -20,10 +20,37 @@ const quantity = z.string().regex(QUANTITY, { error: 'must be a positive Kuberne
 // An image reference pinned to a tag other than `latest` (optionally with a digest). Pinning is what makes a
 // `pulumi up` repeatable: the same stack config always runs the same bits.
 const IMAGE = /^(?<repo>[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@sha256:[a-f0-9]{64})?$/;
-const image = z
+const pinnedImage = (example: string) =>
+  z
+    .string()
+    .regex(IMAGE, { error: `must be an image pinned to a tag, e.g. ${example}` })
+    .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+const image = pinnedImage('zookeeper:3.8.4');
+
+// Where the service images are pushed: a registry host (a dot, a port or localhost, so Docker never reads it as a
+// Docker Hub namespace) and an optional path. The images are <registry>/<repository from contract.ts>:<tag>.
+const REGISTRY = /^(localhost|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+|[a-z0-9]([a-z0-9-]*[a-z0-9])?:\d+)(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const registry = z.string().regex(REGISTRY, { error: 'must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000' });
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const imageTag = z
   .string()
-  .regex(IMAGE, { error: 'must be an image pinned to a tag, e.g. zookeeper:3.8.4' })
-  .refine((ref) => IMAGE.exec(ref)?.groups?.tag !== 'latest', { error: 'must be pinned to a tag other than latest' });
+  .regex(TAG, { error: 'must be a Docker tag (letters, digits, _ . -, at most 128, not starting with . or -)' })
+  .refine((tag) => tag !== 'latest', { error: 'must be a tag other than latest' });
+const flag = z.boolean({ error: 'must be true or false' });
+
+// A service image CI pushed: pinned by digest (`name@sha256:…`, what a push reports), or to a tag other than latest.
+const SERVICE_IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+(?=\/))?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?<digest>@sha256:[a-f0-9]{64})?$/;
+const PINNED_SERVICE_IMAGE = 'must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:…';
+const serviceImage = z.string().refine(
+  (ref) => {
+    const groups = SERVICE_IMAGE.exec(ref)?.groups;
+    return groups !== undefined && (groups.digest !== undefined || (groups.tag !== undefined && groups.tag !== 'latest'));
+  },
+  { error: PINNED_SERVICE_IMAGE },
+);
+
+/** The four companion services, by the keys `ServiceImageRefs` uses. */
+export const SERVICE_IMAGE_KEYS = ['allocator', 'syncEngine', 'probe', 'app'] as const;
 
 const resourceList = z.strictObject({ cpu: quantity, memory: quantity });
 const resources = z
@@ -59,20 +86,75 @@ const toleration = z.strictObject({
   tolerationSeconds: z.number().int().min(0).optional(),
 });
 
+// `host:port[,host:port...][/chroot]`, as ZooKeeper clients take it.
+const zkConnect = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:\d+(,[A-Za-z0-9.\-[\]:]+:\d+)*(\/[^\s,]*[^\s,/])?$/, { error: 'must be a ZooKeeper connect string host:port[,host:port...][/chroot]' });
+
+// The sync-engine's include/exclude patterns (`*` within a segment, `**` across); they travel comma-separated.
+const pathPattern = z.string().regex(/^\/[^\s,]*$/, { error: 'must be an absolute path pattern such as /mesos/** (no commas or spaces)' });
+
+const dnsSubdomain = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: 'must be a Kubernetes object name (lower-case DNS subdomain)' }).max(253, { error: 'must be at most 253 characters' });
+
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'must be a DNS-1123 label (lower-case letters, digits and -)' }).max(63, { error: 'must be at most 63 characters' });
+
+// Where Argo CD may fetch manifests from: an https URL or an scp-like ssh address of a git repository.
+const GIT_REPO_URL = /^(https:\/\/[^\s/]+\/\S+|ssh:\/\/\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\S+)$/;
+
+// GitOps delivery through Argo CD: off unless a stack turns it on, and then it must say where its manifests live.
+const gitops = z
+  .strictObject({
+    /** Declare an Argo CD AppProject and Application that sync this stack's rendered manifests from git. */
+    enabled: z.boolean({ error: 'must be true or false' }).default(false),
+    /** The git repository holding the rendered manifests (`deploy/<stack>/`). */
+    repoURL: z.string().regex(GIT_REPO_URL, { error: 'must be a git repository URL (https://…, ssh://… or git@host:path)' }).optional(),
+    /** Branch, tag or commit Argo CD follows. */
+    targetRevision: z.string().regex(/^[^\s]+$/, { error: 'must be a branch, tag or commit without spaces' }).default('main'),
+    /** Directory of the manifests in the repository; empty means `deploy/<stack>`. */
+    path: z.string().regex(/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, { error: 'must be a relative directory such as deploy/dev, without leading or trailing slashes' }).default(''),
+    /** Namespace Argo CD runs in and reads Applications and AppProjects from. */
+    argocdNamespace: dnsLabel.default('argocd'),
+    /** API server Argo CD deploys to; the default is the cluster Argo CD runs in. */
+    destinationServer: z.string().regex(/^https:\/\/\S+$/, { error: 'must be an https:// URL of a Kubernetes API server' }).default('https://kubernetes.default.svc'),
+  })
+  .refine((g) => !g.enabled || g.repoURL !== undefined, { error: 'is required when gitops.enabled is true', path: ['repoURL'] })
+  .prefault({});
 
 /** Defaults are the development-sized platform; `Pulumi.prod.yaml` raises what production needs. */
 export const stackConfigSchema = z.strictObject({
   /** Namespace every object lives in; other teams' StackReferences rely on it. */
   namespace: dnsLabel.default('orchestrator'),
-  /** Pinned images of the platform's parts. */
+  /** Pinned images of the platform's parts, and where the program builds and pushes the services' images. */
   images: z
     .strictObject({
       zookeeper: image.default('zookeeper:3.8.4'),
       mesosMaster: image.default('mesosphere/mesos-master:1.11.0'),
       mesosAgent: image.default('mesosphere/mesos-slave:1.11.0'),
       marathon: image.default('mesosphere/marathon:v1.11.24'),
+      /** The sidecar beside each Mesos master and agent that serves /metrics/snapshot as Prometheus text. */
+      mesosExporter: image.default('mesosphere/mesos-exporter:v1.1.2'),
+      /** The service images' registry; the default is a development cluster's local registry (kind, k3d). */
+      registry: registry.default('localhost:5000'),
+      /** The service images' tag; unset means the git commit (`<commit>-dirty` for a build from uncommitted changes). */
+      tag: imageTag.optional(),
+      /** Build and push the service images (true), or deploy pushed ones (false: the keys below, else registry + tag). */
+      build: flag.default(true),
+      /** Build during `pulumi preview` too; off by default, so a preview needs no Docker engine. */
+      buildOnPreview: flag.default(false),
+      /** With `build: false`: the pushed image per service (what CI sets), instead of `<registry>/<repository>:<tag>`. */
+      allocator: serviceImage.optional(),
+      syncEngine: serviceImage.optional(),
+      probe: serviceImage.optional(),
+      app: serviceImage.optional(),
     })
+    // A service's reference while the program builds it would be silently ignored; say so instead.
+    .superRefine((images, ctx) => {
+      if (!images.build) return;
+      for (const key of SERVICE_IMAGE_KEYS) {
+        if (images[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'is only used with images.build: false (otherwise the program builds it)' });
+      }
+    })
+    .refine((images) => images.build || !images.buildOnPreview, { error: 'needs images.build: true (nothing is built otherwise)', path: ['buildOnPreview'] })
     .prefault({}),
   zookeeper: z
     .strictObject({
@@ -121,13 +203,97 @@ export const stackConfigSchema = z.strictObject({
       resources: resources.default({ requests: { cpu: '250m', memory: '768Mi' }, limits: { cpu: '1', memory: '1536Mi' } }),
     })
     .prefault({}),
+  allocator: z
+    .strictObject({
+      /** One replica leads (elected in ZooKeeper); the others redirect to it and take over within a session timeout. */
+      replicas: z
+        .number({ error: 'must be a whole number between 2 and 9 (one leads, the others take over)' })
+        .int({ error: 'must be a whole number between 2 and 9 (one leads, the others take over)' })
+        .min(2, { error: 'must be a whole number between 2 and 9 (one leads, the others take over)' })
+        .max(9, { error: 'must be a whole number between 2 and 9 (one leads, the others take over)' })
+        .default(2),
+      antiAffinity: antiAffinity.default('preferred'),
+      // 50,000 agents hold the leader near 320 MB (services/allocator/README.md); followers hold nothing.
+      resources: resources.default({ requests: { cpu: '250m', memory: '384Mi' }, limits: { cpu: '1', memory: '1Gi' } }),
+    })
+    .prefault({}),
+  syncEngine: z
+    .strictObject({
+      /** Off by default: the engine exists for a migration and runs only while one is under way. */
+      enabled: z.boolean({ error: 'must be true or false' }).default(false),
+      /** The ensemble moved from and the one moved to, each with the chroot of the tree that moves. */
+      source: zkConnect.optional(),
+      target: zkConnect.optional(),
+      /** `sync` replicates until turned off; `cutover` copies, freezes, drains, switches and reverse-syncs. */
+      mode: z.enum(['sync', 'cutover'], { error: 'must be sync or cutover' }).default('sync'),
+      direction: z.enum(['one-way', 'two-way'], { error: 'must be one-way or two-way' }).default('one-way'),
+      policy: z.enum(['source-wins', 'target-wins', 'newest-wins'], { error: 'must be source-wins, target-wins or newest-wins' }).default('source-wins'),
+      include: z.array(pathPattern).default([]),
+      exclude: z.array(pathPattern).default([]),
+      /** Names the state files, the heartbeat node and the znode the active connect string is published at. */
+      job: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "must be 1-64 letters, digits, '.', '_' or '-'" }).default('default'),
+      /**
+       * An existing Secret in the namespace with keys `source-auth` and/or `target-auth` (`scheme:credentials`,
+       * comma-separated), e.g. to read digest ACLs in full. Credentials never go into stack config.
+       */
+      credentialsSecret: dnsSubdomain.optional(),
+      /** The state dir's volume: ledger, conflict record, cutover phase. */
+      storage: storage('1Gi'),
+      // A 100,000-node migration peaks at 440-590 MB (services/sync-engine/README.md).
+      resources: resources.default({ requests: { cpu: '500m', memory: '768Mi' }, limits: { cpu: '2', memory: '1536Mi' } }),
+    })
+    .superRefine((s, ctx) => {
+      if (!s.enabled) return;
+      for (const side of ['source', 'target'] as const) {
+        const connect = s[side];
+        if (!connect) ctx.addIssue({ code: 'custom', path: [side], message: 'is required when syncEngine.enabled is true' });
+        // The engine publishes the active connect string at /sync-engine/<job>/… on both ensembles, outside the
+        // synced tree, so the tree must be a chroot that does not contain that znode.
+        else if (!connect.includes('/') || /\/sync-engine(\/|$)/.test(connect.slice(connect.indexOf('/')))) {
+          ctx.addIssue({ code: 'custom', path: [side], message: 'must name the chroot of the tree that moves (e.g. zk-old:2181/mesos), outside /sync-engine where the engine publishes the active connect string' });
+        }
+      }
+      if (s.source && s.source === s.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'must differ from syncEngine.source' });
+      if (s.direction === 'one-way' && s.policy !== 'source-wins') {
+        ctx.addIssue({ code: 'custom', path: ['policy'], message: 'needs direction two-way: one-way sync always makes the target like the source' });
+      }
+    })
+    .prefault({}),
+  monitoring: z
+    .strictObject({
+      /**
+       * The bearer token probes present to the app. Unset: generated once (@pulumi/random) and kept in state.
+       * Set it as a secret (`pulumi config set --secret`) to bring your own, e.g. where the random provider is absent.
+       */
+      probeToken: z.string().regex(/^[\x21-\x7e]{32,}$/, { error: 'must be at least 32 printable characters without spaces' }).optional(),
+      // The design's target for the probe: < 1 % of a core and < 60 MB RSS on a busy host.
+      probeResources: resources.default({ requests: { cpu: '20m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } }),
+      appResources: resources.default({ requests: { cpu: '500m', memory: '512Mi' }, limits: { cpu: '1', memory: '1536Mi' } }),
+      /** Added to the PodMonitors and the PrometheusRule, for a Prometheus that selects them by label. */
+      prometheusLabels: labelMap.default({}),
+    })
+    .prefault({}),
+  gitops,
 });
+
+/** Keys whose values a refusal must not repeat. */
+const SECRET_KEYS = new Set(['monitoring.probeToken']);
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type ResourceRequirements = StackConfig['zookeeper']['resources'];
 export type StorageConfig = StackConfig['zookeeper']['storage'];
 export type AntiAffinity = StackConfig['zookeeper']['antiAffinity'];
 export type Toleration = StackConfig['mesosAgents']['tolerations'][number];
+export type GitOpsConfig = StackConfig['gitops'];
+export type SyncEngineConfig = StackConfig['syncEngine'];
+/** A sync-engine section that validated as enabled: both ensembles are known. */
+export type EnabledSyncEngine = SyncEngineConfig & { enabled: true; source: string; target: string };
+
+/** The sync-engine's settings if it is enabled (validation has then checked both ensembles are given). */
+export function enabledSyncEngine(config: StackConfig): EnabledSyncEngine | undefined {
+  const s = config.syncEngine;
+  return s.enabled && s.source && s.target ? { ...s, enabled: true, source: s.source, target: s.target } : undefined;
+}
 
 /** A stack configuration that breaks a rule. The message is the one line an operator needs. */
 export class StackConfigError extends Error {
@@ -152,7 +318,8 @@ export function parseStackConfig(raw: Record<string, unknown>): StackConfig {
     throw new StackConfigError(`${names} ${issue.keys.length === 1 ? 'is not a known setting' : 'are not known settings'} (see the config reference in README.md)`);
   }
   const got = valueAt(raw, issue.path);
-  const message = issue.code === 'invalid_type' && got === undefined ? `${key} is required` : `${key} ${issue.message}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  const shown = got === undefined || SECRET_KEYS.has(issue.path.map(String).join('.')) ? '' : ` (got ${JSON.stringify(got)})`;
+  const message = issue.code === 'invalid_type' && got === undefined ? `${key} is required` : `${key} ${issue.message}${shown}`;
   throw new StackConfigError(message);
 }
 

@@ -5,7 +5,7 @@ import { partIdentity } from '../labels';
 import { NON_ROOT_UID, containerResources, httpProbe, restrictedContainerSecurity } from '../pod-spec';
 import type { Toleration } from '../stack-config';
 import { tokenlessServiceAccount, WorkloadArgs } from '../workload-parts';
-import { MESOS_LOG_DIR, agentEnv, prePullContainers, prometheusScrape } from './spec';
+import { MESOS_LOG_DIR, agentEnv, metricsExporterContainer, prePullContainers } from './spec';
 
 export interface MesosAgentsArgs extends WorkloadArgs {
   /** `zk://…/mesos` of the masters. */
@@ -17,6 +17,8 @@ export interface MesosAgentsArgs extends WorkloadArgs {
   tolerations: Toleration[];
   /** Images warmed on every agent node before the agent starts. */
   prePullImages: string[];
+  /** Pinned image of the metrics exporter sidecar (mesos/mesos_exporter). */
+  exporterImage: string;
 }
 
 /**
@@ -41,7 +43,7 @@ export class MesosAgents extends pulumi.ComponentResource {
           selector: { matchLabels: selector },
           updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
           template: {
-            metadata: { labels, annotations: prometheusScrape(PLATFORM_PORTS.mesosAgent, '/metrics/snapshot') },
+            metadata: { labels },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
               automountServiceAccountToken: false,
@@ -77,6 +79,8 @@ export class MesosAgents extends pulumi.ComponentResource {
                     { name: 'logs', mountPath: MESOS_LOG_DIR },
                   ],
                 },
+                // In the node's network namespace like the agent, so it listens on the node's :9105.
+                metricsExporterContainer('slave', args.exporterImage, { fieldPath: 'status.hostIP', port: PLATFORM_PORTS.mesosAgent }),
               ],
               // Exactly the host mounts the agent needs: the Docker socket, the cgroup tree and its work dir.
               volumes: [

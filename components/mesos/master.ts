@@ -6,7 +6,7 @@ import { containerResources, httpProbe, nonRootPodSecurity, podAntiAffinity, res
 import { quorumSize } from '../quorum';
 import type { AntiAffinity, StorageConfig } from '../stack-config';
 import { disruptionBudget, tokenlessServiceAccount, volumeClaim, WorkloadArgs } from '../workload-parts';
-import { MASTER_WORK_DIR, MESOS_LOG_DIR, masterEnv, prometheusScrape } from './spec';
+import { MASTER_WORK_DIR, MESOS_LOG_DIR, masterEnv, metricsExporterContainer } from './spec';
 
 export interface MesosMasterArgs extends WorkloadArgs {
   /** Number of masters; odd, since the replicated log needs a majority. */
@@ -19,6 +19,8 @@ export interface MesosMasterArgs extends WorkloadArgs {
   zkUrl: pulumi.Input<string>;
   /** Cluster name. */
   cluster: string;
+  /** Pinned image of the metrics exporter sidecar (mesos/mesos_exporter). */
+  exporterImage: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export class MesosMaster extends pulumi.ComponentResource {
           podManagementPolicy: 'Parallel',
           selector: { matchLabels: selector },
           template: {
-            metadata: { labels, annotations: prometheusScrape(PLATFORM_PORTS.mesosMaster, '/metrics/snapshot') },
+            metadata: { labels },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
               automountServiceAccountToken: false,
@@ -81,6 +83,7 @@ export class MesosMaster extends pulumi.ComponentResource {
                     { name: 'logs', mountPath: MESOS_LOG_DIR },
                   ],
                 },
+                metricsExporterContainer('master', args.exporterImage, { fieldPath: 'status.podIP', port: PLATFORM_PORTS.mesosMaster }),
               ],
               volumes: [{ name: 'logs', emptyDir: {} }],
             },

@@ -4,7 +4,7 @@
  */
 import type * as k8s from '@pulumi/kubernetes';
 import { PLATFORM_PORTS } from '../../services/lib/contract';
-import { EnvVar, fieldEnv } from '../pod-spec';
+import { EnvVar, fieldEnv, NON_ROOT_UID, restrictedContainerSecurity } from '../pod-spec';
 import { quorumSize } from '../quorum';
 
 export const MASTER_WORK_DIR = '/var/lib/mesos/master';
@@ -75,14 +75,41 @@ export function marathonEnv(a: MarathonEnvArgs): EnvVar[] {
     { name: 'MARATHON_ZK', value: a.stateZkUrl },
     { name: 'MARATHON_HTTP_PORT', value: String(PLATFORM_PORTS.marathon) },
     { name: 'MARATHON_FRAMEWORK_NAME', value: 'marathon' },
+    // Prometheus text at /metrics/prometheus. On by default in 1.11; set so a changed default cannot silently turn
+    // the platform's Marathon metrics off. Marathon takes a boolean flag as its variable with an empty value.
+    { name: 'MARATHON_METRICS_PROMETHEUS', value: '' },
     // Followers proxy API calls to the leader by this address.
     fieldEnv('MARATHON_HOSTNAME', 'status.podIP'),
   ];
 }
 
-/** Annotations the Prometheus kubernetes-pods job discovers targets by. */
-export function prometheusScrape(port: number, path: string): Record<string, string> {
-  return { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': path };
+/** Which Mesos daemon an exporter reads: mesos_exporter takes the daemon's URL as `-master` or `-slave`. */
+export type MesosRole = 'master' | 'slave';
+
+/** The exporter's own footprint: one HTTP poll of /metrics/snapshot per scrape, a few MB of Go heap. */
+const EXPORTER_RESOURCES = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '100m', memory: '64Mi' } };
+
+/**
+ * A sidecar that turns the daemon's `/metrics/snapshot` (JSON, not the Prometheus text format) into Prometheus
+ * metrics on `:9105/metrics`: mesos/mesos_exporter, one per daemon, so a degraded cluster can still be watched
+ * master by master and agent by agent. The daemon listens only on the address it advertises (`MESOS_IP`), so the
+ * exporter is pointed there rather than at loopback: `address.fieldPath` is the pod field the daemon binds to.
+ */
+export function metricsExporterContainer(role: MesosRole, image: string, address: { fieldPath: 'status.podIP' | 'status.hostIP'; port: number }): k8s.types.input.core.v1.Container {
+  const probe = { httpGet: { path: '/', port: PLATFORM_PORTS.mesosExporter }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+  return {
+    name: 'metrics-exporter',
+    image,
+    imagePullPolicy: 'IfNotPresent',
+    // $(DAEMON_ADDRESS) is expanded by the kubelet from the env entry below.
+    args: [`-${role}=http://$(DAEMON_ADDRESS):${address.port}`, `-addr=:${PLATFORM_PORTS.mesosExporter}`, '-timeout=5s', '-logLevel=warn'],
+    env: [fieldEnv('DAEMON_ADDRESS', address.fieldPath)],
+    ports: [{ name: 'metrics', containerPort: PLATFORM_PORTS.mesosExporter }],
+    resources: EXPORTER_RESOURCES,
+    securityContext: { ...restrictedContainerSecurity(), runAsNonRoot: true, runAsUser: NON_ROOT_UID, readOnlyRootFilesystem: true },
+    readinessProbe: { ...probe, initialDelaySeconds: 5 },
+    livenessProbe: { ...probe, initialDelaySeconds: 30 },
+  };
 }
 
 /**

@@ -108,6 +108,7 @@ export class ZooKeeperEnsemble extends pulumi.ComponentResource {
                     { name: 'client', containerPort: PLATFORM_PORTS.zookeeperClient },
                     { name: 'quorum', containerPort: PLATFORM_PORTS.zookeeperQuorum },
                     { name: 'election', containerPort: PLATFORM_PORTS.zookeeperElection },
+                    { name: 'metrics', containerPort: PLATFORM_PORTS.zookeeperMetrics },
                   ],
                   resources: containerResources(args.resources),
                   securityContext: restrictedContainerSecurity(),

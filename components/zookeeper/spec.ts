@@ -32,6 +32,13 @@ export interface ZooCfgSettings {
  */
 export const NETTY_CONNECTION_FACTORY = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
 
+/**
+ * ZooKeeper's own Prometheus exporter (3.6+): every server serves `/metrics` on its own port, including the
+ * gauges that vanish while it has no quorum (`znode_count`, `quorum_size`), which is what the quorum alert reads.
+ * The official image ships the provider and its simpleclient jars in lib/.
+ */
+export const PROMETHEUS_METRICS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
+
 /** ZooKeeper server ids are 1-based; StatefulSet ordinals are 0-based. */
 export function serverId(ordinal: number): number {
   return ordinal + 1;
@@ -66,6 +73,8 @@ export function zooCfg(t: EnsembleTopology, s: ZooCfgSettings): string {
     '4lw.commands.whitelist=ruok,srvr,stat,mntr,conf,isro',
     // The Jetty admin server would need another port and probe; the four-letter words cover what we need.
     'admin.enableServer=false',
+    `metricsProvider.className=${PROMETHEUS_METRICS_PROVIDER}`,
+    `metricsProvider.httpPort=${PLATFORM_PORTS.zookeeperMetrics}`,
     // Bind quorum ports on all interfaces: a pod's own DNS name resolves only once it is published.
     'quorumListenOnAllIPs=true',
     'autopurge.snapRetainCount=5',

@@ -53,6 +53,13 @@ export const SYNC_ENGINE = {
     exclude: 'SYNC_EXCLUDE',
     direction: 'SYNC_DIRECTION',
     policy: 'SYNC_POLICY',
+    /** Comma-separated `scheme:credentials` added to each side's sessions (e.g. `digest:user:password`). */
+    sourceAuth: 'SYNC_SOURCE_AUTH',
+    targetAuth: 'SYNC_TARGET_AUTH',
+    /** Job name: the state dir's files, the heartbeat node and the default publish znode are named after it. */
+    job: 'SYNC_JOB',
+    /** A file the cutover writes the active connect string to, one plain line (beside the znode it always writes). */
+    publishFile: 'SYNC_PUBLISH_FILE',
   },
 } as const satisfies ServiceContract;
 
@@ -117,6 +124,11 @@ export const APP = {
     maxReportBytes: 'APP_MAX_REPORT_BYTES',
   },
   defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024 },
+  /** Metrics the platform's alerts read from the app's `/metrics`. */
+  metrics: {
+    /** Gauge: probes whose latest report is inside the window, i.e. the hosts the topology currently shows. */
+    probesReporting: 'app_probes_reporting',
+  },
 } as const satisfies ServiceContract & Record<string, unknown>;
 
 /** The Secret key holding the probe token; the probe reads it as PROBE_TOKEN, the app as APP_PROBE_TOKEN. */
@@ -130,4 +142,8 @@ export const PLATFORM_PORTS = {
   mesosMaster: 5050,
   mesosAgent: 5051,
   marathon: 8080,
+  /** ZooKeeper's Prometheus metrics provider (`metricsProvider.httpPort`, its documented default). */
+  zookeeperMetrics: 7000,
+  /** The Mesos exporter sidecar beside each master and agent (mesos_exporter's default `-addr`). */
+  mesosExporter: 9105,
 } as const;

@@ -10,10 +10,15 @@ export interface ServiceHttpOptions {
   logger: Logger;
   /** The service's metrics registry; default process metrics are added to it. */
   registry: Registry;
-  /** Readiness: false makes `/readyz` answer 503 with the reason. */
-  ready: () => { ready: boolean; reason?: string };
+  /** Readiness: false makes `/readyz` answer 503 with the reason. May ask elsewhere (a promise), e.g. who leads. */
+  ready: () => Readiness | Promise<Readiness>;
   /** Title and version for the OpenAPI document served at `/openapi.json`. */
   openapi?: { title: string; version: string; description?: string };
+}
+
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
 }
 
 /** An HTTP error with a status code that the error handler passes through as `{ error, message }`. */
@@ -57,7 +62,7 @@ export async function createServiceHttp(options: ServiceHttpOptions): Promise<Fa
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
-    const state = options.ready();
+    const state = await options.ready();
     return reply.code(state.ready ? 200 : 503).send({ status: state.ready ? 'ready' : 'not ready', reason: state.reason });
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

@@ -46,10 +46,24 @@ describe('dev and prod', () => {
     prod = await runProgram('prod', stackFileConfig('prod'));
   });
 
-  // Which application's objects each config section shapes. `namespace` and the stack name touch every object
-  // by design, so the comparison below factors them out.
-  const APP_OF_SECTION: Record<string, string> = { zookeeper: 'zookeeper', mesosMaster: 'mesos-master', mesosAgents: 'mesos-agent', marathon: 'marathon' };
-  const APP_OF_IMAGE: Record<string, string> = { zookeeper: 'zookeeper', mesosMaster: 'mesos-master', mesosAgent: 'mesos-agent', marathon: 'marathon' };
+  // Which applications' objects each config section shapes. `namespace` and the stack name touch every object
+  // by design, so the comparison below factors them out. The alert rules follow the ZooKeeper quorum.
+  const APPS_OF_SECTION: Record<string, string[]> = {
+    zookeeper: ['zookeeper', 'platform-alerts'],
+    mesosMaster: ['mesos-master'],
+    mesosAgents: ['mesos-agent'],
+    marathon: ['marathon'],
+    allocator: ['allocator'],
+    syncEngine: ['sync-engine'],
+    monitoring: ['probe', 'monitoring-app', 'probe-token'],
+  };
+  const APPS_OF_IMAGE: Record<string, string[]> = {
+    zookeeper: ['zookeeper'],
+    mesosMaster: ['mesos-master'],
+    mesosAgent: ['mesos-agent'],
+    marathon: ['marathon'],
+    mesosExporter: ['mesos-master', 'mesos-agent'],
+  };
 
   function normalised(run: ProgramRun, stack: string): Map<string, { app: string; json: string }> {
     const ns = ofKind(run, 'Namespace')[0].inputs.metadata.name;
@@ -62,6 +76,9 @@ describe('dev and prod', () => {
             .replaceAll(`"app.kubernetes.io/instance":"orchestrator-${stack}"`, '"app.kubernetes.io/instance":"<instance>"')
             .replaceAll(`"namespace":"${ns}"`, '"namespace":"<ns>"')
             .replaceAll(`.${ns}.svc`, '.<ns>.svc')
+            .replaceAll(`"matchNames":["${ns}"]`, '"matchNames":["<ns>"]')
+            // Alert expressions name the namespace in their selectors.
+            .replaceAll(`namespace=\\"${ns}\\"`, 'namespace=\\"<ns>\\"')
             .replace(r.inputs.kind === 'Namespace' ? `"name":"${ns}"` : /$^/, '"name":"<ns>"'),
         },
       ]),
@@ -76,11 +93,11 @@ describe('dev and prod', () => {
     const devConfig = parseStackConfig(stackFileRaw('dev'));
     const prodConfig = parseStackConfig(stackFileRaw('prod'));
     const expected = new Set<string>();
-    for (const [section, app] of Object.entries(APP_OF_SECTION)) {
-      if (JSON.stringify((devConfig as any)[section]) !== JSON.stringify((prodConfig as any)[section])) expected.add(app);
+    for (const [section, apps] of Object.entries(APPS_OF_SECTION)) {
+      if (JSON.stringify((devConfig as any)[section]) !== JSON.stringify((prodConfig as any)[section])) apps.forEach((app) => expected.add(app));
     }
-    for (const [image, app] of Object.entries(APP_OF_IMAGE)) {
-      if ((devConfig.images as any)[image] !== (prodConfig.images as any)[image]) expected.add(app);
+    for (const [image, apps] of Object.entries(APPS_OF_IMAGE)) {
+      if ((devConfig.images as any)[image] !== (prodConfig.images as any)[image]) apps.forEach((app) => expected.add(app));
     }
     const devObjects = normalised(dev, 'dev');
     const prodObjects = normalised(prod, 'prod');
@@ -116,7 +133,11 @@ describe('dev and prod', () => {
   });
 
   test('export the documented stack outputs', () => {
-    expect(Object.keys(prod.outputs).sort()).toEqual(['marathonUrl', 'marathonZkUrl', 'mesosMasterUrl', 'mesosQuorum', 'mesosZkUrl', 'namespace', 'zookeeperConnectString', 'zookeeperQuorum']);
+    const documented = ['allocatorUrl', 'marathonUrl', 'marathonZkUrl', 'mesosMasterUrl', 'mesosQuorum', 'mesosZkUrl', 'monitoringUrl', 'namespace', 'zookeeperConnectString', 'zookeeperQuorum'];
+    expect(Object.keys(prod.outputs).sort()).toEqual(documented);
+    expect(Object.keys(dev.outputs).sort()).toEqual(documented);
+    expect(prod.outputs.allocatorUrl).toMatch(/^http:\/\/allocator-svc-[a-z0-9]+\.orchestrator\.svc:8090$/);
+    expect(prod.outputs.monitoringUrl).toMatch(/^http:\/\/monitoring-app-svc-[a-z0-9]+\.orchestrator\.svc:8093$/);
     expect(prod.outputs.namespace).toBe('orchestrator');
     expect(prod.outputs.mesosMasterUrl).toMatch(/^http:\/\/mesos-master-svc-[a-z0-9]+\.orchestrator\.svc:5050$/);
     expect(prod.outputs.marathonUrl).toMatch(/^http:\/\/marathon-svc-[a-z0-9]+\.orchestrator\.svc:8080$/);

@@ -1,15 +1,22 @@
 import { validateKubernetesObject } from './support/kubernetes-schema';
-import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig } from './support/program';
+import { kubernetesObjects, ProgramRun, runProgram, stackFileConfig, withSyncEngine } from './support/program';
 
-describe.each(['dev', 'prod'])('the %s stack', (stack) => {
+const KINDS = ['ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service', 'ServiceAccount', 'StatefulSet'];
+
+describe.each([
+  ['dev', 'dev', () => stackFileConfig('dev'), KINDS],
+  ['prod', 'prod', () => stackFileConfig('prod'), KINDS],
+  // The sync-engine's state volume is the one PersistentVolumeClaim outside a StatefulSet's templates.
+  ['dev with the sync-engine enabled', 'dev', () => withSyncEngine('dev'), [...KINDS, 'PersistentVolumeClaim'].sort()],
+] as const)('the %s stack', (_label, stack, config, kinds) => {
   let run: ProgramRun;
   beforeAll(async () => {
-    run = await runProgram(stack, stackFileConfig(stack));
+    run = await runProgram(stack, config());
   });
 
   test('emits Kubernetes objects of every expected kind', () => {
-    const kinds = new Set(kubernetesObjects(run).map((r) => r.inputs.kind));
-    expect([...kinds].sort()).toEqual(['ConfigMap', 'DaemonSet', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'StatefulSet']);
+    const emitted = new Set(kubernetesObjects(run).map((r) => r.inputs.kind));
+    expect([...emitted].sort()).toEqual(kinds);
   });
 
   test('every emitted object validates against the Kubernetes OpenAPI schema, with no unknown fields', () => {
@@ -49,6 +56,22 @@ describe('the schema check itself', () => {
     const object: any = deployment();
     delete object.spec.template.spec.containers[0].name;
     expect(validateKubernetesObject(object).join()).toMatch(/containers\/0 must have required property name/);
+  });
+
+  test('reads the Prometheus Operator models too, which ship as ES modules only', () => {
+    const monitor = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PodMonitor',
+      metadata: { name: 'web' },
+      spec: { selector: { matchLabels: { app: 'web' } }, podMetricsEndpoints: [{ port: 'http', path: '/metrics' }] },
+    };
+    expect(validateKubernetesObject(monitor)).toEqual([]);
+    const misspelled: any = structuredClone(monitor);
+    misspelled.spec.podMetricsEndpoints[0].intervall = '30s';
+    expect(validateKubernetesObject(misspelled)).toEqual(['spec.podMetricsEndpoints[0].intervall is not a field of monitoring.coreos.com/v1 PodMonitor']);
+    const mistyped: any = structuredClone(monitor);
+    mistyped.spec.podMetricsEndpoints[0].port = 8080;
+    expect(validateKubernetesObject(mistyped).join()).toMatch(/podMetricsEndpoints\/0\/port must be string/);
   });
 
   test('accepts any key in maps such as labels and annotations', () => {

@@ -1,9 +1,14 @@
 /** The pure spec builders the components wire into Kubernetes objects. */
 import { commonLabels, selectorLabels } from '../../components/labels';
-import { agentEnv, marathonEnv, masterEnv, prePullContainers } from '../../components/mesos/spec';
+import { agentEnv, marathonEnv, masterEnv, metricsExporterContainer, prePullContainers } from '../../components/mesos/spec';
+import { probeSecurityContext, probeVolumeMounts, probeVolumes } from '../../components/monitoring/spec';
+import { podMonitorSpec, SCRAPE_TARGETS } from '../../components/monitoring/scrape-targets';
+import { publishedConnect, syncEngineEnv } from '../../components/services/spec';
+import { parseStackConfig, enabledSyncEngine } from '../../components/stack-config';
+import { PROBE } from '../../services/lib/contract';
 import { podAntiAffinity } from '../../components/pod-spec';
 import { quorumSize, toleratedFailures } from '../../components/quorum';
-import { EnsembleTopology, NETTY_CONNECTION_FACTORY, podConnectString, podHost, serverId, serverList, startCommand, zkUrl, zooCfg } from '../../components/zookeeper/spec';
+import { EnsembleTopology, NETTY_CONNECTION_FACTORY, PROMETHEUS_METRICS_PROVIDER, podConnectString, podHost, serverId, serverList, startCommand, zkUrl, zooCfg } from '../../components/zookeeper/spec';
 
 const topology = (replicas: number): EnsembleTopology => ({ statefulSet: 'zk', headlessService: 'zk-hs', namespace: 'ns', replicas });
 const settings = { tickTimeMs: 2000, initLimit: 10, syncLimit: 5, dataDir: '/data', dataLogDir: '/data/log' };
@@ -50,6 +55,7 @@ describe('ZooKeeper spec', () => {
     expect(cfg).toContain('dataDir=/data\ndataLogDir=/data/log\nclientPort=2181\n');
     expect(cfg).toContain('standaloneEnabled=false');
     expect(cfg).toContain(`serverCnxnFactory=${NETTY_CONNECTION_FACTORY}\n`);
+    expect(cfg).toContain(`metricsProvider.className=${PROMETHEUS_METRICS_PROVIDER}\nmetricsProvider.httpPort=7000\n`);
     expect(cfg).toMatch(/^4lw\.commands\.whitelist=.*\bruok\b.*$/m);
     expect(cfg).toMatch(/^4lw\.commands\.whitelist=.*\bsrvr\b.*$/m);
     expect(cfg.split('\n').filter((l) => l.startsWith('server.'))).toEqual(serverList(topology(3)));
@@ -141,5 +147,73 @@ describe('labels and placement', () => {
   test('required anti-affinity forbids two replicas per node; preferred only discourages it', () => {
     expect(podAntiAffinity('required', { a: 'b' }).podAntiAffinity).toHaveProperty('requiredDuringSchedulingIgnoredDuringExecution');
     expect(podAntiAffinity('preferred', { a: 'b' }).podAntiAffinity).toHaveProperty('preferredDuringSchedulingIgnoredDuringExecution');
+  });
+});
+
+describe('metrics exporters and scrape targets', () => {
+  test("a Mesos exporter reads its daemon's own address, never loopback, and runs unprivileged", () => {
+    const c = metricsExporterContainer('slave', 'exporter:1', { fieldPath: 'status.hostIP', port: 5051 });
+    expect(c.args).toEqual(['-slave=http://$(DAEMON_ADDRESS):5051', '-addr=:9105', '-timeout=5s', '-logLevel=warn']);
+    expect(c.env).toEqual([{ name: 'DAEMON_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }]);
+    expect(c.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+  });
+
+  test('every scrape target is one part, and its PodMonitor takes the job name from the pods', () => {
+    expect(new Set(SCRAPE_TARGETS.map((t) => t.app)).size).toBe(SCRAPE_TARGETS.length);
+    const marathon = SCRAPE_TARGETS.find((t) => t.app === 'marathon')!;
+    expect(podMonitorSpec(marathon, 'ns', { a: 'b' })).toEqual({
+      jobLabel: 'app.kubernetes.io/name',
+      namespaceSelector: { matchNames: ['ns'] },
+      selector: { matchLabels: { a: 'b' } },
+      podMetricsEndpoints: [{ port: 'http', path: '/metrics/prometheus', interval: '30s', scrapeTimeout: '10s' }],
+    });
+  });
+});
+
+describe('probe host access', () => {
+  test('mounts exactly the contract paths, read-only; only the Docker socket may be absent on a node', () => {
+    expect(probeVolumes()).toEqual([
+      { name: 'host-proc', hostPath: { path: '/proc', type: 'Directory' } },
+      { name: 'host-cgroup', hostPath: { path: '/sys/fs/cgroup', type: 'Directory' } },
+      { name: 'docker-socket', hostPath: { path: '/var/run/docker.sock', type: undefined } },
+    ]);
+    expect(probeVolumeMounts().every((m) => m.readOnly === true)).toBe(true);
+  });
+
+  test('runs as root with every capability dropped but the two the contract names', () => {
+    expect(probeSecurityContext()).toEqual({
+      runAsUser: 0,
+      runAsNonRoot: false,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'], add: [...PROBE.security.capabilities] },
+    });
+  });
+});
+
+describe('sync-engine environment', () => {
+  const settings = (extra: Record<string, unknown>) =>
+    enabledSyncEngine(parseStackConfig({ syncEngine: { enabled: true, source: 'a:2181,b:2181/mesos', target: 'c:2181/mesos', ...extra } }))!;
+
+  test('lists travel comma-separated, as the engine splits them', () => {
+    const vars = syncEngineEnv(settings({ include: ['/mesos/**', '/frameworks'], exclude: ['/tmp/*'] }));
+    expect(vars).toContainEqual({ name: 'SYNC_INCLUDE', value: '/mesos/**,/frameworks' });
+    expect(vars).toContainEqual({ name: 'SYNC_EXCLUDE', value: '/tmp/*' });
+  });
+
+  test('without a credentials Secret no credential variable is declared at all', () => {
+    const names = syncEngineEnv(settings({})).map((v) => v.name);
+    expect(names).not.toContain('SYNC_SOURCE_AUTH');
+    expect(names).not.toContain('SYNC_TARGET_AUTH');
+    expect(names).not.toContain('SYNC_INCLUDE');
+  });
+
+  test('the published connect string lives at the job\'s znode on both ensembles, addressed without chroot', () => {
+    expect(publishedConnect(settings({ job: 'mesos-move' }))).toEqual({ znode: '/sync-engine/mesos-move/active-connect', ensembles: ['a:2181,b:2181', 'c:2181'], file: '/var/lib/sync-engine/active-connect' });
+  });
+
+  test('the sync-engine is not enabled by default', () => {
+    expect(enabledSyncEngine(parseStackConfig({}))).toBeUndefined();
   });
 });

@@ -9,7 +9,13 @@ describe('parseStackConfig', () => {
     expect(config.mesosMaster.replicas).toBe(1);
     expect(config.marathon.replicas).toBe(1);
     expect(config.mesosAgents).toMatchObject({ nodeSelector: {}, tolerations: [], prePullImages: [], workDir: '/var/lib/mesos/agent' });
-    expect(Object.values(config.images).every((image) => /:[^:]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);
+    const { zookeeper, mesosMaster, mesosAgent, marathon } = config.images;
+    expect([zookeeper, mesosMaster, mesosAgent, marathon].every((image) => /:[^:]+$/.test(image) && !image.endsWith(':latest'))).toBe(true);
+    expect(config.images).toMatchObject({ registry: 'localhost:5000', build: true, buildOnPreview: false });
+    expect(config.allocator).toMatchObject({ replicas: 2, antiAffinity: 'preferred' });
+    expect(config.syncEngine).toMatchObject({ enabled: false, mode: 'sync', direction: 'one-way', policy: 'source-wins', include: [], exclude: [], job: 'default' });
+    expect(config.monitoring).toMatchObject({ prometheusLabels: {} });
+    expect(config.monitoring.probeToken).toBeUndefined();
   });
 
   test.each([
@@ -41,8 +47,35 @@ describe('parseStackConfig', () => {
     [{ namespace: 'Orchestrator' }, 'orchestrator:namespace must be a DNS-1123 label (lower-case letters, digits and -) (got "Orchestrator")'],
     [{ mesosAgents: { workDir: 'var/lib/mesos' } }, 'orchestrator:mesosAgents.workDir must be an absolute host path without a trailing slash (got "var/lib/mesos")'],
     [{ zookeeper: { heapMb: 1024 } }, 'orchestrator:zookeeper.heapMb must leave a quarter of the memory limit to the page cache and JVM overhead (got 1024)'],
+    [{ images: { registry: 'platform' } }, 'orchestrator:images.registry must be a registry host with an optional path, e.g. registry.example.com/platform or localhost:5000 (got "platform")'],
+    [{ images: { tag: 'latest' } }, 'orchestrator:images.tag must be a tag other than latest (got "latest")'],
+    [{ images: { tag: 'v1/2' } }, 'orchestrator:images.tag must be a Docker tag (letters, digits, _ . -, at most 128, not starting with . or -) (got "v1/2")'],
+    [{ images: { build: 'false' } }, 'orchestrator:images.build must be true or false (got "false")'],
+    [{ images: { app: 'registry.example.com/orchestrator/app:1.0.0' } }, 'orchestrator:images.app is only used with images.build: false (otherwise the program builds it) (got "registry.example.com/orchestrator/app:1.0.0")'],
+    [{ images: { build: false, probe: 'registry.example.com/orchestrator/probe' } }, 'orchestrator:images.probe must be an image pinned by digest or to a tag other than latest, e.g. registry.example.com/orchestrator/allocator@sha256:… (got "registry.example.com/orchestrator/probe")'],
+    [{ images: { build: false, probe: 'registry.example.com/orchestrator/probe@sha256:abc' } }, 'orchestrator:images.probe must be an image pinned by digest or to a tag other than latest'],
+    [{ images: { build: false, probes: 'registry.example.com/orchestrator/probe:1' } }, 'orchestrator:images.probes is not a known setting (see the config reference in README.md)'],
+    [{ images: { build: false, buildOnPreview: true } }, 'orchestrator:images.buildOnPreview needs images.build: true (nothing is built otherwise) (got true)'],
+    [{ allocator: { replicas: 1 } }, 'orchestrator:allocator.replicas must be a whole number between 2 and 9 (one leads, the others take over) (got 1)'],
+    [{ syncEngine: { enabled: true } }, 'orchestrator:syncEngine.source is required when syncEngine.enabled is true'],
+    [{ syncEngine: { enabled: 'yes' } }, 'orchestrator:syncEngine.enabled must be true or false (got "yes")'],
+    [{ syncEngine: { enabled: true, source: 'old:2181/mesos', target: 'new:2181' } }, 'orchestrator:syncEngine.target must name the chroot of the tree that moves'],
+    [{ syncEngine: { enabled: true, source: 'old:2181/sync-engine/x', target: 'new:2181/mesos' } }, 'orchestrator:syncEngine.source must name the chroot of the tree that moves'],
+    [{ syncEngine: { enabled: true, source: 'old:2181/mesos', target: 'old:2181/mesos' } }, 'orchestrator:syncEngine.target must differ from syncEngine.source (got "old:2181/mesos")'],
+    [{ syncEngine: { enabled: true, source: 'old:2181/mesos', target: 'new:2181/mesos', policy: 'newest-wins' } }, 'orchestrator:syncEngine.policy needs direction two-way'],
+    [{ syncEngine: { source: 'old 2181' } }, 'orchestrator:syncEngine.source must be a ZooKeeper connect string host:port[,host:port...][/chroot] (got "old 2181")'],
+    [{ syncEngine: { include: ['/a,/b'] } }, 'orchestrator:syncEngine.include.0 must be an absolute path pattern such as /mesos/** (no commas or spaces) (got "/a,/b")'],
+    [{ syncEngine: { mode: 'copy' } }, 'orchestrator:syncEngine.mode must be sync or cutover (got "copy")'],
+    // Credentials have no setting of their own: only the name of the Secret that holds them.
+    [{ syncEngine: { sourceAuth: 'digest:admin:secret' } }, 'orchestrator:syncEngine.sourceAuth is not a known setting'],
+    [{ syncEngine: { credentialsSecret: 'Migration Auth' } }, 'orchestrator:syncEngine.credentialsSecret must be a Kubernetes object name (lower-case DNS subdomain) (got "Migration Auth")'],
   ])('%j is refused: %s', (raw, message) => {
     expect(() => parseStackConfig(raw)).toThrow(message);
+  });
+
+  test('a refused probe token is not repeated in the error', () => {
+    expect(() => parseStackConfig({ monitoring: { probeToken: 'hunter2 hunter2' } })).toThrow(/^orchestrator:monitoring\.probeToken must be at least 32 printable characters without spaces$/);
+    expect(() => parseStackConfig({ monitoring: { probeToken: 12345 } })).toThrow(/^orchestrator:monitoring\.probeToken [^(]*$/);
   });
 
   test('a refused config names only the first problem, in one line', () => {

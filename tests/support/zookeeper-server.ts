@@ -74,8 +74,10 @@ export interface ZkServerOptions {
    * (components/zookeeper/spec.ts) and which spends a fraction of NIO's CPU per request.
    */
   connectionFactory?: 'nio' | 'netty';
-  /** More zoo.cfg lines, after the others; a key given again here wins. */
-  extraConfig?: string[];
+  /** More zoo.cfg lines, after the others; a key given again here wins. A function gives each server its own (by id). */
+  extraConfig?: string[] | ((id: number) => string[]);
+  /** Jars the server loads beside Debian's, e.g. the Prometheus metrics provider (zookeeper-prometheus-jars.ts). */
+  extraClasspath?: string[];
 }
 
 interface PeerPorts {
@@ -95,6 +97,7 @@ export class ZkServer {
     private readonly cfgPath: string,
     private readonly heapMb: number,
     private readonly productionJvm = false,
+    private readonly classpath = CLASSPATH,
   ) {}
 
   get port(): number {
@@ -117,7 +120,7 @@ export class ZkServer {
   launch(): void {
     if (this.child) throw new Error(`zookeeper server ${this.id} is already running`);
     const jvm = this.productionJvm ? [`-Xms${this.heapMb}m`] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
-    const child = spawn('java', [`-Xmx${this.heapMb}m`, ...jvm, '-Dzookeeper.jmx.log4j.disable=true', '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
+    const child = spawn('java', [`-Xmx${this.heapMb}m`, ...jvm, '-Dzookeeper.jmx.log4j.disable=true', '-cp', this.classpath, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
       stdio: 'ignore',
       cwd: this.dir,
     });
@@ -219,14 +222,15 @@ export async function startZooKeeper(size = 1, options: ZkServerOptions = {}): P
       'maxSessionTimeout=30000',
     ];
     if (options.connectionFactory === 'netty') lines.push(`serverCnxnFactory=${NETTY_CONNECTION_FACTORY}`);
-    lines.push(...(options.extraConfig ?? []));
+    lines.push(...(typeof options.extraConfig === 'function' ? options.extraConfig(id) : (options.extraConfig ?? [])));
     if (size > 1) {
       writeFileSync(join(dir, 'data', 'myid'), `${id}\n`);
       peers.forEach((p, j) => lines.push(`server.${j + 1}=127.0.0.1:${p.quorum}:${p.election}`));
     }
     const cfgPath = join(dir, 'zoo.cfg');
     writeFileSync(cfgPath, lines.join('\n') + '\n');
-    return new ZkServer(id, dir, ports, cfgPath, options.heapMb ?? 256, options.productionJvm);
+    const classpath = [CLASSPATH, ...(options.extraClasspath ?? [])].join(':');
+    return new ZkServer(id, dir, ports, cfgPath, options.heapMb ?? 256, options.productionJvm, classpath);
   });
   for (const server of servers) server.launch();
   try {

@@ -34,12 +34,13 @@ export async function registerHttpApi(app: FastifyInstance, replica: Replica): P
 
   app.addHook('onRequest', async (req, reply) => {
     if (!LEADER_ONLY.test(req.url) || replica.isLeader) return;
-    if (replica.role === 'recovering') {
+    const state = await replica.availability();
+    if (state.serve === 'nowhere') {
       reply.header('retry-after', '1');
-      throw new HttpError(503, 'this replica was just elected and is loading state; retry in a moment');
+      throw new HttpError(503, state.reason);
     }
-    const leader = await replica.leaderUrl();
-    if (!leader) throw new HttpError(503, 'no allocator leader is elected yet; retry in a moment');
+    if (state.serve === 'here') return;
+    const leader = state.leaderUrl;
     // 307 keeps the method and body, so a PUT or POST is replayed against the leader as sent.
     return reply.code(307).header('location', `${leader.replace(/\/$/, '')}${req.url}`).send({ error: 'Temporary Redirect', message: `this replica follows; the leader is ${leader}` });
   });

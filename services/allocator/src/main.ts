@@ -41,10 +41,7 @@ async function main(): Promise<void> {
   const app = await createServiceHttp({
     logger,
     registry: metrics.registry,
-    ready: () => {
-      if (replica.role === 'leading' || replica.role === 'following') return { ready: true };
-      return { ready: false, reason: `replica is ${replica.role}` };
-    },
+    ready: () => replica.readiness(),
     openapi: { title: 'orchestrator allocator', version: '1.0.0', description: 'Hierarchical weighted DRF with quotas, Mesos-style offers and a task queue' },
   });
   await registerHttpApi(app, replica);

@@ -34,6 +34,15 @@ export interface ReplicaOptions {
 
 export type ReplicaRole = 'starting' | 'following' | 'recovering' | 'leading' | 'stopped';
 
+/** Why a replica's API answers 503 rather than serving or redirecting; `/readyz` gives the same reason. */
+export const UNAVAILABLE = {
+  loading: 'this replica was just elected and is loading state; retry in a moment',
+  noLeader: 'no allocator leader is elected yet; retry in a moment',
+} as const;
+
+/** What the leader-only API can do on this replica at this moment. */
+export type Availability = { serve: 'here' } | { serve: 'redirect'; leaderUrl: string } | { serve: 'nowhere'; reason: string };
+
 /** Placements per journal operation: keeps every entry well below ZooKeeper's node size limit. */
 const PLACEMENTS_PER_OP = 500;
 
@@ -77,9 +86,38 @@ export class Replica extends EventEmitter {
     if (this.isLeader) return this.options.advertiseUrl;
     // Redirects come in bursts when a client follows a stale address; a short cache spares ZooKeeper the reads.
     if (this.leaderCache && Date.now() - this.leaderCache.at < 250) return this.leaderCache.url;
-    const info = this.election ? await this.election.leader() : null;
-    this.leaderCache = { url: info?.url ?? null, at: Date.now() };
-    return this.leaderCache.url;
+    const election = this.election;
+    const info = election ? await election.leader() : null;
+    // Our own node first in line means we are being elected and do not serve yet; a redirect would point at ourselves.
+    const url = info && info.node !== election?.node ? info.url : null;
+    this.leaderCache = { url, at: Date.now() };
+    return url;
+  }
+
+  /**
+   * Serve, redirect, or neither and why. The API's answer and readiness both come from here, so a replica is ready
+   * exactly when its API answers something other than 503: not while it loads state after being elected, and not
+   * while it follows nobody.
+   */
+  async availability(): Promise<Availability> {
+    switch (this.role) {
+      case 'leading':
+        return { serve: 'here' };
+      case 'recovering':
+        return { serve: 'nowhere', reason: UNAVAILABLE.loading };
+      case 'following': {
+        const leaderUrl = await this.leaderUrl().catch(() => null);
+        return leaderUrl ? { serve: 'redirect', leaderUrl } : { serve: 'nowhere', reason: UNAVAILABLE.noLeader };
+      }
+      default:
+        return { serve: 'nowhere', reason: `this replica is ${this.role}; retry in a moment` };
+    }
+  }
+
+  /** `/readyz`: ready when the API serves or redirects. */
+  async readiness(): Promise<{ ready: boolean; reason?: string }> {
+    const state = await this.availability();
+    return state.serve === 'nowhere' ? { ready: false, reason: state.reason } : { ready: true };
   }
 
   /**

@@ -10,6 +10,8 @@
  * `x-kubernetes-preserve-unknown-fields`) accept any key, exactly as the API server does.
  */
 
+import { dirname, join } from 'node:path';
+
 type Json = Record<string, unknown>;
 
 interface ModelClass {
@@ -19,7 +21,42 @@ interface ModelClass {
 /** Model packages to look a group/version up in, core API first. */
 const PACKAGES = ['kubernetes-models', '@kubernetes-models/argo-cd', '@kubernetes-models/argo-rollouts'];
 
+/**
+ * Model packages published as ES modules only (`"type": "module"`, `import`-only exports), by the group/version
+ * they hold. Jest runs CommonJS and cannot `require` them, so each is bundled to CommonJS once per process with
+ * esbuild and evaluated; the models and their compiled validators are the package's own, unchanged.
+ */
+const ESM_PACKAGES: Record<string, string> = { 'monitoring.coreos.com/v1': '@kubernetes-models/prometheus-operator' };
+const esmCache = new Map<string, Record<string, ModelClass>>();
+
+function esmModels(apiVersion: string): Record<string, ModelClass> | undefined {
+  const pkg = ESM_PACKAGES[apiVersion];
+  if (!pkg) return undefined;
+  const cached = esmCache.get(apiVersion);
+  if (cached) return cached;
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const { createRequire } = require('node:module') as typeof import('node:module');
+  const dir = dirname(require.resolve(`${pkg}/package.json`));
+  const built = esbuild.buildSync({
+    stdin: { contents: `export * from './${apiVersion}/index.js';`, resolveDir: dir, loader: 'js' },
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    // re2-wasm finds its .wasm beside its own file: load it in place rather than from the bundle.
+    external: ['re2-wasm'],
+  });
+  const module = { exports: {} as Record<string, ModelClass> };
+  new Function('module', 'exports', 'require', built.outputFiles[0].text)(module, module.exports, createRequire(join(dir, 'package.json')));
+  esmCache.set(apiVersion, module.exports);
+  return module.exports;
+}
+
 function modelFor(apiVersion: string, kind: string): ModelClass | undefined {
+  const esm = esmModels(apiVersion);
+  if (esm) return esm[kind];
   for (const pkg of PACKAGES) {
     try {
       const mod = require(`${pkg}/${apiVersion}`) as Record<string, ModelClass>;

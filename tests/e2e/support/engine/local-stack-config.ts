@@ -1,13 +1,7 @@
 /**
  * What a real-engine run on this machine sets on top of the checked-in `Pulumi.<stack>.yaml` — the one place for
- * it, used by the end-to-end tests, `npm run up:local` and renders alike.
- *
- * The config schema refuses unknown keys, so an entry goes here only once its key exists on main. Expected soon,
- * from the delivery work (each a one-line addition below):
- *   { key: 'orchestrator:images.build', value: false }
- *     the Docker provider cannot be built from the Go module proxy, so images are not built by the program here;
- *   { key: 'orchestrator:monitoring.probeToken', value: 'local-probe-token', secret: true }
- *     the probe's shared secret, which the random provider (not buildable here either) would otherwise generate.
+ * it, used by the end-to-end tests, `npm run up:local` and renders alike. The config schema refuses unknown keys,
+ * so an entry goes here only once its key exists.
  */
 export interface ConfigSetting {
   /** `namespace:key`, with `.` into structured values (`pulumi config set --path`). */
@@ -17,4 +11,10 @@ export interface ConfigSetting {
   secret?: boolean;
 }
 
-export const LOCAL_STACK_CONFIG: ConfigSetting[] = [];
+export const LOCAL_STACK_CONFIG: ConfigSetting[] = [
+  // The Docker provider cannot be built from the Go module proxy, so the program deploys the service images by
+  // reference (registry and tag) instead of building them; with no kubelet nothing pulls them anyway.
+  { key: 'orchestrator:images.build', value: false },
+  // The probes' bearer token, which the random provider (not buildable here either) would otherwise generate.
+  { key: 'orchestrator:monitoring.probeToken', value: 'local-cluster-probe-token-not-a-secret', secret: true },
+];

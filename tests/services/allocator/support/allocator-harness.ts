@@ -64,7 +64,7 @@ export async function startAllocator(
     logger,
     metrics,
   });
-  const app = await createServiceHttp({ logger, registry: metrics.registry, ready: () => ({ ready: replica.isLeader }), openapi: { title: 'allocator', version: 'test' } });
+  const app = await createServiceHttp({ logger, registry: metrics.registry, ready: () => replica.readiness(), openapi: { title: 'allocator', version: 'test' } });
   await registerHttpApi(app, replica);
   app.addHook('preClose', async () => replica.streams.close());
   await app.listen({ host: '127.0.0.1', port });

@@ -1,0 +1,344 @@
+/**
+ * The process table: every process of the host, with who runs it and which container holds it. Reads
+ * `/proc/<pid>/stat` for every process every collection (it is what says a process is alive and what it used);
+ * everything that does not change while a process lives (cmdline, user, runner environment, cgroup, network
+ * namespace) is read once and kept by pid, start time and name. The name is in the key because exec keeps pid and
+ * start time but replaces the command line and environment.
+ *
+ * A process younger than SETTLE_SECONDS may still be moving into its cgroup or namespace (a container runtime's
+ * init does that before it execs), so its facts are read again until it is older.
+ */
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { processId } from '../../lib/report/node-ids';
+import { MAX_CMDLINE, PROCESS_LABELS, PROCESS_METRICS, TOPOLOGY } from '../../lib/report/report-keys';
+import { containerFromCgroupFile, ContainerIdentity } from './cgroup-identity';
+import { CollectionErrors } from './collection-errors';
+import { FileReader, isGone, linkInode, listDir, readLink } from './proc-files';
+import { CLOCK_TICKS_PER_SECOND, parseProcStat, ProcStat } from './proc-stat';
+import { ReportWriter } from './report-writer';
+import { runnerLabelsFromEnviron } from './runner-environment';
+import { UserNames } from './user-names';
+
+export const SETTLE_SECONDS = 5;
+const NO_LABELS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+
+/**
+ * One object for equal facts: the processes of a container share its cgroup file and mostly its environment, and a
+ * thousand copies of the same identity and runner labels are memory for nothing.
+ */
+class SharedFacts {
+  private readonly containers = new Map<string, ContainerIdentity | undefined>();
+  private readonly runners = new Map<string, Record<string, string>>();
+
+  container(cgroupText: string): ContainerIdentity | undefined {
+    if (this.containers.has(cgroupText)) return this.containers.get(cgroupText);
+    if (this.containers.size > 20_000) this.containers.clear();
+    const identity = containerFromCgroupFile(cgroupText);
+    this.containers.set(cgroupText, identity);
+    return identity;
+  }
+
+  runner(labels: Record<string, string>): Record<string, string> {
+    const keys = Object.keys(labels);
+    if (keys.length === 0) return NO_LABELS;
+    const key = JSON.stringify(labels);
+    const known = this.runners.get(key);
+    if (known) return known;
+    if (this.runners.size > 20_000) this.runners.clear();
+    this.runners.set(key, labels);
+    return labels;
+  }
+}
+const REPORTER = TOPOLOGY.process;
+
+/**
+ * Every process's /proc/<pid>/stat, kept open and re-read with pread: a collection then costs one system call per
+ * process instead of three (open, read, close), and no path string. A kept descriptor belongs to the process that
+ * was there when it was opened: once that process is gone it reads ESRCH, never a newcomer's pid. Past
+ * MAX_KEPT_FILES, or when the descriptor limit is reached, files are opened and closed as usual.
+ */
+class StatFiles {
+  private readonly fds = new Map<number, number>();
+  private keep = true;
+
+  constructor(
+    private readonly procRoot: string,
+    private readonly reader: FileReader,
+  ) {}
+
+  /** The stat line's length in the reader's buffer, or undefined if the process is gone. Throws if unreadable. */
+  read(pid: number): number | undefined {
+    const kept = this.fds.get(pid);
+    if (kept !== undefined) {
+      const n = this.reader.readFd(kept);
+      if (n !== undefined && n > 0) return n;
+      this.close(pid);
+    }
+    let fd: number;
+    try {
+      fd = openSync(`${this.procRoot}/${pid}/stat`, 'r');
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+      // Out of descriptors: give back the kept ones and read the way everyone does.
+      this.keep = false;
+      for (const p of [...this.fds.keys()]) this.close(p);
+      return this.reader.read(`${this.procRoot}/${pid}/stat`);
+    }
+    let n: number | undefined;
+    try {
+      n = this.reader.readFd(fd);
+    } finally {
+      if (n !== undefined && this.keep && this.fds.size < MAX_KEPT_FILES) this.fds.set(pid, fd);
+      else closeSync(fd);
+    }
+    return n;
+  }
+
+  /** Closes the files of processes not in `live`. */
+  retain(live: ReadonlySet<number>): void {
+    for (const pid of [...this.fds.keys()]) if (!live.has(pid)) this.close(pid);
+  }
+
+  private close(pid: number): void {
+    const fd = this.fds.get(pid);
+    if (fd === undefined) return;
+    this.fds.delete(pid);
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+const MAX_KEPT_FILES = 16_384;
+
+/** What is read once per process lifetime. */
+export interface ProcessFacts {
+  uid?: number;
+  /** Runner labels (report-keys.ts RUNNER_LABELS) from the environment. */
+  runner: Record<string, string>;
+  container?: ContainerIdentity;
+  /** Inode of its network namespace; 0 when unreadable. */
+  netns: number;
+  settled: boolean;
+  /**
+   * The labels that do not change while the facts hold (pid, name, cmdline, user, runner), as JSON members; the
+   * cmdline is kept only here, since on a Java-heavy host cmdlines are most of the table's memory.
+   */
+  labelsJson: string;
+  /** The user-name table's version the labels were made with. */
+  labelsVersion: number;
+}
+
+export interface ProcessEntry {
+  pid: number;
+  ppid: number;
+  starttime: number;
+  comm: string;
+  kernelThread: boolean;
+  threads: number;
+  rssBytes: number;
+  cpuTicks: number;
+  /** Over the time since the previous collection; undefined in a process's first. */
+  cpuPercent?: number;
+  facts: ProcessFacts;
+  /** The process's node id, and the same as JSON text. */
+  id: string;
+  idJson: string;
+  /** Open fds as counted the last time its fd table was walked (socket-owners.ts), with that collection's number. */
+  openFiles?: { count: number; collection: number };
+}
+
+export class ProcessTable {
+  private readonly entries = new Map<number, ProcessEntry>();
+  private readonly shared = new SharedFacts();
+  private readonly stats: StatFiles;
+  private readonly pageSize: number;
+  private collection = 0;
+  private lastTime = 0;
+
+  constructor(
+    private readonly procRoot: string,
+    private readonly host: string,
+    private readonly reader: FileReader,
+    private readonly users: UserNames,
+  ) {
+    this.pageSize = kernelPageSize();
+    this.stats = new StatFiles(procRoot, reader);
+  }
+
+  get collectionNumber(): number {
+    return this.collection;
+  }
+
+  /** Reads every process; returns the live ones. `uptimeSeconds` is the host's, to tell a young process. */
+  scan(timeMs: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry[] {
+    this.collection++;
+    const elapsedSeconds = this.lastTime > 0 ? (timeMs - this.lastTime) / 1000 : 0;
+    this.lastTime = timeMs;
+    const names = listDir(this.procRoot) ?? [];
+    const live: ProcessEntry[] = [];
+    const seen = new Set<number>();
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      const entry = this.scanOne(pid, elapsedSeconds, uptimeSeconds, errors);
+      if (!entry) continue;
+      live.push(entry);
+      seen.add(pid);
+    }
+    for (const pid of this.entries.keys()) if (!seen.has(pid)) this.entries.delete(pid);
+    this.stats.retain(seen);
+    return live;
+  }
+
+  private scanOne(pid: number, elapsedSeconds: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry | undefined {
+    let length: number | undefined;
+    try {
+      length = this.stats.read(pid);
+    } catch (err) {
+      errors.unreadableFile(REPORTER, 'stat', err);
+      return undefined;
+    }
+    if (length === undefined) return undefined;
+    const stat = parseProcStat(this.reader.buffer, length);
+    if (!stat) return undefined;
+    const dir = `${this.procRoot}/${pid}`;
+    let entry = this.entries.get(pid);
+    if (!entry || entry.starttime !== stat.starttime || entry.comm !== stat.comm) {
+      entry = {
+        pid,
+        ppid: stat.ppid,
+        starttime: stat.starttime,
+        comm: stat.comm,
+        kernelThread: stat.kernelThread,
+        threads: stat.threads,
+        rssBytes: 0,
+        cpuTicks: stat.cpuTicks,
+        facts: this.readFacts(dir, stat, uptimeSeconds, errors),
+        id: processId(this.host, pid, stat.starttime),
+        idJson: JSON.stringify(processId(this.host, pid, stat.starttime)),
+        // An exec'd process (same pid and start time) keeps its CPU history.
+        cpuPercent: undefined,
+      };
+      const previous = this.entries.get(pid);
+      if (previous && previous.starttime === stat.starttime && elapsedSeconds > 0) entry.cpuPercent = cpuPercent(stat.cpuTicks - previous.cpuTicks, elapsedSeconds);
+      this.entries.set(pid, entry);
+    } else {
+      entry.cpuPercent = elapsedSeconds > 0 ? cpuPercent(stat.cpuTicks - entry.cpuTicks, elapsedSeconds) : undefined;
+      entry.cpuTicks = stat.cpuTicks;
+      if (!entry.facts.settled || entry.facts.labelsVersion !== this.users.version) entry.facts = this.readFacts(dir, stat, uptimeSeconds, errors);
+    }
+    entry.ppid = stat.ppid;
+    entry.threads = stat.threads;
+    entry.rssBytes = stat.rssPages * this.pageSize;
+    return entry;
+  }
+
+  private readFacts(dir: string, stat: ProcStat, uptimeSeconds: number, errors: CollectionErrors): ProcessFacts {
+    const settled = uptimeSeconds - stat.starttime / CLOCK_TICKS_PER_SECOND >= SETTLE_SECONDS;
+    const version = this.users.version;
+    if (stat.kernelThread) return { runner: NO_LABELS, netns: 0, settled: true, labelsJson: this.labelsJson(stat, '', undefined, NO_LABELS), labelsVersion: version };
+    const reader = this.reader;
+    const attempt = (kind: string, read: () => void): void => {
+      try {
+        read();
+      } catch (err) {
+        if (!isGone(err)) errors.unreadableFile(REPORTER, kind, err);
+      }
+    };
+    let cmdline = '';
+    let uid: number | undefined;
+    let runner = NO_LABELS;
+    let container: ContainerIdentity | undefined;
+    let netns = 0;
+    attempt('cmdline', () => {
+      const n = reader.read(`${dir}/cmdline`, MAX_CMDLINE * 4) ?? 0;
+      cmdline = cmdlineText(reader.buffer, n);
+    });
+    attempt('status', () => {
+      const status = reader.text(`${dir}/status`, 2048) ?? '';
+      const m = /\nUid:\s+\d+\s+(\d+)/.exec(status);
+      if (m) uid = Number(m[1]);
+    });
+    attempt('environ', () => {
+      const n = reader.read(`${dir}/environ`);
+      if (n !== undefined) runner = this.shared.runner(runnerLabelsFromEnviron(reader.buffer, n));
+    });
+    attempt('cgroup', () => {
+      const text = reader.text(`${dir}/cgroup`);
+      if (text !== undefined) container = this.shared.container(text);
+    });
+    attempt('ns/net', () => {
+      const link = readLink(`${dir}/ns/net`);
+      if (link !== undefined) netns = linkInode(link);
+    });
+    return { uid, runner, container, netns, settled, labelsJson: this.labelsJson(stat, cmdline, uid, runner), labelsVersion: version };
+  }
+
+  private labelsJson(stat: ProcStat, cmdline: string, uid: number | undefined, runner: Record<string, string>): string {
+    const labels: Record<string, string> = { [PROCESS_LABELS.pid]: String(stat.pid), [PROCESS_LABELS.name]: stat.comm, ...runner };
+    if (cmdline) labels[PROCESS_LABELS.cmdline] = cmdline;
+    if (uid !== undefined) {
+      labels[PROCESS_LABELS.uid] = String(uid);
+      const user = this.users.name(uid);
+      if (user !== undefined) labels[PROCESS_LABELS.user] = user;
+    }
+    return JSON.stringify(labels).slice(1, -1);
+  }
+
+  /**
+   * Writes the process topology: one node per live process. A process's unchanging labels are stringified once per
+   * lifetime; each collection adds only its numbers (2,000 processes every 15 s, see report-writer.ts `raw`).
+   */
+  writeNodes(writer: ReportWriter, processes: readonly ProcessEntry[], timeMs: number, hostNodeId: string, containerNodeId: (c: ContainerIdentity) => string): void {
+    writer.beginTopology(TOPOLOGY.process);
+    const hostParent = JSON.stringify(hostNodeId);
+    const containerText = new Map<string, string>();
+    const sample = (name: string, value: number): string => `"${name}":{"samples":[[${timeMs},${value}]]}`;
+    for (const p of processes) {
+      const metrics = [sample(PROCESS_METRICS.memoryRssBytes, p.rssBytes), sample(PROCESS_METRICS.threads, p.threads)];
+      if (p.cpuPercent !== undefined) metrics.push(sample(PROCESS_METRICS.cpuPercent, p.cpuPercent));
+      if (p.openFiles && p.openFiles.collection === this.collection) metrics.push(sample(PROCESS_METRICS.openFiles, p.openFiles.count));
+      let container = '';
+      const c = p.facts.container;
+      if (c) {
+        let text = containerText.get(c.id);
+        if (text === undefined) containerText.set(c.id, (text = JSON.stringify(containerNodeId(c))));
+        container = `,"container":[${text}]`;
+      }
+      writer.raw(p.idJson, `{"timestamp":${timeMs},"labels":{${p.facts.labelsJson},"${PROCESS_LABELS.ppid}":"${p.ppid}"},"metrics":{${metrics.join(',')}},"parents":{"host":[${hostParent}]${container}}}`);
+    }
+    writer.endTopology();
+  }
+
+}
+
+function cpuPercent(ticks: number, elapsedSeconds: number): number {
+  return Math.max(0, Math.round(((ticks / CLOCK_TICKS_PER_SECOND / elapsedSeconds) * 100) * 100) / 100);
+}
+
+/** Arguments joined by spaces, cut at MAX_CMDLINE characters. */
+export function cmdlineText(buf: Buffer, length: number): string {
+  let end = length;
+  while (end > 0 && buf[end - 1] === 0) end--;
+  for (let i = 0; i < end; i++) if (buf[i] === 0) buf[i] = 32;
+  const text = buf.toString('utf8', 0, end);
+  return text.length > MAX_CMDLINE ? text.slice(0, MAX_CMDLINE) : text;
+}
+
+/** The kernel's page size, for RSS from stat's page count: from the probe's own smaps, 4 KiB if unreadable. */
+function kernelPageSize(): number {
+  try {
+    const smaps = readFileSync('/proc/self/smaps', { encoding: 'latin1', flag: 'r' }).slice(0, 4096);
+    const kb = /KernelPageSize:\s+(\d+) kB/.exec(smaps);
+    if (kb) return Number(kb[1]) * 1024;
+  } catch {
+    // fall through
+  }
+  return 4096;
+}

@@ -1,0 +1,195 @@
+/**
+ * Which process holds each socket, by inode. The only way Linux tells is the process's fd table: every fd is a
+ * link, `socket:[<inode>]` for a socket. Walking every fd of every process every collection is what made other
+ * probes expensive, so this walks as little as it can:
+ *
+ * - an inode placed once stays placed while its process lives (socket inodes are not reused in practice);
+ * - only processes in the namespace whose table has unplaced inodes are walked: first the likely holders (the
+ *   listener's process for an accepted connection; for a client one, the processes whose sockets closed since the
+ *   collection before, then those already connected to the same peer), then those that held sockets when last
+ *   walked, most sockets first, then the never walked, then the rest;
+ * - the walk stops once every inode of that namespace is placed;
+ * - an inode no process of its namespace holds (passed to another namespace, or just being closed) is remembered
+ *   as unplaceable, so it does not set off a full walk every collection.
+ */
+import { CollectionErrors } from './collection-errors';
+import { isGone, listDir, readLink } from './proc-files';
+import type { ProcessEntry } from './process-reporter';
+import { LISTEN, SocketColumns } from './tcp-table';
+
+const REPORTER = 'endpoint';
+const NO_INODES = new Uint32Array(0);
+
+interface WalkRecord {
+  starttime: number;
+  sockets: number;
+  /** The socket inodes its fd table held when walked. */
+  inodes: Uint32Array;
+}
+
+export class SocketOwners {
+  /** inode → pid; the pid's walk record holds the start time that makes it the same process. */
+  private readonly owners = new Map<number, number>();
+  private readonly walked = new Map<number, WalkRecord>();
+  private readonly unplaceable = new Set<number>();
+  /** Processes whose fd tables were walked in the current collection (a metric, and for tests). */
+  walksThisCollection = 0;
+
+  constructor(private readonly procRoot: string) {}
+
+  beginCollection(): void {
+    this.walksThisCollection = 0;
+  }
+
+  /** The live process holding `inode`, if placed. */
+  owner(inode: number, byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry | undefined {
+    const pid = this.owners.get(inode);
+    if (pid === undefined) return undefined;
+    const p = byPid.get(pid);
+    return p && p.starttime === this.walked.get(pid)?.starttime ? p : undefined;
+  }
+
+  /** Places the sockets of one namespace's tables, walking fd tables of `members` (its processes) as needed. */
+  place(cols: SocketColumns, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
+    const unplaced = new Set<number>();
+    const unplacedAt: number[] = [];
+    for (let i = 0; i < cols.count; i++) {
+      const inode = cols.inode[i];
+      if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid) && !unplaced.has(inode)) {
+        unplaced.add(inode);
+        unplacedAt.push(i);
+      }
+    }
+    if (unplaced.size === 0) return;
+    const walkedNow = new Set<number>();
+    const walkAll = (group: readonly ProcessEntry[]): boolean => {
+      for (const p of group) {
+        if (walkedNow.has(p.pid)) continue;
+        walkedNow.add(p.pid);
+        this.walk(p, unplaced, collection, errors);
+        if (unplaced.size === 0) return true;
+      }
+      return false;
+    };
+    if (walkAll(this.likelyHolders(cols, unplacedAt, members, byPid))) return;
+    const holders: ProcessEntry[] = [];
+    const fresh: ProcessEntry[] = [];
+    const rest: ProcessEntry[] = [];
+    for (const p of members) {
+      if (p.kernelThread) continue;
+      const record = this.walked.get(p.pid);
+      if (!record || record.starttime !== p.starttime) fresh.push(p);
+      else if (record.sockets > 0) holders.push(p);
+      else rest.push(p);
+    }
+    // A process with many sockets is the likeliest to have opened another.
+    holders.sort((a, b) => this.walked.get(b.pid)!.sockets - this.walked.get(a.pid)!.sockets);
+    if (walkAll(holders) || walkAll(fresh) || walkAll(rest)) return;
+    for (const inode of unplaced) this.unplaceable.add(inode);
+  }
+
+  /**
+   * Where the new sockets most likely are: a connection accepted on a listening port with the process holding the
+   * listener (or one of the processes sharing it), and a client connection with a process that just lost one or
+   * with the processes already connected to the same peer (a pool re-dialling its server). Found from what is already placed; costs one pass over the table
+   * and saves walking every process that holds sockets.
+   */
+  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry[] {
+    const byListenPort = new Map<number, ProcessEntry>();
+    const byPeer = new Map<number, ProcessEntry[]>();
+    for (let i = 0; i < cols.count; i++) {
+      const inode = cols.inode[i];
+      if (inode === 0) continue;
+      const owner = this.owner(inode, byPid);
+      if (!owner) continue;
+      if (cols.state[i] === LISTEN) {
+        byListenPort.set(cols.localPort[i], owner);
+        continue;
+      }
+      const key = cols.remoteIp[i] * 65536 + cols.remotePort[i];
+      const peers = byPeer.get(key);
+      if (!peers) byPeer.set(key, [owner]);
+      else if (peers[peers.length - 1] !== owner) peers.push(owner);
+    }
+    const likely = new Set<ProcessEntry>();
+    for (const i of unplacedAt) {
+      if (cols.state[i] === LISTEN) continue;
+      const listener = byListenPort.get(cols.localPort[i]);
+      if (listener) likely.add(listener);
+    }
+    // Processes that held a socket the table no longer lists.
+    const listed = cols.inode.slice(0, cols.count).sort();
+    for (const p of members) {
+      const record = this.walked.get(p.pid);
+      if (!record || record.starttime !== p.starttime) continue;
+      for (const inode of record.inodes) {
+        if (!sortedHas(listed, inode)) {
+          likely.add(p);
+          break;
+        }
+      }
+    }
+    for (const i of unplacedAt) {
+      if (cols.state[i] === LISTEN || byListenPort.has(cols.localPort[i])) continue;
+      for (const p of byPeer.get(cols.remoteIp[i] * 65536 + cols.remotePort[i]) ?? []) likely.add(p);
+    }
+    return [...likely];
+  }
+
+  private walk(p: ProcessEntry, unplaced: Set<number>, collection: number, errors: CollectionErrors): void {
+    const dir = `${this.procRoot}/${p.pid}/fd`;
+    let fds: string[] | undefined;
+    try {
+      fds = listDir(dir);
+    } catch (err) {
+      errors.unreadableFile(REPORTER, 'fd', err);
+      // Not walkable now (no SYS_PTRACE): do not try it first again.
+      this.walked.set(p.pid, { starttime: p.starttime, sockets: 0, inodes: NO_INODES });
+      return;
+    }
+    if (!fds) return;
+    this.walksThisCollection++;
+    const inodes: number[] = [];
+    for (const fd of fds) {
+      let target: string | undefined;
+      try {
+        target = readLink(`${dir}/${fd}`);
+      } catch (err) {
+        if (!isGone(err)) errors.unreadableFile(REPORTER, 'fd link', err);
+        continue;
+      }
+      // "socket:[12345]"
+      if (target === undefined || target.charCodeAt(0) !== 115 || !target.startsWith('socket:[')) continue;
+      const inode = Number(target.slice(8, -1));
+      inodes.push(inode);
+      this.owners.set(inode, p.pid);
+      unplaced.delete(inode);
+    }
+    this.walked.set(p.pid, { starttime: p.starttime, sockets: inodes.length, inodes: inodes.length ? Uint32Array.from(inodes) : NO_INODES });
+    p.openFiles = { count: fds.length, collection };
+  }
+
+  /** Forgets inodes no table lists any more and processes that are gone, so nothing here outgrows the host. */
+  /** @param liveInodes every inode the tables listed this collection, sorted */
+  endCollection(liveInodes: Uint32Array, byPid: ReadonlyMap<number, ProcessEntry>): void {
+    for (const inode of this.owners.keys()) if (!sortedHas(liveInodes, inode)) this.owners.delete(inode);
+    for (const inode of this.unplaceable) if (!sortedHas(liveInodes, inode)) this.unplaceable.delete(inode);
+    for (const [pid, record] of this.walked) {
+      const p = byPid.get(pid);
+      if (!p || p.starttime !== record.starttime) this.walked.delete(pid);
+    }
+  }
+}
+
+function sortedHas(sorted: Uint32Array, value: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = sorted[mid];
+    if (v === value) return true;
+    if (v < value) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
