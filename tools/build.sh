@@ -56,7 +56,8 @@ trap 'status=$?; [ -n "$current" ] && echo "tools/build.sh: building $current fa
 
 build_pulumi() {
   local out="$cache/pulumi-$PULUMI_VERSION-nodejs-$PULUMI_LANGUAGE_NODEJS_SDK-kubernetes-$PULUMI_KUBERNETES_VERSION"
-  if built "$out"; then link "$out"; cached=1; return; fi
+  # A build from before the host learnt RunPlugin lacks the stamp; only the host is rebuilt then.
+  if built "$out" && [ -f "$out/.nodejs-run-plugin" ]; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/pulumi"
   mkdir -p "$out"
@@ -77,16 +78,29 @@ replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-202
         -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
   fi
 
-  # The Node.js language host. The engine uses the one next to the `pulumi` binary.
-  if [ ! -x "$out/pulumi-language-nodejs" ]; then
-    log "pulumi-language-nodejs from sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK (~1 min)"
+  # The Node.js language host. The engine uses the one next to the `pulumi` binary. The 3.68 host answers RunPlugin,
+  # through which CLI 3.274 starts Node.js policy packs, with "not supported"; its package main is copied into the
+  # wrapper with that stub dropped and tools/pulumi-language-nodejs/run_plugin.go added in its place.
+  if [ ! -x "$out/pulumi-language-nodejs" ] || [ ! -f "$out/.nodejs-run-plugin" ]; then
+    log "pulumi-language-nodejs from sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK, with RunPlugin for policy packs (~1 min)"
     wrapper "$work/nodejs" orchestrator-tools/pulumi-language-nodejs "
 require github.com/pulumi/pulumi/sdk/v3 v$PULUMI_LANGUAGE_NODEJS_SDK
 
 replace golang.org/x/text => golang.org/x/text v0.3.6"
-    (cd "$work/nodejs" && go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@v$PULUMI_LANGUAGE_NODEJS_SDK" &&
+    local sdk
+    sdk="$(cd "$work/nodejs" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    for f in "$sdk/nodejs/cmd/pulumi-language-nodejs/"*.go; do
+      case "$f" in *_test.go) ;; *) cp "$f" "$work/nodejs/" ;; esac
+    done
+    chmod u+w "$work/nodejs/"*.go
+    awk '/^func \(host \*nodeLanguageHost\) RunPlugin\(/ { skip = 1 } !skip { print } skip && /^}/ { skip = 0 }' \
+      "$sdk/nodejs/cmd/pulumi-language-nodejs/main.go" >"$work/nodejs/main.go"
+    grep -q 'RunPlugin' "$work/nodejs/main.go" && { echo "tools/build.sh: the host's RunPlugin stub is still in main.go" >&2; return 1; }
+    cp "$here/pulumi-language-nodejs/run_plugin.go" "$work/nodejs/"
+    (cd "$work/nodejs" && go mod tidy &&
       go build -trimpath -ldflags "$ldflags_base -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_SDK" \
-        -o "$out/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+        -o "$out/pulumi-language-nodejs.tmp" . && mv "$out/pulumi-language-nodejs.tmp" "$out/pulumi-language-nodejs") || return 1
+    touch "$out/.nodejs-run-plugin"
   fi
 
   # The Kubernetes provider. Its main package embeds files generated from schema.json, so it is copied into the

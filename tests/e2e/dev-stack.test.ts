@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './support/cluster/health';
+import { REPO_ROOT } from './support/pinned-tools';
 import { declaredObjects, DeclaredObject, liveObject } from './support/declared-objects';
 import { documentedOutputs } from './support/documented-outputs';
 import { readManifests, renderStackToDirectory } from './support/engine/render';
@@ -28,8 +29,18 @@ test('preview plans exactly the resources the program declares, each one a creat
   expect(ops).toEqual(['create']);
 });
 
-test('up brings every workload to ready, each volume claim bound to a default-class volume on its pod\'s node', async () => {
-  await env.ws.upOk();
+test('the policy pack runs for real: an agent work dir on a system directory stops the preview with the rule\'s reason', async () => {
+  await env.ws.setConfig({ key: 'orchestrator:mesosAgents.workDir', value: '/etc' });
+  const refused = await env.ws.run(['preview', '--policy-pack', join(REPO_ROOT, 'policy')]);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stdout).toContain('[mandatory]  host-access-only-as-declared');
+  expect(refused.stdout).toMatch(/DaemonSet mesos-agent-[a-z0-9]+: mounts the host path \/etc, which is, contains or lies inside the system directory \/etc/);
+  await env.ws.setConfig({ key: 'orchestrator:mesosAgents.workDir', value: '/var/lib/mesos/agent' });
+});
+
+test('up passes the policy pack and brings every workload to ready, each volume claim bound to a default-class volume on its pod\'s node', async () => {
+  const { stdout } = await env.ws.upOk();
+  expect(stdout).toMatch(/Policy Packs run:\s+Name\s+Version\s+orchestrator\|local\|\S+\/policy /);
   expect(await unreadyWorkloads(env.cluster.kubectl, NS)).toEqual([]);
   const pods = await podPlacements(env.cluster.kubectl, NS);
   expect(pods.filter((p) => !p.ready || p.phase !== 'Running')).toEqual([]);

@@ -23,8 +23,9 @@ test('preview plans exactly the resources the program declares, each one a creat
   expect(ops).toEqual(['create']);
 });
 
-test('up brings every workload to ready: each quorum part once per platform node, an agent on every agent node and only there', async () => {
-  await env.ws.upOk();
+test('up passes the policy pack and brings every workload to ready: each quorum part once per platform node, an agent on every agent node and only there', async () => {
+  const { stdout } = await env.ws.upOk();
+  expect(stdout).toMatch(/Policy Packs run:\s+Name\s+Version\s+orchestrator\|local\|\S+\/policy /);
   expect(await unreadyWorkloads(env.cluster.kubectl, NS)).toEqual([]);
   const pods = await podPlacements(env.cluster.kubectl, NS);
   expect(pods.filter((p) => !p.ready)).toEqual([]);

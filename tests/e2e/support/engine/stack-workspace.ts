@@ -36,12 +36,11 @@ export interface PlannedStep {
 const TIMEOUTS = { config: 60_000, preview: 5 * 60_000, update: 12 * 60_000 };
 
 /**
- * The policy pack (policy/), applied to every preview and update here when the engine can start it. CLI 3.274.1
- * starts a Node.js pack through the language host's RunPlugin, which the 3.68.0 host the proxy can build answers
- * with "not supported"; until tools/build.sh builds a host that can, runs here go without it.
+ * The policy pack (policy/), applied to every preview and update here, for real: a violation stops the operation.
+ * (CLI 3.274.1 starts a Node.js pack through the language host's RunPlugin, which tools/build.sh adds to the 3.68
+ * host it builds: tools/pulumi-language-nodejs/run_plugin.go.)
  */
 const POLICY_PACK = join(REPO_ROOT, 'policy');
-const ENGINE_RUNS_POLICY_PACKS = false;
 
 export class StackWorkspace {
   private constructor(
@@ -159,7 +158,7 @@ export class StackWorkspace {
   }
 
   private policyArgs(): string[] {
-    return ENGINE_RUNS_POLICY_PACKS && existsSync(join(POLICY_PACK, 'PulumiPolicy.yaml')) ? ['--policy-pack', POLICY_PACK] : [];
+    return existsSync(join(POLICY_PACK, 'PulumiPolicy.yaml')) ? ['--policy-pack', POLICY_PACK] : [];
   }
 }
 
