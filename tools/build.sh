@@ -29,16 +29,35 @@ wrapper() {
   rm -rf "$1" && mkdir -p "$1"
   printf 'module %s\n\ngo 1.26\n%s\n' "$2" "$3" >"$1/go.mod"
 }
+# timed <tool> <function> [args]: runs one tool's build under a lock of its own (two builds of one tool would share
+# its work directory), and logs whether it was cached or how long it took. Every function returns at once when its
+# .done stamp exists, so a warm run is a few file checks.
 timed() {
   local name=$1; shift
-  local start=$SECONDS
+  local start=$SECONDS lock="$cache/.$name.lock"
+  exec {lock_fd}>"$lock"
+  if ! flock -n "$lock_fd"; then
+    log "$name: another build of it is running; waiting for it"
+    flock "$lock_fd"
+  fi
+  current=$name cached=
   "$@"
-  log "$name built in $((SECONDS - start)) s"
+  if [ -n "$cached" ]; then
+    log "$name: cached"
+  else
+    log "$name built in $((SECONDS - start)) s"
+  fi
+  current=
+  exec {lock_fd}>&-
 }
+current=
+# A failed step says which tool, so the fix and the rerun (`tools/build.sh <tool>`) are obvious.
+trap 'status=$?; [ -n "$current" ] && echo "tools/build.sh: building $current failed (exit $status); fix the cause above and run tools/build.sh $current" >&2' EXIT
 
 build_pulumi() {
   local out="$cache/pulumi-$PULUMI_VERSION-nodejs-$PULUMI_LANGUAGE_NODEJS_SDK-kubernetes-$PULUMI_KUBERNETES_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  # A build from before the host learnt RunPlugin lacks the stamp; only the host is rebuilt then.
+  if built "$out" && [ -f "$out/.nodejs-run-plugin" ]; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/pulumi"
   mkdir -p "$out"
@@ -59,16 +78,29 @@ replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-202
         -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
   fi
 
-  # The Node.js language host. The engine uses the one next to the `pulumi` binary.
-  if [ ! -x "$out/pulumi-language-nodejs" ]; then
-    log "pulumi-language-nodejs from sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK (~1 min)"
+  # The Node.js language host. The engine uses the one next to the `pulumi` binary. The 3.68 host answers RunPlugin,
+  # through which CLI 3.274 starts Node.js policy packs, with "not supported"; its package main is copied into the
+  # wrapper with that stub dropped and tools/pulumi-language-nodejs/run_plugin.go added in its place.
+  if [ ! -x "$out/pulumi-language-nodejs" ] || [ ! -f "$out/.nodejs-run-plugin" ]; then
+    log "pulumi-language-nodejs from sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK, with RunPlugin for policy packs (~1 min)"
     wrapper "$work/nodejs" orchestrator-tools/pulumi-language-nodejs "
 require github.com/pulumi/pulumi/sdk/v3 v$PULUMI_LANGUAGE_NODEJS_SDK
 
 replace golang.org/x/text => golang.org/x/text v0.3.6"
-    (cd "$work/nodejs" && go get "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs@v$PULUMI_LANGUAGE_NODEJS_SDK" &&
+    local sdk
+    sdk="$(cd "$work/nodejs" && go mod download -json "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_LANGUAGE_NODEJS_SDK" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    for f in "$sdk/nodejs/cmd/pulumi-language-nodejs/"*.go; do
+      case "$f" in *_test.go) ;; *) cp "$f" "$work/nodejs/" ;; esac
+    done
+    chmod u+w "$work/nodejs/"*.go
+    awk '/^func \(host \*nodeLanguageHost\) RunPlugin\(/ { skip = 1 } !skip { print } skip && /^}/ { skip = 0 }' \
+      "$sdk/nodejs/cmd/pulumi-language-nodejs/main.go" >"$work/nodejs/main.go"
+    grep -q 'RunPlugin' "$work/nodejs/main.go" && { echo "tools/build.sh: the host's RunPlugin stub is still in main.go" >&2; return 1; }
+    cp "$here/pulumi-language-nodejs/run_plugin.go" "$work/nodejs/"
+    (cd "$work/nodejs" && go mod tidy &&
       go build -trimpath -ldflags "$ldflags_base -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_LANGUAGE_NODEJS_SDK" \
-        -o "$out/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+        -o "$out/pulumi-language-nodejs.tmp" . && mv "$out/pulumi-language-nodejs.tmp" "$out/pulumi-language-nodejs") || return 1
+    touch "$out/.nodejs-run-plugin"
   fi
 
   # The Kubernetes provider. Its main package embeds files generated from schema.json, so it is copied into the
@@ -106,7 +138,7 @@ SHIM
 
 build_kubernetes() {
   local out="$cache/kubernetes-$KUBERNETES_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/kubernetes"
   log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl $KUBERNETES_VERSION (12-28 min cold)"
@@ -126,16 +158,19 @@ build_kubernetes() {
     ldflags+=" -X $version_pkg.gitTreeState=clean -X $version_pkg.buildDate=1970-01-01T00:00:00Z"
   done
   mkdir -p "$out"
-  (cd "$work" && go get "k8s.io/kubernetes/cmd/kube-apiserver@v$KUBERNETES_VERSION" &&
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
-      go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  # `go get` per command: each one's imports need their own go.sum entries (the controller-manager pulls in
+  # cadvisor, CSI, …, which the apiserver does not). A binary already built is kept.
+  (cd "$work" && for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+      [ -x "$out/$cmd" ] && continue
+      go get "k8s.io/kubernetes/cmd/$cmd@v$KUBERNETES_VERSION" &&
+        go build -trimpath -ldflags "$ldflags" -o "$out/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd" && mv "$out/$cmd.tmp" "$out/$cmd" || exit 1
     done)
   touch "$out/.done" && link "$out"
 }
 
 build_etcd() {
   local out="$cache/etcd-$ETCD_VERSION"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   local work="$cache/.work/etcd"
   log "etcd $ETCD_VERSION (~2 min cold)"
@@ -148,7 +183,7 @@ build_etcd() {
 
 build_go_install() { # <name> <version> <package>
   local out="$cache/$1-$2"
-  if built "$out"; then link "$out"; return; fi
+  if built "$out"; then link "$out"; cached=1; return; fi
   need_go
   log "$1 $2"
   mkdir -p "$out"
@@ -158,6 +193,7 @@ build_go_install() { # <name> <version> <package>
 
 tools=("$@")
 [ ${#tools[@]} -gt 0 ] || tools=(pulumi kubernetes etcd kwok actionlint)
+started=$SECONDS
 for tool in "${tools[@]}"; do
   case "$tool" in
     pulumi) timed pulumi build_pulumi ;;
@@ -168,4 +204,5 @@ for tool in "${tools[@]}"; do
     *) echo "tools/build.sh: unknown tool '$tool' (pulumi kubernetes etcd kwok actionlint)" >&2; exit 2 ;;
   esac
 done
+log "${tools[*]}: ready in $((SECONDS - started)) s"
 echo "$bin"
