@@ -142,6 +142,8 @@ describe('the workflows', () => {
     const services = readdirSync(join(ROOT, 'services')).filter((d) => existsSync(join(ROOT, 'services', d, 'Dockerfile'))).sort();
     const matrix = workflow('images.yml').jobs.image.strategy.matrix.include;
     expect(matrix.map((m: any) => m.service).sort()).toEqual(services);
+    // Each digest lands on the stack setting that service's image is read from (images.syncEngine for sync-engine).
+    for (const m of matrix) expect(m.config).toBe(`images.${m.service.replace(/-(\w)/g, (_: string, c: string) => c.toUpperCase())}`);
     const scan = steps('images.yml').find((s) => String(s.uses).startsWith('aquasecurity/trivy-action@'));
     expect(scan.with).toMatchObject({ 'scan-type': 'image', severity: 'HIGH,CRITICAL', 'exit-code': '1' });
     // Scanned before it is pushed: the push step comes after the scan.
@@ -159,6 +161,10 @@ describe('the workflows', () => {
   test('run the tests as .ci/run does, on Debian 12 as root', () => {
     const job = workflow('test.yml').jobs.test;
     expect(job.container.image).toMatch(/^node:20-bookworm/);
+    // The image tests start a dockerd of their own, which needs a privileged container and a data root off overlayfs.
+    expect(job.container.options).toContain('--privileged');
+    const dataRoot = job.container.env.ORCHESTRATOR_DOCKERD_DIR;
+    expect(job.container.volumes.map((v: string) => v.split(':')[1])).toContain(dataRoot);
     expect(job.steps.at(-1).run).toBe('bash .ci/run');
   });
 });
