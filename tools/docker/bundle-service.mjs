@@ -44,6 +44,17 @@ const bundled = await build({
   metafile: true,
   logLevel: 'warning',
 });
+// In a bundle, `require.main === module` holds inside every inlined ES module, not only the entry (esbuild leaves
+// `module` meaning the bundle's own): a module of ours that runs a script when it is the main one would run it in
+// the service. Refused here, before it reaches an image.
+const entryFiles = new Set(entries.map((e) => relative(root, resolve(e))));
+const scripts = Object.keys(bundled.metafile.inputs).filter(
+  (f) => !f.includes('node_modules') && !entryFiles.has(relative(root, resolve(f))) && /require\.main\s*===\s*module/.test(readFileSync(resolve(root, f), 'utf8')),
+);
+if (scripts.length > 0) {
+  process.stderr.write(`bundle-service: ${scripts.join(', ')} test require.main === module, which in a bundle is true for every inlined ES module; move the script into a file of its own\n`);
+  process.exit(1);
+}
 for (const [file, output] of Object.entries(bundled.metafile.outputs)) {
   process.stdout.write(`bundled ${resolve(file)}: ${(output.bytes / 1e6).toFixed(2)} MB from ${Object.keys(output.inputs).length} files\n`);
 }

@@ -1,12 +1,11 @@
 /**
  * The report schema as JSON Schema (draft-07), generated from the zod schema and checked in as report.schema.json
  * for probes written in other languages and for validators such as Fastify's. A test fails when the file is stale;
- * `npm run report:schema` writes it anew.
+ * `npm run report:schema` (write-report-schema.ts) writes it anew.
  *
  * Refinements zod cannot express in JSON Schema (no `__proto__` keys, node-id prefixes per topology) are checked
  * by parseProbeReport and checkNodeIds only.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { probeReportSchema, REPORT_SCHEMA_VERSION } from './report-schema';
@@ -28,9 +27,4 @@ export function reportJsonSchema(): Record<string, unknown> {
 
 export function reportJsonSchemaText(): string {
   return `${JSON.stringify(reportJsonSchema(), null, 2)}\n`;
-}
-
-if (require.main === module) {
-  writeFileSync(REPORT_JSON_SCHEMA_FILE, reportJsonSchemaText());
-  process.stdout.write(`wrote ${REPORT_JSON_SCHEMA_FILE}\n`);
 }
