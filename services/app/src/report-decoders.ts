@@ -9,6 +9,7 @@
  * second of starting, so a worker that cannot start does not spin; each restart is counted. Until every worker is
  * running, readiness says so.
  */
+import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../lib/logger';
@@ -56,7 +57,9 @@ interface Slot {
 function workerSource(): { source: string; eval: boolean } {
   const file = join(__dirname, `report-decode-worker${extname(__filename)}`);
   if (extname(file) !== '.ts') return { source: file, eval: false };
-  return { source: `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(file)});`, eval: true };
+  // Resolved at run time through createRequire, so that bundling (where this branch never runs) leaves tsx out.
+  const tsx = createRequire(__filename).resolve('tsx/cjs');
+  return { source: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, eval: true };
 }
 
 export class ReportDecoders {
