@@ -124,6 +124,8 @@ export const APP = {
     maxReportBytes: 'APP_MAX_REPORT_BYTES',
     /** Reports being received or processed at once; one more is answered 503 with Retry-After. */
     maxPendingReports: 'APP_MAX_PENDING_REPORTS',
+    /** Worker threads that decode and validate reports off the event loop. */
+    decodeWorkers: 'APP_DECODE_WORKERS',
     /** How long each node's metric samples are kept for the details charts, beyond the window. */
     historySeconds: 'APP_HISTORY_SECONDS',
     /** Directory of the built web UI (`npm run build:ui`), served at `/`; relative to the working directory. */
@@ -131,7 +133,7 @@ export const APP = {
     /** Optional bearer token for the read API and WebSocket (`Authorization: Bearer` or `?access_token=`); unset = open. */
     apiToken: 'APP_API_TOKEN',
   },
-  defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024, maxPendingReports: 32, historySeconds: 300, uiDir: 'dist/app-ui' },
+  defaults: { windowSeconds: 15, maxReportBytes: 8 * 1024 * 1024, maxPendingReports: 32, decodeWorkers: 1, historySeconds: 300, uiDir: 'dist/app-ui' },
   /** Metrics the platform's alerts read from the app's `/metrics`. */
   metrics: {
     /** Gauge of probes known, by `status`: ok and late are inside the window (the hosts the topology shows), gone aged out. */

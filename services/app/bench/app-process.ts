@@ -70,11 +70,15 @@ export interface AppProcess {
 
 let bundleDir: string | undefined;
 
-/** Bundles main.ts once per benchmark run, with the options tools/docker/bundle-service.mjs uses. */
+/**
+ * Bundles main.ts and the report decode worker's script (which main.js finds beside it) once per benchmark run, with
+ * the options tools/docker/bundle-service.mjs uses.
+ */
 async function bundle(): Promise<string> {
   if (!bundleDir) {
     bundleDir = mkdtempSync(join(tmpdir(), 'app-bench-'));
-    await build({ entryPoints: [join(ROOT, 'services/app/src/main.ts')], outfile: join(bundleDir, 'main.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', keepNames: true, logLevel: 'warning' });
+    const entryPoints = ['main', 'report-decode-worker'].map((name) => join(ROOT, `services/app/src/${name}.ts`));
+    await build({ entryPoints, outdir: bundleDir, bundle: true, platform: 'node', target: 'node20', format: 'cjs', keepNames: true, logLevel: 'warning' });
     process.once('exit', () => rmSync(bundleDir as string, { recursive: true, force: true }));
   }
   return join(bundleDir, 'main.js');

@@ -53,6 +53,7 @@ const apiColumns: Column[] = [
   ['edges', (r) => String(r.edges)],
   ['KB', (r) => String(Math.round((r.bytes as number) / 1024))],
   ['requests', (r) => String(r.requests)],
+  ['first ms', (r) => String(r.firstMs)],
   ['p50 ms', (r) => String(r.p50Ms)],
   ['p99 ms', (r) => String(r.p99Ms)],
   ['max ms', (r) => String(r.maxMs)],

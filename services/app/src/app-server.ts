@@ -12,12 +12,12 @@ import { MetricHistory } from './metric-history';
 import { AppMetrics, createMetrics } from './metrics';
 import { ReportAdmission } from './report-admission';
 import { registerReportIngest } from './report-ingest';
-import { ReportValidator } from './report-validation';
+import { ReportDecoders } from './report-decoders';
 import { ReportWindow } from './report-window';
 import { TopologyService } from './topology-service';
 import { TopologyStreams } from './topology-streams';
 
-export interface AppOptions extends Pick<AppConfig, 'probeToken' | 'apiToken' | 'windowSeconds' | 'maxReportBytes' | 'maxPendingReports' | 'historySeconds'> {
+export interface AppOptions extends Pick<AppConfig, 'probeToken' | 'apiToken' | 'windowSeconds' | 'maxReportBytes' | 'maxPendingReports' | 'historySeconds'>, Partial<Pick<AppConfig, 'decodeWorkers'>> {
   logger: Logger;
   uiDir?: string;
   clock?: () => number;
@@ -39,11 +39,12 @@ export interface AppUnderRun {
   service: TopologyService;
   streams: TopologyStreams;
   admission: ReportAdmission;
+  decoders: ReportDecoders;
   metrics: AppMetrics;
   /** One round of the ticker: a generation if due, then the streams. */
   tick(): void;
-  /** Stops the ticker and the admission sampler (the HTTP server is closed by its owner). */
-  stop(): void;
+  /** Stops the ticker, the admission sampler and the decode workers (the HTTP server is closed by its owner, first). */
+  stop(): Promise<void>;
 }
 
 export async function createApp(options: AppOptions): Promise<AppUnderRun> {
@@ -53,6 +54,7 @@ export async function createApp(options: AppOptions): Promise<AppUnderRun> {
   const service = new TopologyService({ window, history, metrics, minGenerationMs: options.minGenerationMs, maxStaleMs: options.maxStaleMs });
   const streams = new TopologyStreams(service, { minIntervalMs: options.streamIntervalMs, metrics });
   const admission = new ReportAdmission({ maxInFlight: options.maxPendingReports, lag: options.lag });
+  const decoders = new ReportDecoders({ workers: options.decodeWorkers ?? 1, maxReportBytes: options.maxReportBytes, logger: options.logger, onRestart: () => metrics.decodeWorkerRestarts.inc() });
   metrics.track({
     windowNodes: () => window.size().nodes,
     probes: () => {
@@ -67,10 +69,10 @@ export async function createApp(options: AppOptions): Promise<AppUnderRun> {
   const http = await createServiceHttp({
     logger: options.logger,
     registry: metrics.registry,
-    ready: () => ({ ready: true }),
+    ready: () => decoders.readiness(),
     openapi: { title: 'orchestrator monitoring app', version: '1.0.0', description: 'Probe reports in, topologies out: REST, WebSocket live views, and the web UI' },
   });
-  await registerReportIngest(http, { window, history, validator: new ReportValidator(), admission, metrics, token: new BearerToken(options.probeToken), maxReportBytes: options.maxReportBytes });
+  await registerReportIngest(http, { window, history, decoders, admission, metrics, token: new BearerToken(options.probeToken), maxReportBytes: options.maxReportBytes });
   await registerReadApi(http, { service, streams, apiToken: options.apiToken === undefined ? undefined : new BearerToken(options.apiToken), uiDir: options.uiDir });
   const failed = (err: unknown) => options.logger.error({ err }, 'making a generation failed');
   const tick = () => {
@@ -92,11 +94,13 @@ export async function createApp(options: AppOptions): Promise<AppUnderRun> {
     service,
     streams,
     admission,
+    decoders,
     metrics,
     tick,
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       admission.close();
+      await decoders.close();
     },
   };
 }

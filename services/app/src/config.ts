@@ -19,6 +19,7 @@ export interface AppConfig {
   windowSeconds: number;
   maxReportBytes: number;
   maxPendingReports: number;
+  decodeWorkers: number;
   historySeconds: number;
   uiDir: string;
 }
@@ -41,6 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       [E.windowSeconds]: intVar(1, 3600).default(D.windowSeconds),
       [E.maxReportBytes]: intVar(1024, 256 * 1024 * 1024).default(D.maxReportBytes),
       [E.maxPendingReports]: intVar(1, 10_000).default(D.maxPendingReports),
+      [E.decodeWorkers]: intVar(1, 64).default(D.decodeWorkers),
       [E.historySeconds]: intVar(0, 86_400).default(D.historySeconds),
       [E.uiDir]: z.string().min(1, { error: 'must be a directory path' }).default(D.uiDir),
     }),
@@ -55,6 +57,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     windowSeconds: parsed[E.windowSeconds] as number,
     maxReportBytes: parsed[E.maxReportBytes] as number,
     maxPendingReports: parsed[E.maxPendingReports] as number,
+    decodeWorkers: parsed[E.decodeWorkers] as number,
     historySeconds: parsed[E.historySeconds] as number,
     uiDir: parsed[E.uiDir] as string,
   };

@@ -56,7 +56,8 @@ export async function registerReadApi(app: FastifyInstance, options: ReadApiOpti
     },
     async (request, reply) => {
       const cached = service.view(request.params.name, request.query);
-      // The view's JSON is made once per generation and query; sent as a string, Fastify does not serialise again.
+      // The view's JSON bytes are made once per generation and query (mostly by the ticker); sent as a Buffer,
+      // Fastify neither serialises nor encodes them again.
       return reply.type('application/json; charset=utf-8').send(service.json(cached));
     },
   );

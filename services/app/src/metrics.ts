@@ -15,6 +15,7 @@ export interface AppMetrics {
   reportBytes: Counter<'encoding'>;
   reportDecodedBytes: Counter;
   ingestCpuSeconds: Counter;
+  decodeWorkerRestarts: Counter;
   ingestSeconds: Histogram;
   mergeSeconds: Histogram;
   resolveSeconds: Histogram;
@@ -36,7 +37,8 @@ export function createMetrics(registry = new Registry()): AppMetrics {
     reportsRefused: new Counter({ name: 'app_reports_refused_total', help: 'Probe reports refused, by reason', labelNames: ['reason'], registers: [registry] }),
     reportBytes: new Counter({ name: 'app_report_bytes_total', help: 'Report bytes received as sent (compressed or not), by content encoding', labelNames: ['encoding'], registers: [registry] }),
     reportDecodedBytes: new Counter({ name: 'app_report_decoded_bytes_total', help: 'Report bytes after decompression (the JSON parsed)', registers: [registry] }),
-    ingestCpuSeconds: new Counter({ name: 'app_report_ingest_cpu_seconds_total', help: 'Process CPU time spent decoding, validating and storing reports', registers: [registry] }),
+    ingestCpuSeconds: new Counter({ name: 'app_report_ingest_cpu_seconds_total', help: 'Thread time spent on reports: decoding and validating in the decode workers, applying on the event loop', registers: [registry] }),
+    decodeWorkerRestarts: new Counter({ name: 'app_decode_worker_restarts_total', help: 'Report decode workers started again after one died', registers: [registry] }),
     ingestSeconds: new Histogram({ name: 'app_report_ingest_seconds', help: 'Time to decode, validate and store one report', buckets: SECONDS, registers: [registry] }),
     mergeSeconds: new Histogram({ name: 'app_merge_seconds', help: 'Time to advance the window: apply queued reports and expiry to the merged report', buckets: SECONDS, registers: [registry] }),
     resolveSeconds: new Histogram({ name: 'app_connection_resolve_seconds', help: 'Time to resolve the merged report\'s connections across hosts', buckets: SECONDS, registers: [registry] }),

@@ -12,6 +12,7 @@
  * (`StringTable`), which measured ~15 % of the window's heap.
  */
 import type { MetricSeries, ProbeReport, ReportNode, Sample, Topologies, Topology } from '../../lib/report/report-schema';
+import { FlatReport, flattenReport } from './flat-report';
 
 /**
  * A series cut to its latest sample, held as two numbers: ~40 bytes where `{ samples: [[t, v]] }` takes ~180, which
@@ -46,10 +47,6 @@ const EMPTY_LABELS: Record<string, string> = Object.freeze({}) as Record<string,
 const EMPTY_PARENTS: Record<string, string[]> = Object.freeze({}) as Record<string, string[]>;
 const EMPTY_IDS: string[] = Object.freeze([]) as unknown as string[];
 
-/**
- * `report` as validated (report-validation.ts), `previous` the same probe's last compacted report. Fields the
- * schema does not know are dropped here, as `parseProbeReport` drops them.
- */
 /**
  * One copy of each string seen, and of each one-element id list, up to `max` of each (then it starts over: what is
  * shared stays shared). The lists are frozen: nothing may add to a list other nodes hold.
@@ -86,34 +83,62 @@ export class StringTable {
 type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single'>>;
 const NO_TABLE: Strings = { intern: (s: string) => s };
 
+/**
+ * `report` as validated (report-validation.ts), `previous` the same probe's last compacted report. Fields the
+ * schema does not know are dropped, as `parseProbeReport` drops them. The ingest path does this in two halves, the
+ * flattening in the decode worker and `compactFlat` on the main thread; this is the two in one.
+ */
 export function compactReport(report: ProbeReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Strings = NO_TABLE): ProbeReport {
+  return compactFlat(flattenReport(report), previous, sink, strings);
+}
+
+/** The compacted report from its flat form (flat-report.ts): what the window keeps, sharing what `previous` has. */
+export function compactFlat(flat: FlatReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Strings = NO_TABLE): ProbeReport {
+  const reader = new FlatReader(flat, strings);
   const topologies: Topologies = {};
   const shared: SharedParents = new Map();
-  for (const name of Object.keys(report.topologies)) {
+  while (reader.more()) {
+    const name = reader.string();
     const before = previous?.topologies[name];
-    const source = report.topologies[name];
     const out: Topology = {};
-    for (const id of Object.keys(source)) {
-      const node = source[id];
-      if (sink) sink(name, id, node.metrics);
-      out[id] = compactNode(node, before?.[id], shared, strings);
+    for (let n = reader.int(); n > 0; n--) {
+      const id = reader.string();
+      out[id] = readNode(reader, before?.[id], shared, sink === undefined ? undefined : (metrics) => sink(name, id, metrics));
     }
     topologies[name] = out;
   }
-  const stats = report.stats;
-  return {
-    schemaVersion: report.schemaVersion,
-    probe: { id: report.probe.id, version: report.probe.version },
-    host: report.host,
-    timestamp: report.timestamp,
-    intervalSeconds: report.intervalSeconds,
-    topologies,
-    stats: {
-      droppedReports: stats.droppedReports,
-      collectionErrors: copyStrings(stats.collectionErrors, undefined, NO_TABLE),
-      ...(stats.collectionCpuSeconds === undefined ? {} : { collectionCpuSeconds: stats.collectionCpuSeconds }),
-    },
-  };
+  return { ...flat.header, topologies };
+}
+
+/** Walks a flat report's columns in order; each string index becomes the interned string, looked up once. */
+class FlatReader {
+  private s = 0;
+  private n = 0;
+  private readonly interned: Array<string | undefined>;
+
+  constructor(
+    private readonly flat: FlatReport,
+    readonly strings: Strings,
+  ) {
+    this.interned = new Array(flat.strings.length);
+  }
+
+  more(): boolean {
+    return this.s < this.flat.structure.length;
+  }
+
+  int(): number {
+    return this.flat.structure[this.s++];
+  }
+
+  number(): number {
+    return this.flat.numbers[this.n++];
+  }
+
+  string(): string {
+    const i = this.flat.structure[this.s++];
+    return (this.interned[i] ??= this.strings.intern(this.flat.strings[i]));
+  }
 }
 
 /**
@@ -122,21 +147,19 @@ export function compactReport(report: ProbeReport, previous: ProbeReport | undef
  */
 type SharedParents = Map<string, Record<string, string[]>>;
 
-function compactNode(node: ReportNode, before: ReportNode | undefined, shared: SharedParents, strings: Strings): ReportNode {
-  let parents = parentLists(node.parents, before?.parents, strings);
+function readNode(reader: FlatReader, before: ReportNode | undefined, shared: SharedParents, sink: ((metrics: Record<string, MetricSeries>) => void) | undefined): ReportNode {
+  const timestamp = reader.number();
+  const labels = readLabels(reader, before?.labels);
+  const metrics = readMetrics(reader, sink);
+  const adjacency = readIds(reader, before?.adjacency);
+  let parents = readParents(reader, before?.parents);
   if (parents !== EMPTY_PARENTS) {
     const key = parentsKey(parents);
     const seen = shared.get(key);
     if (seen) parents = seen;
     else shared.set(key, parents);
   }
-  return {
-    timestamp: node.timestamp,
-    labels: copyStrings(node.labels, before?.labels, strings),
-    metrics: latestSamples(node.metrics),
-    adjacency: idList(node.adjacency, before?.adjacency, strings),
-    parents,
-  };
+  return { timestamp, labels, metrics, adjacency, parents };
 }
 
 function parentsKey(parents: Record<string, string[]>): string {
@@ -145,81 +168,89 @@ function parentsKey(parents: Record<string, string[]>): string {
   return key;
 }
 
-/** Each series as its latest sample: the later one, and of two at one time the larger value (normalizeSamples' rule). */
-function latestSamples(metrics: Record<string, MetricSeries>): Record<string, MetricSeries> {
+/**
+ * Each series as its latest sample (`isLater`); the sink gets every sample, in the order sent.
+ */
+function readMetrics(reader: FlatReader, sink: ((metrics: Record<string, MetricSeries>) => void) | undefined): Record<string, MetricSeries> {
   let out: Record<string, MetricSeries> | undefined;
-  for (const name of Object.keys(metrics)) {
-    if (name === '__proto__') continue;
-    const samples = metrics[name].samples;
-    if (samples.length === 0) {
+  let sent: Record<string, MetricSeries> | undefined;
+  for (let m = reader.int(); m > 0; m--) {
+    const name = reader.string();
+    const count = reader.int();
+    if (count === 0) {
       (out ??= {})[name] = { samples: [] };
+      if (sink) (sent ??= {})[name] = { samples: [] };
       continue;
     }
-    let best = samples[0];
-    for (let i = 1; i < samples.length; i++) {
-      const s = samples[i];
-      if (s[0] > best[0] || (s[0] === best[0] && s[1] > best[1])) best = s;
+    const samples: Sample[] | undefined = sink ? [] : undefined;
+    let at = -Infinity;
+    let value = -Infinity;
+    for (let i = 0; i < count; i++) {
+      const t = reader.number();
+      const v = reader.number();
+      samples?.push([t, v]);
+      if (i === 0 || isLater(t, v, at, value)) {
+        at = t;
+        value = v;
+      }
     }
-    (out ??= {})[name] = new LatestSample(best[0], best[1]);
+    (out ??= {})[name] = new LatestSample(at, value);
+    if (samples) (sent ??= {})[name] = { samples };
   }
+  if (sink) sink(sent ?? EMPTY_METRICS);
   return out ?? EMPTY_METRICS;
 }
 
-/** A copy of a string map without `__proto__` (zod's records drop it too), or `before` when equal to it. */
-function copyStrings(map: Record<string, string>, before: Record<string, string> | undefined, strings: Strings): Record<string, string> {
-  const keys = Object.keys(map);
-  if (before !== undefined && sameStrings(map, keys, before)) return before;
-  if (keys.length === 0) return EMPTY_LABELS;
+/** The node's labels, or `before` when equal to them. */
+function readLabels(reader: FlatReader, before: Record<string, string> | undefined): Record<string, string> {
+  const count = reader.int();
+  const pairs: string[] = new Array(2 * count);
+  let same = before !== undefined;
+  for (let i = 0; i < 2 * count; i += 2) {
+    const k = (pairs[i] = reader.string());
+    const v = (pairs[i + 1] = reader.string());
+    // A string is never inherited by a plain object, so equal here means before has the key with this value.
+    if (same && (before as Record<string, string>)[k] !== v) same = false;
+  }
+  if (same && keyCount(before as object) === count) return before as Record<string, string>;
+  if (count === 0) return EMPTY_LABELS;
   const out: Record<string, string> = {};
-  for (const k of keys) if (k !== '__proto__') out[k] = strings.intern(map[k]);
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
   return out;
 }
 
-function sameStrings(map: Record<string, string>, keys: string[], before: Record<string, string>): boolean {
+function keyCount(record: object): number {
   let n = 0;
-  for (const k in before) {
-    if (map[k] !== before[k] || !Object.prototype.hasOwnProperty.call(map, k)) return false;
-    n++;
-  }
-  return n === keys.length;
+  for (const _ in record) n++;
+  return n;
 }
 
-/** Sorted without repeats (as normalizeNode makes them), or `before` when equal to it. */
-function idList(ids: readonly string[], before: readonly string[] | undefined, strings: Strings): string[] {
-  const list = isSortedUnique(ids) ? ids : sortedUnique(ids);
+/** Sorted without repeats (flattenReport made them so), or `before` when equal to it. */
+function readIds(reader: FlatReader, before: readonly string[] | undefined): string[] {
+  const count = reader.int();
+  const list: string[] = new Array(count);
+  for (let i = 0; i < count; i++) list[i] = reader.string();
   if (before !== undefined && sameList(list, before)) return before as string[];
-  if (list.length === 0) return EMPTY_IDS;
+  if (count === 0) return EMPTY_IDS;
   // A client socket's one peer: sockets of a connection pool share it, and can share the list too.
-  if (list.length === 1 && strings.single) return strings.single(list[0]);
-  return list.map((id) => strings.intern(id));
+  if (count === 1 && reader.strings.single) return reader.strings.single(list[0]);
+  return list;
 }
 
-function parentLists(parents: Record<string, string[]>, before: Record<string, string[]> | undefined, strings: Strings): Record<string, string[]> {
-  const keys = Object.keys(parents);
-  if (keys.length === 0) return EMPTY_PARENTS;
+function readParents(reader: FlatReader, before: Record<string, string[]> | undefined): Record<string, string[]> {
+  const count = reader.int();
+  if (count === 0) return EMPTY_PARENTS;
   let same = before !== undefined;
-  let n = 0;
   const out: Record<string, string[]> = {};
-  for (const k of keys) {
-    if (k === '__proto__') continue;
+  for (let i = 0; i < count; i++) {
+    const k = reader.string();
     const prior = before?.[k];
-    const list = idList(parents[k], prior, strings);
+    const list = readIds(reader, prior);
     if (list !== prior) same = false;
     out[k] = list;
-    n++;
   }
-  if (same && before !== undefined && Object.keys(before).length === n) return before;
+  if (same && before !== undefined && keyCount(before) === count) return before;
   return out;
-}
-
-function isSortedUnique(ids: readonly string[]): boolean {
-  for (let i = 1; i < ids.length; i++) if (!(ids[i - 1] < ids[i])) return false;
-  return true;
-}
-
-function sortedUnique(ids: readonly string[]): string[] {
-  const sorted = [...ids].sort();
-  return sorted.filter((id, i) => i === 0 || id !== sorted[i - 1]);
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {
@@ -228,7 +259,19 @@ function sameList(a: readonly string[], b: readonly string[]): boolean {
   return true;
 }
 
+/** normalizeSamples' order: the later sample, and of two at one time the larger value. */
+function isLater(t: number, v: number, at: number, value: number): boolean {
+  return t > at || (t === at && v > value);
+}
+
 /** A node with each series cut to its latest sample (what `compactReport` does to a report), for comparisons. */
 export function latestOnly(node: ReportNode): ReportNode {
-  return { ...node, metrics: latestSamples(node.metrics) };
+  const metrics: Record<string, MetricSeries> = {};
+  for (const name of Object.keys(node.metrics)) {
+    const samples = node.metrics[name].samples;
+    let best = samples[0];
+    for (const s of samples) if (isLater(s[0], s[1], best[0], best[1])) best = s;
+    metrics[name] = best === undefined ? { samples: [] } : new LatestSample(best[0], best[1]);
+  }
+  return { ...node, metrics };
 }

@@ -1,28 +1,30 @@
 /**
  * `POST /api/report`: the probe's report into the window. In order: the bearer token (401), a slot (503 with
- * Retry-After), the body within APP_MAX_REPORT_BYTES compressed and decompressed (413), gzip or identity (415),
- * JSON (400), the schema major version (400 with the version message), the schema (400 naming the field). Each
- * refusal is counted by reason and, when the probe said who it is, against that probe.
+ * Retry-After), the body within APP_MAX_REPORT_BYTES as sent (413), gzip or identity (415); then, in a decode
+ * worker (report-decoders.ts), the size decompressed (413), JSON (400), the schema major version (400 with the
+ * version message) and the schema (400 naming the field). The event loop only applies the decoded report. Each
+ * refusal is counted by reason and, when the probe said who it is, against that probe. The slot is held until the
+ * answer is sent, so it covers the report's time in the worker.
  */
-import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { APP } from '../../lib/contract';
 import { reportJsonSchema } from '../../lib/report/report-json-schema';
-import { ProbeReport, ReportError, ReportVersionError } from '../../lib/report/report-schema';
 import { HttpError } from '../../lib/service-http';
 import { errorSchema, reportAcceptedSchema } from './api-schemas';
 import type { BearerToken } from './bearer-auth';
 import type { MetricHistory } from './metric-history';
 import type { AppMetrics, RefusalReason } from './metrics';
 import type { ReportAdmission } from './report-admission';
-import { compactReport, StringTable } from './report-compaction';
-import type { ReportValidator } from './report-validation';
+import type { FlatReport } from './flat-report';
+import { compactFlat, StringTable } from './report-compaction';
+import { DecoderStopped, ReportDecoders } from './report-decoders';
+import type { ContentEncoding } from './report-decoding';
 import type { ReportWindow } from './report-window';
 
 export interface ReportIngestOptions {
   window: ReportWindow;
   history: MetricHistory;
-  validator: ReportValidator;
+  decoders: ReportDecoders;
   admission: ReportAdmission;
   metrics: AppMetrics;
   token: BearerToken;
@@ -33,9 +35,11 @@ export interface ReportIngestOptions {
 interface IngestState {
   probeId?: string;
   refusal?: RefusalReason;
-  cpu?: NodeJS.CpuUsage;
   started?: number;
-  report?: ProbeReport;
+  encoding?: ContentEncoding;
+  flat?: FlatReport;
+  /** Thread time spent on it so far (ms): the worker's decoding. */
+  busyMs?: number;
 }
 
 const STATE = Symbol('ingest');
@@ -60,39 +64,24 @@ function documentedBody(): Record<string, unknown> {
 const REASON_BY_STATUS: Record<number, RefusalReason> = { 401: 'unauthorized', 413: 'too_large', 415: 'unsupported_encoding', 503: 'overloaded' };
 
 export async function registerReportIngest(app: FastifyInstance, options: ReportIngestOptions): Promise<void> {
-  const { window, history, validator, admission, metrics, token, maxReportBytes } = options;
+  const { window, history, decoders, admission, metrics, token, maxReportBytes } = options;
   const strings = new StringTable();
   await app.register(async (scope) => {
-    // This scope's JSON parser decompresses and bounds the body; the rest of the app keeps Fastify's.
+    // This scope's JSON parser only bounds the body and checks its encoding; the decode worker does the rest.
     scope.removeContentTypeParser(['application/json']);
     scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: maxReportBytes }, (request, body, done) => {
       const s = state(request);
-      s.cpu = process.cpuUsage();
       s.started = performance.now();
       const raw = body as Buffer;
       const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       metrics.reportBytes.inc({ encoding }, raw.length);
-      let text: Buffer;
-      if (encoding === 'gzip' || encoding === 'x-gzip') {
-        try {
-          text = gunzipSync(raw, { maxOutputLength: maxReportBytes });
-        } catch (err) {
-          const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
-          done(tooLarge ? refuse(request, 'too_large', 413, `the report is larger than ${maxReportBytes} bytes once decompressed`) : refuse(request, 'bad_json', 400, `body is not valid gzip: ${(err as Error).message}`));
-          return;
-        }
-      } else if (encoding === 'identity') {
-        text = raw;
-      } else {
+      if (encoding === 'gzip' || encoding === 'x-gzip') s.encoding = 'gzip';
+      else if (encoding === 'identity') s.encoding = 'identity';
+      else {
         done(refuse(request, 'unsupported_encoding', 415, `Content-Encoding must be gzip or identity (got ${JSON.stringify(encoding)})`));
         return;
       }
-      metrics.reportDecodedBytes.inc(text.length);
-      try {
-        done(null, JSON.parse(text.toString('utf8')));
-      } catch (err) {
-        done(refuse(request, 'bad_json', 400, `body is not valid JSON: ${(err as Error).message}`));
-      }
+      done(null, raw);
     });
 
     scope.post(
@@ -106,7 +95,7 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
           body: documentedBody(),
           response: { 202: reportAcceptedSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema, 415: errorSchema, 503: errorSchema },
         },
-        // The body was validated in preValidation, with the version first and zod's messages (report-validation.ts).
+        // The body is validated in the decode worker, with the version first and zod's messages (report-validation.ts).
         validatorCompiler: () => () => true,
         onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
           const s = state(request);
@@ -123,27 +112,36 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
           }
           reply.raw.once('close', admitted.release);
         },
-        preValidation: async (request: FastifyRequest) => {
+        preValidation: async (request: FastifyRequest, reply: FastifyReply) => {
           const s = state(request);
+          let decoded;
           try {
-            s.report = validator.check(request.body);
+            decoded = await decoders.decode(request.body as Buffer, s.encoding as ContentEncoding);
           } catch (err) {
-            if (!(err instanceof ReportError)) throw err;
-            throw refuse(request, err instanceof ReportVersionError ? 'unsupported_version' : 'bad_report', 400, err.message);
-          } finally {
-            const id = (request.body as { probe?: { id?: unknown } } | undefined)?.probe?.id;
-            if (typeof id === 'string') s.probeId = id;
+            if (!(err instanceof DecoderStopped)) throw err;
+            reply.header('retry-after', '1');
+            throw refuse(request, 'overloaded', 503, `${err.message}; retry after 1 s`);
           }
+          const { outcome } = decoded;
+          s.busyMs = decoded.busyMs;
+          if (outcome.decodedBytes !== undefined) metrics.reportDecodedBytes.inc(outcome.decodedBytes);
+          if (!outcome.ok) {
+            if (outcome.probeId !== undefined) s.probeId = outcome.probeId;
+            throw refuse(request, outcome.reason, outcome.status, outcome.message);
+          }
+          s.flat = outcome.flat;
+          s.probeId = outcome.flat.header.probe.id;
         },
       },
       async (request, reply) => {
         const s = state(request);
-        const report = s.report as ProbeReport;
-        const intervalMs = report.intervalSeconds * 1000;
+        const applying = performance.now();
+        const flat = s.flat as FlatReport;
+        const intervalMs = flat.header.intervalSeconds * 1000;
         let nodes = 0;
-        const compacted = compactReport(
-          report,
-          window.previous(report.probe.id),
+        const compacted = compactFlat(
+          flat,
+          window.previous(flat.header.probe.id),
           (_topology, id, series) => {
             nodes++;
             history.record(id, series, intervalMs);
@@ -152,11 +150,9 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
         );
         window.add(compacted);
         metrics.reportsAccepted.inc();
-        if (s.cpu) {
-          const cpu = process.cpuUsage(s.cpu);
-          metrics.ingestCpuSeconds.inc((cpu.user + cpu.system) / 1e6);
-        }
-        if (s.started !== undefined) metrics.ingestSeconds.observe((performance.now() - s.started) / 1000);
+        const now = performance.now();
+        metrics.ingestCpuSeconds.inc(((s.busyMs ?? 0) + now - applying) / 1000);
+        if (s.started !== undefined) metrics.ingestSeconds.observe((now - s.started) / 1000);
         return reply.code(202).send({ accepted: true, nodes });
       },
     );

@@ -1,11 +1,12 @@
 /**
  * Generations and views. A generation is the merged report at one moment, with its connections resolved and its
- * topologies rendered on demand; a view is one query of one topology at one generation, kept with its JSON.
+ * topologies rendered on demand; a view is one query of one topology at one generation, kept with its JSON bytes.
  *
  * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
  * when reports changed — at most once per pacing interval, which is at least a second and at least three times what
  * the last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views
- * asked for recently before it publishes the generation, so a request finds its view ready. It works in steps and
+ * asked for recently, and their JSON (view-json.ts), before it publishes the generation, so a request finds its
+ * view's bytes ready. It works in steps and
  * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; until it
  * publishes, reads get the previous generation's views. A request rebuilds a view itself only when nothing keeps it
  * fresh (the last generation is older than `maxStaleMs` and two pacing intervals) or it is the first of its kind.
@@ -21,6 +22,7 @@ import { nodeDetails } from './node-details';
 import type { RenderedTopology, RenderMemo, TopologyRenderer } from './renderers/render-model';
 import { RENDERER_BY_NAME, RENDERERS } from './renderers/topology-registry';
 import type { ReportWindow } from './report-window';
+import { viewJson, viewJsonSteps } from './view-json';
 import { buildView, ParsedQuery, parseTopologyQuery } from './view-query';
 
 export interface TopologyServiceOptions {
@@ -34,6 +36,8 @@ export interface TopologyServiceOptions {
   /** A view asked for within this long is rebuilt by every new generation. */
   hotMs?: number;
   maxCachedViews?: number;
+  /** JSON bytes kept across the cached views; past it the least recently asked views' bytes are dropped. */
+  maxCachedBytes?: number;
 }
 
 interface Generation {
@@ -55,7 +59,15 @@ export interface CachedView {
   lastAsked: number;
   /** WebSocket subscribers; a view with any stays cached and hot. */
   subscribers: number;
-  json?: string;
+  /** The view's JSON, made by the ticker with the view or by the first read of it. */
+  json?: Buffer;
+}
+
+/** A hot view rebuilt for a generation not yet published, with its JSON. */
+interface Staged {
+  cached: CachedView;
+  view: TopologyView;
+  json: Buffer;
 }
 
 export class TopologyService {
@@ -66,6 +78,7 @@ export class TopologyService {
   private readonly maxStaleMs: number;
   private readonly hotMs: number;
   private readonly maxCachedViews: number;
+  private readonly maxCachedBytes: number;
   private readonly resolver = new ConnectionResolver();
   private readonly memos = new Map<string, RenderMemo>();
   private readonly views = new Map<string, CachedView>();
@@ -84,6 +97,7 @@ export class TopologyService {
     this.maxStaleMs = Math.max(options.maxStaleMs ?? 5000, this.minGenerationMs);
     this.hotMs = options.hotMs ?? 30_000;
     this.maxCachedViews = options.maxCachedViews ?? 64;
+    this.maxCachedBytes = options.maxCachedBytes ?? 256 * 1024 * 1024;
     this.pacingMs = this.minGenerationMs;
   }
 
@@ -153,13 +167,21 @@ export class TopologyService {
     yield;
     timed(() => this.connections(next));
     yield;
-    const staged: Array<[CachedView, TopologyView]> = [];
+    const staged: Staged[] = [];
     for (const cached of hot) {
       const renderer = this.renderer(cached.name);
       timed(() => this.renderedIn(next, renderer));
       yield;
-      staged.push([cached, timed(() => this.viewIn(next, renderer, cached.query))]);
+      const view = timed(() => this.viewIn(next, renderer, cached.query));
       yield;
+      const json = viewJsonSteps(view);
+      for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
+        if (step.done) {
+          staged.push({ cached, view, json: step.value });
+          break;
+        }
+        yield;
+      }
     }
     if (listHot) {
       for (const renderer of RENDERERS) {
@@ -201,9 +223,13 @@ export class TopologyService {
     return cached;
   }
 
-  /** The view's JSON, made once per view. */
-  json(cached: CachedView): string {
-    return (cached.json ??= JSON.stringify(cached.view));
+  /** The view's JSON, made once per view and generation. */
+  json(cached: CachedView): Buffer {
+    if (!cached.json) {
+      cached.json = viewJson(cached.view);
+      this.trimJson();
+    }
+    return cached.json;
   }
 
   details(name: string, id: string): NodeDetails {
@@ -261,14 +287,15 @@ export class TopologyService {
     return { number: this.window.generation, at: now, checked: now, report, rendered: new Map() };
   }
 
-  private publish(next: Generation, staged: ReadonlyArray<[CachedView, TopologyView]>): void {
+  private publish(next: Generation, staged: readonly Staged[]): void {
     this.generation = next;
     this.metrics?.generations.inc();
-    for (const [cached, view] of staged) {
+    for (const { cached, view, json } of staged) {
       cached.view = view;
       cached.generation = next.number;
-      cached.json = undefined;
+      cached.json = json;
     }
+    this.trimJson();
     // Sweeping walks every node of the history: every 10 s is often enough for a retention of minutes.
     if (this.history.series > 0 && next.at - this.sweptAt >= 10_000) {
       this.history.sweep(next.at);
@@ -327,6 +354,19 @@ export class TopologyService {
     const out: CachedView[] = [];
     for (const cached of this.views.values()) if (cached.subscribers > 0 || now - cached.lastAsked <= this.hotMs) out.push(cached);
     return out;
+  }
+
+  /** Drops the JSON of the least recently asked views while the cached JSON is over its bound. */
+  private trimJson(): void {
+    let bytes = 0;
+    for (const cached of this.views.values()) bytes += cached.json?.length ?? 0;
+    if (bytes <= this.maxCachedBytes) return;
+    const byAge = [...this.views.values()].filter((c) => c.json).sort((a, b) => a.lastAsked - b.lastAsked);
+    for (const cached of byAge) {
+      if (bytes <= this.maxCachedBytes) break;
+      bytes -= (cached.json as Buffer).length;
+      cached.json = undefined;
+    }
   }
 
   private evict(): void {

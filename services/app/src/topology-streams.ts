@@ -11,7 +11,7 @@ import { diffViews, isEmptyDiff } from './view-diff';
 
 /** What a stream needs of a WebSocket (ws's WebSocket has it). */
 export interface StreamSocket {
-  send(data: string): void;
+  send(data: string | Buffer, options?: { binary?: boolean }): void;
   readonly bufferedAmount: number;
   readonly readyState: number;
 }
@@ -110,7 +110,8 @@ export class TopologyStreams {
     sub.sentGeneration = sub.cached.generation;
     sub.lastSentAt = this.service.clock();
     sub.resync = false;
-    sub.socket.send(`{"type":"snapshot","seq":${sub.seq},"view":${this.service.json(sub.cached)}}`);
+    // Text frames, as every other message: the bytes are the view's cached JSON, not copied into a string.
+    sub.socket.send(Buffer.concat([Buffer.from(`{"type":"snapshot","seq":${sub.seq},"view":`), this.service.json(sub.cached), Buffer.from('}')]), { binary: false });
     this.options.metrics?.websocketMessages.inc({ type: 'snapshot' });
   }
 }

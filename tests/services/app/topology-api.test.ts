@@ -72,6 +72,26 @@ describe('GET /api/topology/{name}', () => {
     expect((await view('/api/topology/containers?clusterThreshold=0')).clustered).toBeUndefined();
   });
 
+  test('a view read recently is rebuilt with its JSON by the next generation, so the read after it serialises nothing', async () => {
+    const own = await startApp();
+    try {
+      expect((await postReport(own.url, reportA())).status).toBe(202);
+      const before = await view('/api/topology/hosts', own);
+      expect((await postReport(own.url, reportB())).status).toBe(202);
+      expect(own.app.service.tick()).toBe(true);
+      const built = own.app.service.view('hosts', {});
+      expect(built.generation).toBe(own.app.service.generationNumber);
+      const json = built.json as Buffer;
+      expect(json).toBeInstanceOf(Buffer);
+      const after = await getJson<TopologyView>(own.url, '/api/topology/hosts');
+      expect(built.json).toBe(json);
+      expect(after.body).toEqual(JSON.parse(json.toString()));
+      expect(after.body.totalNodes).toBe(before.totalNodes + 1);
+    } finally {
+      await own.close();
+    }
+  });
+
   test('a bad query is a 400 naming the parameter; an unknown topology a 404', async () => {
     expect((await getJson(h.url, '/api/topology/containers?filter=cpu>lots')).body.message).toBe('filter[0] must compare the metric with a number (got "lots")');
     expect((await getJson(h.url, '/api/topology/containers?filter=nonsense')).body.message).toMatch(/^filter\[0\] must be key=value/);

@@ -116,8 +116,10 @@ class RecordingSocket implements StreamSocket {
   bufferedAmount = 0;
   readonly messages: Array<{ at: number; message: TopologyMessage }> = [];
   constructor(private readonly clock: () => number) {}
-  send(data: string): void {
-    this.messages.push({ at: this.clock(), message: JSON.parse(data) });
+  send(data: string | Buffer, options?: { binary?: boolean }): void {
+    // A snapshot is the view's cached bytes, which must still go out as a text frame.
+    if (Buffer.isBuffer(data)) expect(options?.binary).toBe(false);
+    this.messages.push({ at: this.clock(), message: JSON.parse(data.toString()) });
   }
 }
 

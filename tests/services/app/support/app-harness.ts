@@ -40,8 +40,8 @@ export async function startApp(options: Partial<AppOptions> = {}): Promise<AppHa
     app,
     clock,
     async close() {
-      app.stop();
       await app.http.close();
+      await app.stop();
     },
   };
 }
