@@ -4,7 +4,7 @@
  * `deploy/<env>/`, with stable names so the same commit and config render byte for byte the same.
  */
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { renderForGitOps } from '../tests/e2e/support/engine/render';
 import { REPO_ROOT } from '../tests/e2e/support/pinned-tools';
@@ -31,7 +31,8 @@ async function main(): Promise<void> {
     throw new UsageError(`--stack ${JSON.stringify(stack)} names no stack file: expected Pulumi.${stack}.yaml in ${REPO_ROOT}`);
   }
   const out = values.out ?? join(REPO_ROOT, 'deploy', stack);
-  say(`rendering the ${stack} stack with the real engine into ${relative(process.cwd(), out) || '.'}`);
+  const shown = relative(process.cwd(), out);
+  say(`rendering the ${stack} stack with the real engine into ${shown === '' ? '.' : shown.startsWith('..') ? resolve(out) : shown}`);
   const started = Date.now();
   const render = await renderForGitOps(stack, out);
   say(`${render.files.length} objects, one file each, in ${((Date.now() - started) / 1000).toFixed(1)} s`);

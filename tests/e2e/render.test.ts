@@ -32,7 +32,23 @@ async function declaredForRender(stack: string): Promise<any[]> {
   const objects = (await runProgram(stack, config)).resources.filter((r) => r.type.startsWith('kubernetes:'));
   let text = JSON.stringify(objects.map((r) => r.inputs));
   for (const r of objects) if (!r.inputs.metadata?.name) text = text.split(String(r.outputs.metadata.name)).join(r.name);
-  return (JSON.parse(text) as any[]).map((o, i) => (o.metadata.name ? o : { ...o, metadata: { ...o.metadata, name: objects[i].name } }));
+  // The provider marks the objects it named, as it does on a cluster.
+  return (JSON.parse(text) as any[]).map((o, i) =>
+    objects[i].inputs.metadata?.name ? o : { ...o, metadata: { ...o.metadata, name: objects[i].name, annotations: { ...o.metadata.annotations, 'pulumi.com/autonamed': 'true' } } },
+  );
+}
+
+/**
+ * Without its empty strings, maps and lists: the provider leaves them out of the YAML it writes (an env var of value
+ * "", an empty nodeSelector), which Kubernetes reads the same as absent.
+ */
+function withoutEmpty(value: any): any {
+  if (Array.isArray(value)) return value.map(withoutEmpty);
+  if (value === null || typeof value !== 'object') return value;
+  const kept = Object.entries(value)
+    .map(([k, v]) => [k, withoutEmpty(v)] as const)
+    .filter(([, v]) => v !== '' && !(Array.isArray(v) && v.length === 0) && !(v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0));
+  return Object.fromEntries(kept);
 }
 
 describe.each(['dev', 'prod'])('npm run render -- --stack %s', (stack) => {
@@ -44,7 +60,7 @@ describe.each(['dev', 'prod'])('npm run render -- --stack %s', (stack) => {
     const declared = await declaredForRender(stack);
     const kept = declared.filter((o) => o.kind !== 'Secret');
     expect(render.files).toHaveLength(kept.length);
-    expect(readManifests(first).sort(byIdentity)).toEqual(kept.sort(byIdentity));
+    expect(readManifests(first).map(withoutEmpty).sort(byIdentity)).toEqual(kept.map(withoutEmpty).sort(byIdentity));
     // The probe token's Secret is named, not written, and its value is in no file.
     expect(render.leftOut).toEqual([{ kind: 'Secret', namespace: expect.any(String), name: 'monitoring-probe-token', reason: expect.stringContaining('create it in the cluster') }]);
     const token = String(LOCAL_STACK_CONFIG.find((s) => s.key === 'orchestrator:monitoring.probeToken')!.value);
