@@ -23,6 +23,8 @@ export interface RenderStepsRow {
   /** Per round: the step's total time, summed over its pieces. */
   totalMsPerRound: number;
   longestMs: number;
+  /** The CPU time (the whole process's: with GC helper threads) of the step that took longest in CPU. */
+  longestCpuMs: number;
   load: [number, number];
 }
 
@@ -30,6 +32,8 @@ export interface RenderStepsResult {
   rows: RenderStepsRow[];
   longestMs: number;
   longestStep: string;
+  longestCpuMs: number;
+  longestCpuStep: string;
   majorGcs: number;
   majorGcMs: number;
   longestMajorGcMs: number;
@@ -66,19 +70,23 @@ export async function runRenderSteps(options: { shape?: Partial<FleetShape>; rou
   });
   observer.observe({ entryTypes: ['gc'] });
   const loadBefore = round(loadavg()[0], 1);
-  const byStep = new Map<string, { steps: number; total: number; longest: number }>();
+  const byStep = new Map<string, { steps: number; total: number; longest: number; longestCpu: number }>();
   const inbound = inboundIndex(shape);
   for (let r = 0; r < rounds; r++) {
     now += 15_000;
     for (let i = r % 10; i < shape.probes; i += 10) ingest(probeReport(shape, i, now, inbound));
     const steps = service.steps();
     for (;;) {
+      const cpu = process.cpuUsage();
       const started = performance.now();
       const step = steps.next();
       const ms = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000;
       if (step.done) break;
       const kind = step.value;
-      const s = byStep.get(kind) ?? { steps: 0, total: 0, longest: 0 };
+      const s = byStep.get(kind) ?? { steps: 0, total: 0, longest: 0, longestCpu: 0 };
+      s.longestCpu = Math.max(s.longestCpu, cpuMs);
       s.steps++;
       s.total += ms;
       s.longest = Math.max(s.longest, ms);
@@ -96,13 +104,17 @@ export async function runRenderSteps(options: { shape?: Partial<FleetShape>; rou
     steps: s.steps,
     totalMsPerRound: round(s.total / rounds, 1),
     longestMs: round(s.longest, 1),
+    longestCpuMs: round(s.longestCpu, 1),
     load,
   }));
   const longest = rows.reduce((a, b) => (b.longestMs > a.longestMs ? b : a));
+  const longestCpu = rows.reduce((a, b) => (b.longestCpuMs > a.longestCpuMs ? b : a));
   return {
     rows,
     longestMs: longest.longestMs,
     longestStep: longest.step,
+    longestCpuMs: longestCpu.longestCpuMs,
+    longestCpuStep: longestCpu.step,
     majorGcs: gcs.length,
     majorGcMs: round(gcs.reduce((a, b) => a + b, 0), 1),
     longestMajorGcMs: round(Math.max(0, ...gcs), 1),
