@@ -26,6 +26,13 @@ export interface ApiRow {
   appViewMs?: number;
   appCores: number;
   rssMb: number;
+  /**
+   * Over the phase's measurement (the same on each of its rows): the event loop's longest delay (the longest
+   * synchronous stretch, from the app's monitorEventLoopDelay), and the major GCs and their total pause.
+   */
+  loopMaxMs: number;
+  majorGcs: number;
+  majorGcMs: number;
   load: [number, number];
 }
 
@@ -85,6 +92,10 @@ async function measureReads(app: AppProcess, phase: string, seconds: number, loa
   const queries = QUERIES(found.nodes[0]?.id ?? 'container:none');
   const latencies = queries.map(() => [] as number[]);
   const shapes = queries.map(() => ({ nodes: 0, edges: 0, bytes: 0 }));
+  const gcCount = 'nodejs_gc_duration_seconds_count{kind="major"}';
+  const gcSum = 'nodejs_gc_duration_seconds_sum{kind="major"}';
+  // A scrape resets the app's event-loop delay histogram (prom-client's default metrics), so the next is this phase's.
+  const gcBefore = { count: await app.metric(gcCount), sum: await app.metric(gcSum) };
   const before = { stat: app.stat(), at: Date.now() };
   const end = Date.now() + seconds * 1000;
   while (Date.now() < end) {
@@ -100,6 +111,9 @@ async function measureReads(app: AppProcess, phase: string, seconds: number, loa
     }
   }
   const after = { stat: app.stat(), at: Date.now() };
+  const loopMaxMs = round((await app.metric('nodejs_eventloop_lag_max_seconds')) * 1000, 1);
+  const majorGcs = (await app.metric(gcCount)) - gcBefore.count;
+  const majorGcMs = round(((await app.metric(gcSum)) - gcBefore.sum) * 1000, 1);
   const cores = round((after.stat.cpuSeconds - before.stat.cpuSeconds) / ((after.at - before.at) / 1000), 2);
   const loadAfter = load1();
   const mean = async (name: string, topology: string) => {
@@ -127,6 +141,9 @@ async function measureReads(app: AppProcess, phase: string, seconds: number, loa
       appViewMs: await mean('app_view_seconds', topology),
       appCores: cores,
       rssMb: after.stat.rssMb,
+      loopMaxMs,
+      majorGcs,
+      majorGcMs,
       load: [loadBefore, loadAfter],
     });
   }

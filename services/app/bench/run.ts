@@ -1,10 +1,11 @@
 /**
  * `npm run bench:app`: the app's benchmark, one part after another, each printing its table; everything is also
- * written to bench-results/app.json. `npm run bench:app -- ingest` (or `api`, `ui`) runs one part.
+ * written to bench-results/app.json. `npm run bench:app -- ingest` (or `api`, `steps`, `ui`) runs one part.
  *
  * Parts: ingest (ingest-scenario.ts) and api (api-scenario.ts) run the bundled app in a process of its own, fed by
  * the load generator in another (load-generator.ts); CPU is the app's, read from /proc. ui (ui.ts, headless
- * Chromium) drives the web UI against the real app fed by a generated fleet. The machine is shared, so every row
+ * Chromium) drives the web UI against the real app fed by a generated fleet. steps (render-steps.ts) times the
+ * ticker's steps at the full fleet in this process. The machine is shared, so every row
  * carries the 1-minute load average before and after it.
  *
  * BENCH_PROBES (default 1000) shrinks the fleet for a quick look; BENCH_WARMUP_SECONDS and BENCH_MEASURE_SECONDS
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { ApiRow, runApiBench } from './api-scenario';
 import { imageNodeFlags } from './app-process';
 import { IngestRow, runIngestBench } from './ingest-scenario';
+import { runRenderSteps } from './render-steps';
 import { runUiBench, UiBenchRow } from './ui';
 
 const ROOT = join(__dirname, '../../..');
@@ -27,6 +29,11 @@ const shape = env('BENCH_PROBES') === undefined ? undefined : { probes: env('BEN
 const parts: Record<string, () => Promise<Row[]>> = {
   ingest: async () => [(await runIngestBench({ shape, warmupSeconds: env('BENCH_WARMUP_SECONDS'), measureSeconds: env('BENCH_MEASURE_SECONDS') })) as unknown as Row],
   api: async () => (await runApiBench({ shape })) as unknown as Row[],
+  steps: async () => {
+    const result = await runRenderSteps({ shape, rounds: env('BENCH_ROUNDS') });
+    process.stderr.write(`longest step ${result.longestMs} ms (${result.longestStep}); ${result.majorGcs} major GCs in ${result.rounds} generations, ${result.majorGcMs} ms, longest ${result.longestMajorGcMs} ms\n`);
+    return result.rows as unknown as Row[];
+  },
   ui: async () => (await runUiBench({ runs: env('BENCH_UI_RUNS') ?? 5, diffs: env('BENCH_UI_DIFFS') ?? 20 })) as unknown as Row[],
 };
 type Column = [header: string, cell: (r: Row) => string];
@@ -60,6 +67,16 @@ const apiColumns: Column[] = [
   ['app render / view ms', (r) => (r.appRenderMs === undefined ? '' : `${r.appRenderMs} / ${r.appViewMs ?? ''}`)],
   ['app cores', (r) => String(r.appCores)],
   ['RSS MB', (r) => String(r.rssMb)],
+  ['loop max ms', (r) => String(r.loopMaxMs)],
+  ['major GCs (ms)', (r) => `${r.majorGcs} (${r.majorGcMs})`],
+  ['load 1m', (r) => (r.load as number[]).join(' → ')],
+];
+
+const stepColumns: Column[] = [
+  ['step', (r) => String(r.step)],
+  ['steps', (r) => String(r.steps)],
+  ['ms per generation', (r) => String(r.totalMsPerRound)],
+  ['longest ms (wall / CPU)', (r) => `${r.longestMs} / ${r.longestCpuMs}`],
   ['load 1m', (r) => (r.load as number[]).join(' → ')],
 ];
 
@@ -83,7 +100,7 @@ function uiVerdict(r: UiBenchRow): string {
   return r.limitMs !== undefined && r.p50Ms <= r.limitMs ? 'within limit' : 'MISSES';
 }
 
-const COLUMNS: Record<string, Column[]> = { ingest: ingestColumns, api: apiColumns, ui: uiColumns };
+const COLUMNS: Record<string, Column[]> = { ingest: ingestColumns, api: apiColumns, steps: stepColumns, ui: uiColumns };
 
 function printTable(title: string, rows: Row[], columns: Column[]): void {
   const cells = rows.map((r) => columns.map(([, f]) => f(r)));

@@ -41,7 +41,7 @@ export async function registerReadApi(app: FastifyInstance, options: ReadApiOpti
     });
   }
 
-  app.get('/api/topology', { schema: { tags: ['topologies'], summary: 'The topologies, with their node counts and grouping dimensions', response: { 200: topologyListSchema } } }, async () => service.list());
+  app.get('/api/topology', { schema: { tags: ['topologies'], summary: 'The topologies, with their node counts and grouping dimensions', response: { 200: topologyListSchema } } }, async () => service.listReady());
 
   app.get<{ Params: Params; Querystring: Query }>(
     '/api/topology/:name',
@@ -55,7 +55,8 @@ export async function registerReadApi(app: FastifyInstance, options: ReadApiOpti
       },
     },
     async (request, reply) => {
-      const cached = service.view(request.params.name, request.query);
+      // A view not yet built is built in steps that let other requests in (topology-service.ts `viewReady`).
+      const cached = await service.viewReady(request.params.name, request.query);
       // The view's JSON bytes are made once per generation and query (mostly by the ticker); sent as a Buffer,
       // Fastify neither serialises nor encodes them again.
       return reply.type('application/json; charset=utf-8').send(service.json(cached));
@@ -69,7 +70,7 @@ export async function registerReadApi(app: FastifyInstance, options: ReadApiOpti
       schema: { params: topologyParamsSchema, querystring: topologyQuerySchema },
       // Before the upgrade: an unknown topology or a bad query is an HTTP 404 or 400, not a socket that closes.
       preHandler: async (request) => {
-        (request as ViewRequest)[VIEWS] = service.view(request.params.name, request.query);
+        (request as ViewRequest)[VIEWS] = await service.viewReady(request.params.name, request.query);
       },
     },
     (socket, request) => {
@@ -88,7 +89,7 @@ export async function registerReadApi(app: FastifyInstance, options: ReadApiOpti
         response: { 200: nodeDetailsSchema, 404: errorSchema },
       },
     },
-    async (request) => service.details(request.params.name, request.params.id as string),
+    async (request) => service.detailsReady(request.params.name, request.params.id as string),
   );
 
   app.get('/api/probes', { schema: { tags: ['probes'], summary: 'Every probe: last report, version, status, reports it dropped and reports refused from it', response: { 200: probeListSchema } } }, async () => service.probes());

@@ -19,11 +19,19 @@ import type { MergedMaps } from './merged-maps';
 import type { AppMetrics } from './metrics';
 import type { MetricHistory } from './metric-history';
 import { nodeDetails } from './node-details';
-import type { RenderedTopology, RenderMemo, TopologyRenderer } from './renderers/render-model';
+import { RenderedTopology, RenderMemo, runToEnd, StepBudget, timeBudget, TopologyRenderer, UNBOUNDED } from './renderers/render-model';
 import { RENDERER_BY_NAME, RENDERERS } from './renderers/topology-registry';
 import type { ReportWindow } from './report-window';
 import { viewJson, viewJsonSteps } from './view-json';
-import { buildView, ParsedQuery, parseTopologyQuery } from './view-query';
+import { buildViewSteps, ParsedQuery, parseTopologyQuery } from './view-query';
+
+/**
+ * How long one step of rendering or view building may hold the event loop: long enough that the per-step overhead
+ * (a setImmediate round, the generator's resumption) is noise, short enough that a read waiting behind it is not.
+ */
+export const STEP_MS = 8;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface TopologyServiceOptions {
   window: ReportWindow;
@@ -49,6 +57,8 @@ interface Generation {
   report: MergedMaps;
   connections?: ResolvedConnection[];
   rendered: Map<string, RenderedTopology>;
+  /** Topologies a read is rendering for this generation, in steps: a second read waits for the same one. */
+  rendering: Map<string, Promise<RenderedTopology>>;
 }
 
 export interface CachedView {
@@ -61,6 +71,8 @@ export interface CachedView {
   subscribers: number;
   /** The view's JSON, made by the ticker with the view or by the first read of it. */
   json?: Buffer;
+  /** A read building this view in steps, and for which generation: other reads of it wait for that. */
+  building?: { generation: number; done: Promise<void> };
 }
 
 /** A hot view rebuilt for a generation not yet published, with its JSON. */
@@ -87,6 +99,8 @@ export class TopologyService {
   private pacingMs: number;
   private listAskedAt = -Infinity;
   private ticking = false;
+  /** Reads building a view or rendering in steps: the window is not advanced under them. */
+  private builds = 0;
   private sweptAt = -Infinity;
 
   constructor(options: TopologyServiceOptions) {
@@ -132,23 +146,33 @@ export class TopologyService {
     }
   }
 
+  /**
+   * The steps of one tick (what `tickAsync` runs, yielding to the event loop after each): each `next()` does one
+   * bounded piece of work and yields what it was (`render processes`, `json containers`, …), so a caller can time
+   * the longest synchronous stretch a generation holds the event loop for (bench/render-steps.ts).
+   */
+  steps(): Generator<string, boolean> {
+    return this.tickSteps();
+  }
+
   /** `tick`, yielding to the event loop between its steps. */
   async tickAsync(): Promise<boolean> {
-    if (this.ticking) return false;
+    // A read rendering in steps reads the window's maps between its steps, so they must not change under it.
+    if (this.ticking || this.builds > 0) return false;
     this.ticking = true;
     try {
       const steps = this.tickSteps();
       for (;;) {
         const step = steps.next();
         if (step.done) return step.value;
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTurn();
       }
     } finally {
       this.ticking = false;
     }
   }
 
-  private *tickSteps(): Generator<void, boolean> {
+  private *tickSteps(): Generator<string, boolean> {
     const now = this.clock();
     const hot = this.hotViews(now);
     const listHot = now - this.listAskedAt <= this.hotMs;
@@ -162,31 +186,40 @@ export class TopologyService {
         cost += performance.now() - started;
       }
     };
+    // Runs bounded steps, each yielding `label`, their time counted into the generation's cost.
+    const run = function* <T>(steps: Generator<void, T>, label: string): Generator<string, T> {
+      for (;;) {
+        const step = timed(() => steps.next());
+        if (step.done) return step.value;
+        yield label;
+      }
+    };
+    const budget = timeBudget(STEP_MS);
     const next = timed(() => this.advance(false));
     if (!next) return false;
-    yield;
+    yield 'merge';
     timed(() => this.connections(next));
-    yield;
+    yield 'resolve';
     const staged: Staged[] = [];
     for (const cached of hot) {
       const renderer = this.renderer(cached.name);
-      timed(() => this.renderedIn(next, renderer));
-      yield;
-      const view = timed(() => this.viewIn(next, renderer, cached.query));
-      yield;
+      const topology = yield* run(this.renderSteps(next, renderer, budget), `render ${cached.name}`);
+      yield `render ${cached.name}`;
+      const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
+      yield `view ${cached.name}`;
       const json = viewJsonSteps(view);
       for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
         if (step.done) {
           staged.push({ cached, view, json: step.value });
           break;
         }
-        yield;
+        yield `json ${cached.name}`;
       }
     }
     if (listHot) {
       for (const renderer of RENDERERS) {
-        timed(() => this.renderedIn(next, renderer));
-        yield;
+        yield* run(this.renderSteps(next, renderer, budget), `render ${renderer.descriptor.name}`);
+        yield `render ${renderer.descriptor.name}`;
       }
     }
     this.publish(next, staged);
@@ -195,31 +228,60 @@ export class TopologyService {
     return true;
   }
 
+  /** The topologies and their node counts, rendering what is missing at once (tests; the API uses `listReady`). */
   list(): TopologyList {
     this.listAskedAt = this.clock();
     this.ensureFresh();
-    const topologies = RENDERERS.map((r) => ({ ...r.descriptor, nodeCount: this.rendered(r).nodes.size }));
-    return { topologies };
+    const gen = this.current();
+    return this.listOf(gen);
   }
 
-  /** The view of `name` for a raw query (URL parameters); 404 for an unknown topology, 400 for a bad query. */
+  /** `list`, with what is missing rendered in steps that yield to the event loop. */
+  async listReady(): Promise<TopologyList> {
+    this.listAskedAt = this.clock();
+    this.ensureFresh();
+    const gen = this.current();
+    for (const renderer of RENDERERS) await this.renderReady(gen, renderer);
+    return this.listOf(gen);
+  }
+
+  /**
+   * The view of `name` for a raw query (URL parameters); 404 for an unknown topology, 400 for a bad query. Builds a
+   * missing view at once (tests, and the sync paths); the API uses `viewReady`.
+   */
   view(name: string, rawQuery: Record<string, unknown>): CachedView {
     const renderer = this.renderer(name);
     return this.viewFor(renderer, parseTopologyQuery(rawQuery, renderer.descriptor));
   }
 
-  /** The cached view for a parsed query, rebuilt if it is not of the current generation. */
+  /** The cached view for a parsed query, rebuilt at once if it is not of the current generation. */
   viewFor(renderer: TopologyRenderer, query: ParsedQuery): CachedView {
-    this.ensureFresh();
-    const key = `${renderer.descriptor.name}\u0000${query.key}`;
-    let cached = this.views.get(key);
-    if (!cached) {
-      cached = { name: renderer.descriptor.name, query, generation: -1, view: undefined as unknown as TopologyView, lastAsked: 0, subscribers: 0 };
-      this.views.set(key, cached);
-      this.evict();
-    }
-    cached.lastAsked = this.clock();
+    const cached = this.cachedView(renderer, query);
     if (cached.generation !== this.current().number) this.rebuild(cached);
+    return cached;
+  }
+
+  /**
+   * `view`, for a read: a view that is not built for the current generation is built in steps that yield to the
+   * event loop (its topology rendered too, if need be), with its JSON, and other reads of it wait for the same build.
+   * A read does not wait for the ticker: the ticker advances the window only as its first step, so the maps a
+   * read renders from stay put while the ticker works on the next generation, and it does not start while a read
+   * builds.
+   */
+  async viewReady(name: string, rawQuery: Record<string, unknown>): Promise<CachedView> {
+    const renderer = this.renderer(name);
+    const cached = this.cachedView(renderer, parseTopologyQuery(rawQuery, renderer.descriptor));
+    const gen = this.current();
+    if (cached.generation >= gen.number) return cached;
+    if (cached.building?.generation !== gen.number) {
+      const done = this.build(cached, gen, renderer);
+      cached.building = { generation: gen.number, done };
+      void done.then(
+        () => cached.building?.done === done && (cached.building = undefined),
+        () => cached.building?.done === done && (cached.building = undefined),
+      );
+    }
+    await cached.building.done;
     return cached;
   }
 
@@ -235,7 +297,18 @@ export class TopologyService {
   details(name: string, id: string): NodeDetails {
     const renderer = this.renderer(name);
     this.ensureFresh();
-    const details = nodeDetails(this.rendered(renderer), id, this.history, this.clock());
+    return this.detailsIn(this.rendered(renderer), name, id);
+  }
+
+  /** `details`, rendering a missing topology in steps. */
+  async detailsReady(name: string, id: string): Promise<NodeDetails> {
+    const renderer = this.renderer(name);
+    this.ensureFresh();
+    return this.detailsIn(await this.renderReady(this.current(), renderer), name, id);
+  }
+
+  private detailsIn(topology: RenderedTopology, name: string, id: string): NodeDetails {
+    const details = nodeDetails(topology, id, this.history, this.clock());
     if (!details) throw new HttpError(404, `${name} has no node ${JSON.stringify(id)} (now)`);
     return details;
   }
@@ -263,7 +336,7 @@ export class TopologyService {
   /** Before a read: a generation to answer from, made now if there is none or the last is too old and no tick runs. */
   private ensureFresh(): void {
     const gen = this.generation;
-    if (gen && (this.ticking || this.clock() - gen.checked < Math.max(this.maxStaleMs, 2 * this.pacingMs))) return;
+    if (gen && (this.ticking || this.builds > 0 || this.clock() - gen.checked < Math.max(this.maxStaleMs, 2 * this.pacingMs))) return;
     const next = this.advance(true);
     if (next) this.publish(next, []);
   }
@@ -284,7 +357,7 @@ export class TopologyService {
       gen.checked = now;
       return undefined;
     }
-    return { number: this.window.generation, at: now, checked: now, report, rendered: new Map() };
+    return { number: this.window.generation, at: now, checked: now, report, rendered: new Map(), rendering: new Map() };
   }
 
   private publish(next: Generation, staged: readonly Staged[]): void {
@@ -321,33 +394,99 @@ export class TopologyService {
   }
 
   private renderedIn(gen: Generation, renderer: TopologyRenderer): RenderedTopology {
+    return runToEnd(this.renderSteps(gen, renderer, UNBOUNDED));
+  }
+
+  /** The generation's rendering of a topology, made in steps if it has none (the metric is the steps' time). */
+  private *renderSteps(gen: Generation, renderer: TopologyRenderer, budget: StepBudget): Generator<void, RenderedTopology> {
     const name = renderer.descriptor.name;
-    let topology = gen.rendered.get(name);
-    if (!topology) {
-      const connections = this.connections(gen);
-      let memo = this.memos.get(name);
-      if (!memo) this.memos.set(name, (memo = new WeakMap()));
-      const started = performance.now();
-      topology = renderer.render(gen.report, connections, memo);
-      this.metrics?.renderSeconds.observe({ topology: name }, (performance.now() - started) / 1000);
-      gen.rendered.set(name, topology);
+    const done = gen.rendered.get(name);
+    if (done) return done;
+    const connections = this.connections(gen);
+    let memo = this.memos.get(name);
+    if (!memo) this.memos.set(name, (memo = new WeakMap()));
+    const topology = yield* timedSteps(renderer.steps(gen.report, connections, budget, memo), (ms) => this.metrics?.renderSeconds.observe({ topology: name }, ms / 1000));
+    // A synchronous read may have rendered it meanwhile: keep the one the generation already gave out.
+    const first = gen.rendered.get(name) ?? topology;
+    gen.rendered.set(name, first);
+    return first;
+  }
+
+  /** A read's rendering of a topology for `gen`, in steps; one per generation and topology at a time. */
+  private renderReady(gen: Generation, renderer: TopologyRenderer): Promise<RenderedTopology> {
+    const name = renderer.descriptor.name;
+    const done = gen.rendered.get(name);
+    if (done) return Promise.resolve(done);
+    let pending = gen.rendering.get(name);
+    if (!pending) {
+      pending = this.stepped(this.renderSteps(gen, renderer, timeBudget(STEP_MS)));
+      gen.rendering.set(name, pending);
+      const forget = () => gen.rendering.delete(name);
+      pending.then(forget, forget);
     }
-    return topology;
+    return pending;
+  }
+
+  /** Runs a read's steps, yielding to the event loop between them; the window is not advanced meanwhile. */
+  private async stepped<T>(steps: Generator<void, T>): Promise<T> {
+    this.builds++;
+    try {
+      for (;;) {
+        const step = steps.next();
+        if (step.done) return step.value;
+        await nextTurn();
+      }
+    } finally {
+      this.builds--;
+    }
+  }
+
+  /** A read's build of a view for `gen`: render (or wait for the rendering), then view and JSON, in steps. */
+  private async build(cached: CachedView, gen: Generation, renderer: TopologyRenderer): Promise<void> {
+    const topology = await this.renderReady(gen, renderer);
+    const budget = timeBudget(STEP_MS);
+    const { view, json } = await this.stepped(
+      (function* (service: TopologyService) {
+        const view = yield* service.viewSteps(gen, renderer, topology, cached.query, budget);
+        return { view, json: yield* viewJsonSteps(view) };
+      })(this),
+    );
+    // A generation published meanwhile may have rebuilt it already.
+    if (cached.generation >= gen.number) return;
+    cached.view = view;
+    cached.generation = gen.number;
+    cached.json = json;
+    this.trimJson();
   }
 
   private rebuild(cached: CachedView): void {
     const gen = this.current();
-    cached.view = this.viewIn(gen, this.renderer(cached.name), cached.query);
+    const renderer = this.renderer(cached.name);
+    cached.view = runToEnd(this.viewSteps(gen, renderer, this.renderedIn(gen, renderer), cached.query, UNBOUNDED));
     cached.generation = gen.number;
     cached.json = undefined;
   }
 
-  private viewIn(gen: Generation, renderer: TopologyRenderer, query: ParsedQuery): TopologyView {
-    const topology = this.renderedIn(gen, renderer);
-    const started = performance.now();
-    const view = buildView(topology, query, renderer.descriptor, gen.at);
-    this.metrics?.viewSeconds.observe({ topology: renderer.descriptor.name }, (performance.now() - started) / 1000);
-    return view;
+  private viewSteps(gen: Generation, renderer: TopologyRenderer, topology: RenderedTopology, query: ParsedQuery, budget: StepBudget): Generator<void, TopologyView> {
+    return timedSteps(buildViewSteps(topology, query, renderer.descriptor, gen.at, budget), (ms) => this.metrics?.viewSeconds.observe({ topology: renderer.descriptor.name }, ms / 1000));
+  }
+
+  /** The cached view for a query (made empty if new), marked as asked now. */
+  private cachedView(renderer: TopologyRenderer, query: ParsedQuery): CachedView {
+    this.ensureFresh();
+    const key = `${renderer.descriptor.name}\u0000${query.key}`;
+    let cached = this.views.get(key);
+    if (!cached) {
+      cached = { name: renderer.descriptor.name, query, generation: -1, view: undefined as unknown as TopologyView, lastAsked: 0, subscribers: 0 };
+      this.views.set(key, cached);
+      this.evict();
+    }
+    cached.lastAsked = this.clock();
+    return cached;
+  }
+
+  private listOf(gen: Generation): TopologyList {
+    return { topologies: RENDERERS.map((r) => ({ ...r.descriptor, nodeCount: this.renderedIn(gen, r).nodes.size })) };
   }
 
   private hotViews(now: number): CachedView[] {
@@ -374,5 +513,20 @@ export class TopologyService {
     let oldest: [string, CachedView] | undefined;
     for (const entry of this.views) if (entry[1].subscribers === 0 && (!oldest || entry[1].lastAsked < oldest[1].lastAsked)) oldest = entry;
     if (oldest) this.views.delete(oldest[0]);
+  }
+}
+
+/** Runs `steps`, passing on their yields, and reports the time spent inside them (not the waits between) to `done`. */
+function* timedSteps<T>(steps: Generator<void, T>, done: (ms: number) => void): Generator<void, T> {
+  let ms = 0;
+  for (;;) {
+    const started = performance.now();
+    const step = steps.next();
+    ms += performance.now() - started;
+    if (step.done) {
+      done(ms);
+      return step.value;
+    }
+    yield;
   }
 }

@@ -4,7 +4,7 @@
  */
 import { HttpError } from '../../lib/service-http';
 import type { TopologyQuery, TopologyView, ViewEdge, ViewNode } from './api-shapes';
-import type { RenderedTopology, TopologyShape } from './renderers/render-model';
+import { RenderedTopology, runToEnd, StepBudget, TopologyShape, UNBOUNDED } from './renderers/render-model';
 
 /** Above this many matching nodes a view is clustered, unless the query says otherwise. */
 export const DEFAULT_CLUSTER_THRESHOLD = 1000;
@@ -100,9 +100,17 @@ export function clusterId(dimension: string, value: string): string {
 }
 
 export function buildView(topology: RenderedTopology, query: ParsedQuery, shape: TopologyShape, generatedAt: number): TopologyView {
+  return runToEnd(buildViewSteps(topology, query, shape, generatedAt, UNBOUNDED));
+}
+
+/** `buildView` in steps, yielding whenever `budget` is spent (the topology must not change meanwhile). */
+export function* buildViewSteps(topology: RenderedTopology, query: ParsedQuery, shape: TopologyShape, generatedAt: number, budget: StepBudget): Generator<void, TopologyView> {
   const filtering = query.search !== undefined || query.filters.length > 0;
   const matched: ViewNode[] = [];
-  for (const node of topology.nodes.values()) if (!filtering || matches(node.view, query)) matched.push(node.view);
+  for (const node of topology.nodes.values()) {
+    if (!filtering || matches(node.view, query)) matched.push(node.view);
+    if (budget.spent()) yield;
+  }
   const dimension = query.groupBy ?? shape.defaultGroupBy;
   const clustering = dimension !== undefined && query.clusterThreshold > 0 && matched.length > query.clusterThreshold;
   const base = { topology: topology.name, generatedAt, totalNodes: topology.nodes.size, matchedNodes: matched.length };
@@ -114,6 +122,7 @@ export function buildView(topology: RenderedTopology, query: ParsedQuery, shape:
   if (clustering) {
     const members = new Map<string, ViewNode[]>();
     for (const node of matched) {
+      if (budget.spent()) yield;
       const value = node.group[dimension];
       if (value === undefined) {
         nodes.push(node);
@@ -135,14 +144,17 @@ export function buildView(topology: RenderedTopology, query: ParsedQuery, shape:
       }
       nodes.push(clusterNode(dimension, value, list));
       for (const node of list) shownAs.set(node.id, id);
+      if (budget.spent()) yield;
     }
   } else {
     for (const node of matched) {
       nodes.push(node);
       shownAs.set(node.id, node.id);
+      if (budget.spent()) yield;
     }
   }
-  return { ...base, nodes, edges: edgesBetween(topology, shownAs), ...(clustering ? { clustered: { dimension, threshold: query.clusterThreshold } } : {}) };
+  const edges = yield* edgesBetween(topology, shownAs, budget);
+  return { ...base, nodes, edges, ...(clustering ? { clustered: { dimension, threshold: query.clusterThreshold } } : {}) };
 }
 
 function clusterNode(dimension: string, value: string, members: ViewNode[]): ViewNode {
@@ -166,10 +178,11 @@ function clusterNode(dimension: string, value: string, members: ViewNode[]): Vie
 }
 
 /** The topology's edges between shown nodes, clustered ends merged, weights summed, edges within one node dropped. */
-function edgesBetween(topology: RenderedTopology, shownAs: Map<string, string>): ViewEdge[] {
+function* edgesBetween(topology: RenderedTopology, shownAs: Map<string, string>, budget: StepBudget): Generator<void, ViewEdge[]> {
   const table = new Map<string, Map<string, ViewEdge>>();
   const out: ViewEdge[] = [];
   for (const { view } of topology.edges) {
+    if (budget.spent()) yield;
     const source = shownAs.get(view.source);
     const target = shownAs.get(view.target);
     if (source === undefined || target === undefined || source === target) continue;

@@ -6,7 +6,7 @@ import { CONTAINER_LABELS, RUNNER_LABELS, TOPOLOGY } from '../../../lib/report/r
 import { MergedMaps, nodesOf } from '../merged-maps';
 import type { ReportNode } from '../../../lib/report/report-schema';
 import type { ResolvedConnection } from '../connection-resolution';
-import { addLatest, definedValues, containerName, hostName, latestMetrics, lazy, NodeRef, push, RenderedTopology, RenderMemo, TopologyBuilder, TopologyRenderer } from './render-model';
+import { addLatest, definedValues, containerName, hostName, latestMetrics, lazy, NodeRef, push, steppedRenderer, TopologyBuilder, TopologyRenderer } from './render-model';
 
 const L = CONTAINER_LABELS;
 
@@ -45,15 +45,15 @@ export function marathonAppId(labels: Record<string, string>): string | undefine
   return app === undefined ? undefined : `marathon-app:${app}`;
 }
 
-export const containersRenderer: TopologyRenderer = {
-  descriptor: {
+export const containersRenderer: TopologyRenderer = steppedRenderer(
+  {
     name: 'containers',
     title: 'Containers',
     description: 'Containers on every host, and the connections between them',
     groupBy: ['host', 'image', 'namespace', 'marathon_app', 'mesos_framework', 'state', 'runtime'],
     defaultGroupBy: 'host',
   },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[], memo?: RenderMemo): RenderedTopology {
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget, memo) {
     const builder = new TopologyBuilder('containers', report, 'uncontained', memo);
     const containers = nodesOf(report, TOPOLOGY.container);
     for (const [id, node] of containers) {
@@ -62,8 +62,9 @@ export const containersRenderer: TopologyRenderer = {
         view: builder.viewOf(node, [host], () => ({ id, label: containerName(node, id), sublabel: node.labels[L.image], kind: 'container', labels: node.labels, metrics: latestMetrics(node), group: containerGroup(host, node) })),
         members: [id],
       });
+      if (budget.spent()) yield;
     }
-    builder.connect(connections, (owner) => owner.container);
+    yield* builder.connect(connections, (owner) => owner.container, budget);
     const processes = lazy(() => processesByContainer(report));
     return builder.build((node) => {
       const container = containers.get(node.view.id);
@@ -77,7 +78,7 @@ export const containersRenderer: TopologyRenderer = {
       return { parents, children: processes().get(node.view.id) ?? [] };
     });
   },
-};
+);
 
 /** `registry.local/svc:1.2@sha256:…` → `registry.local/svc`: images are grouped by name, their tags listed. */
 export function imageName(image: string): { name: string; tag?: string } {
@@ -132,9 +133,9 @@ function containerRefs(report: MergedMaps, members: readonly string[]): NodeRef[
   return members.map((id) => ({ id, label: containerName(containers.get(id), id), kind: 'container' }));
 }
 
-export const containersByImageRenderer: TopologyRenderer = {
-  descriptor: { name: 'containers-by-image', title: 'Containers by image', description: 'Containers grouped by image name, with their tags', groupBy: ['registry'] },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[]): RenderedTopology {
+export const containersByImageRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'containers-by-image', title: 'Containers by image', description: 'Containers grouped by image name, with their tags', groupBy: ['registry'] },
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget) {
     const builder = new TopologyBuilder('containers-by-image', report, 'uncontained');
     const aggregates = new ContainerAggregates();
     const containers = nodesOf(report, TOPOLOGY.container);
@@ -143,6 +144,7 @@ export const containersByImageRenderer: TopologyRenderer = {
       if (image === undefined) continue;
       const { name, tag } = imageName(image);
       aggregates.add(`image:${name}`, id, node, { tag });
+      if (budget.spent()) yield;
     }
     for (const [id, agg] of aggregates.byKey) {
       const name = id.slice('image:'.length);
@@ -160,14 +162,14 @@ export const containersByImageRenderer: TopologyRenderer = {
         members: agg.members,
       });
     }
-    builder.connect(connections, (owner) => (owner.container === undefined ? undefined : aggregates.keyOf.get(owner.container)));
+    yield* builder.connect(connections, (owner) => (owner.container === undefined ? undefined : aggregates.keyOf.get(owner.container)), budget);
     return builder.build((node) => ({ parents: [], children: containerRefs(report, node.members) }));
   },
-};
+);
 
-export const podsRenderer: TopologyRenderer = {
-  descriptor: { name: 'pods', title: 'Pods', description: 'Kubernetes pods by namespace, from their containers', groupBy: ['namespace', 'host'], defaultGroupBy: 'namespace' },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[]): RenderedTopology {
+export const podsRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'pods', title: 'Pods', description: 'Kubernetes pods by namespace, from their containers', groupBy: ['namespace', 'host'], defaultGroupBy: 'namespace' },
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget) {
     const builder = new TopologyBuilder('pods', report, 'outside any pod');
     const aggregates = new ContainerAggregates();
     const containers = nodesOf(report, TOPOLOGY.container);
@@ -175,6 +177,7 @@ export const podsRenderer: TopologyRenderer = {
       const labels = node.labels;
       const pod = podId(labels);
       if (pod !== undefined) aggregates.add(pod, id, node, { uid: labels[L.podUid] });
+      if (budget.spent()) yield;
     }
     for (const [id, agg] of aggregates.byKey) {
       const labels = containers.get(agg.members[0])!.labels;
@@ -192,11 +195,12 @@ export const podsRenderer: TopologyRenderer = {
         },
         members: agg.members,
       });
+      if (budget.spent()) yield;
     }
-    builder.connect(connections, (owner) => (owner.container === undefined ? undefined : aggregates.keyOf.get(owner.container)));
+    yield* builder.connect(connections, (owner) => (owner.container === undefined ? undefined : aggregates.keyOf.get(owner.container)), budget);
     return builder.build((node) => {
       const host = containers.get(node.members[0])?.parents.host?.[0];
       return { parents: host === undefined ? [] : [{ id: host, label: hostName(report, host) as string, kind: 'host' }], children: containerRefs(report, node.members) };
     });
   },
-};
+);

@@ -2,11 +2,11 @@
 import { HOST_LABELS, TOPOLOGY } from '../../../lib/report/report-keys';
 import { MergedMaps, nodesOf } from '../merged-maps';
 import type { ResolvedConnection } from '../connection-resolution';
-import { definedValues, containerName, latestMetrics, lazy, NodeRef, push, RenderedTopology, RenderMemo, TopologyBuilder, TopologyRenderer } from './render-model';
+import { definedValues, containerName, latestMetrics, lazy, NodeRef, push, steppedRenderer, TopologyBuilder, TopologyRenderer } from './render-model';
 
-export const hostsRenderer: TopologyRenderer = {
-  descriptor: { name: 'hosts', title: 'Hosts', description: 'Machines running a probe, and the connections between them', groupBy: ['os'] },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[], memo?: RenderMemo): RenderedTopology {
+export const hostsRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'hosts', title: 'Hosts', description: 'Machines running a probe, and the connections between them', groupBy: ['os'] },
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget, memo) {
     const builder = new TopologyBuilder('hosts', report, undefined, memo);
     const hosts = nodesOf(report, TOPOLOGY.host);
     for (const [id, node] of hosts) {
@@ -15,6 +15,7 @@ export const hostsRenderer: TopologyRenderer = {
         view: builder.viewOf(node, [], () => ({ id, label: name, sublabel: node.labels[HOST_LABELS.os], kind: 'host', labels: node.labels, metrics: latestMetrics(node), group: definedValues({ os: node.labels[HOST_LABELS.os] }) })),
         members: [id],
       });
+      if (budget.spent()) yield;
     }
     const containersOf = lazy(() => {
       const index = new Map<string, NodeRef[]>();
@@ -25,7 +26,7 @@ export const hostsRenderer: TopologyRenderer = {
       }
       return index;
     });
-    builder.connect(connections, (owner) => owner.host);
+    yield* builder.connect(connections, (owner) => owner.host, budget);
     return builder.build((node) => ({ parents: [], children: containersOf().get(node.view.id) ?? [] }));
   },
-};
+);

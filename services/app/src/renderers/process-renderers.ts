@@ -7,7 +7,7 @@ import { PROCESS_LABELS, TOPOLOGY } from '../../../lib/report/report-keys';
 import { MergedMaps, nodesOf } from '../merged-maps';
 import type { ReportNode } from '../../../lib/report/report-schema';
 import type { ResolvedConnection } from '../connection-resolution';
-import { addLatest, containerName, definedValues, hostName, latestMetrics, lazy, NodeRef, push, RenderedTopology, RenderMemo, TopologyBuilder, TopologyRenderer } from './render-model';
+import { addLatest, containerName, definedValues, hostName, latestMetrics, lazy, NodeRef, push, steppedRenderer, TopologyBuilder, TopologyRenderer } from './render-model';
 
 const P = PROCESS_LABELS;
 
@@ -15,15 +15,15 @@ function processName(node: ReportNode, id: string): string {
   return node.labels[P.name] ?? `pid ${parseProcessId(id)?.pid ?? id}`;
 }
 
-export const processesRenderer: TopologyRenderer = {
-  descriptor: {
+export const processesRenderer: TopologyRenderer = steppedRenderer(
+  {
     name: 'processes',
     title: 'Processes',
     description: 'Every process on every host, and the connections between them',
     groupBy: ['host', 'container', 'name', 'marathon_app', 'mesos_framework'],
     defaultGroupBy: 'host',
   },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[], memo?: RenderMemo): RenderedTopology {
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget, memo) {
     const builder = new TopologyBuilder('processes', report, undefined, memo);
     const processes = nodesOf(report, TOPOLOGY.process);
     const containers = nodesOf(report, TOPOLOGY.container);
@@ -43,8 +43,9 @@ export const processesRenderer: TopologyRenderer = {
         })),
         members: [id],
       });
+      if (budget.spent()) yield;
     }
-    builder.connect(connections, (owner) => owner.process, true);
+    yield* builder.connect(connections, (owner) => owner.process, budget, true);
     // Children by parent pid on the same host: `process:<host>:<ppid>:` prefixes the parent's id.
     const childrenOf = lazy(() => {
       const index = new Map<string, NodeRef[]>();
@@ -67,11 +68,11 @@ export const processesRenderer: TopologyRenderer = {
       return { parents, children: key ? childrenOf().get(`${key.host}:${key.pid}`) ?? [] : [] };
     });
   },
-};
+);
 
-export const processesByNameRenderer: TopologyRenderer = {
-  descriptor: { name: 'processes-by-name', title: 'Processes by name', description: 'Processes grouped by executable name across hosts', groupBy: [] },
-  render(report: MergedMaps, connections: readonly ResolvedConnection[]): RenderedTopology {
+export const processesByNameRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'processes-by-name', title: 'Processes by name', description: 'Processes grouped by executable name across hosts', groupBy: [] },
+  function* (report: MergedMaps, connections: readonly ResolvedConnection[], budget) {
     const builder = new TopologyBuilder('processes-by-name', report);
     const processes = nodesOf(report, TOPOLOGY.process);
     const groups = new Map<string, { members: string[]; metrics: Record<string, number>; hosts: Set<string> }>();
@@ -85,6 +86,7 @@ export const processesByNameRenderer: TopologyRenderer = {
       const host = node.parents.host?.[0];
       if (host !== undefined) g.hosts.add(host);
       keyOf.set(id, key);
+      if (budget.spent()) yield;
     }
     for (const [id, g] of groups) {
       const name = id.slice('process-name:'.length);
@@ -93,8 +95,9 @@ export const processesByNameRenderer: TopologyRenderer = {
         view: { id, label: name, sublabel: `${n} process${n === 1 ? '' : 'es'}`, kind: 'process-name', labels: { name, processes: String(n), hosts: String(g.hosts.size) }, metrics: g.metrics, group: {} },
         members: g.members,
       });
+      if (budget.spent()) yield;
     }
-    builder.connect(connections, (owner) => (owner.process === undefined ? undefined : keyOf.get(owner.process)), true);
+    yield* builder.connect(connections, (owner) => (owner.process === undefined ? undefined : keyOf.get(owner.process)), budget, true);
     return builder.build((n) => ({ parents: [], children: n.members.map((id) => ({ id, label: processName(processes.get(id)!, id), kind: 'process' })) }));
   },
-};
+);

@@ -56,7 +56,70 @@ export type RenderMemo = WeakMap<object, { view: ViewNode; deps: readonly unknow
 
 export interface TopologyRenderer {
   descriptor: TopologyShape;
+  /**
+   * The rendering in steps: it yields whenever `budget` says the step has run long enough, and returns the topology.
+   * The report must not change while it runs (the window changes only when advanced, which the service does not do
+   * while steps are under way); the result is the same whatever the budget.
+   */
+  steps(report: MergedMaps, connections: readonly ResolvedConnection[], budget: StepBudget, memo?: RenderMemo): Generator<void, RenderedTopology>;
+  /** All the steps at once. */
   render(report: MergedMaps, connections: readonly ResolvedConnection[], memo?: RenderMemo): RenderedTopology;
+}
+
+/**
+ * When a step of work has run long enough: `spent()` is asked once per item (a node, a connection) and says true when
+ * the step should end, so the work yields to the event loop and goes on with a fresh budget when resumed.
+ */
+export interface StepBudget {
+  spent(): boolean;
+}
+
+/** Never spent: one step (tests, and reads that cannot wait). */
+export const UNBOUNDED: StepBudget = { spent: () => false };
+
+/**
+ * Spent after `ms` of work since the step began. The clock is read once every 64 items (a render item is a
+ * microsecond or so; reading the clock each time would cost a tenth of that), and a step begins at the first item
+ * after a yield.
+ */
+export function timeBudget(ms: number): StepBudget {
+  let deadline = -1;
+  let items = 0;
+  return {
+    spent() {
+      if ((++items & 63) !== 0) return false;
+      const now = performance.now();
+      if (deadline < 0) {
+        deadline = now + ms;
+        return false;
+      }
+      if (now < deadline) return false;
+      deadline = -1;
+      return true;
+    },
+  };
+}
+
+/** Spent every `n` items: deterministic steps, for tests. */
+export function countBudget(n: number): StepBudget {
+  let items = 0;
+  return { spent: () => ++items % n === 0 };
+}
+
+/** Runs steps to the end. */
+export function runToEnd<T>(steps: Generator<unknown, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** A renderer from its steps; `render` runs them at once. */
+export function steppedRenderer(
+  descriptor: TopologyShape,
+  steps: (report: MergedMaps, connections: readonly ResolvedConnection[], budget: StepBudget, memo?: RenderMemo) => Generator<void, RenderedTopology>,
+): TopologyRenderer {
+  return { descriptor, steps, render: (report, connections, memo) => runToEnd(steps(report, connections, UNBOUNDED, memo)) };
 }
 
 /** The latest value of each metric (series are latest-only in the window, but any series works). */
@@ -173,7 +236,7 @@ export class TopologyBuilder {
    * Edges from the connections, each end mapped by `endOf` to this topology's node id, or undefined for "not at this
    * level", which falls back to a pseudo node for the container, the host, or the internet.
    */
-  connect(connections: readonly ResolvedConnection[], endOf: (owner: EndpointOwner) => string | undefined, fallbackToContainer = false): void {
+  *connect(connections: readonly ResolvedConnection[], endOf: (owner: EndpointOwner) => string | undefined, budget: StepBudget, fallbackToContainer = false): Generator<void, void> {
     const end = (owner: EndpointOwner): string | null => {
       let id = this.ends.get(owner);
       if (id === undefined) {
@@ -186,7 +249,10 @@ export class TopologyBuilder {
     for (const c of connections) {
       const source = end(c.client);
       const target = end(c.server);
-      if (source === null || target === null || source === target) continue;
+      if (source === null || target === null || source === target) {
+        if (budget.spent()) yield;
+        continue;
+      }
       let byTarget = this.edgeTable.get(source);
       if (!byTarget) this.edgeTable.set(source, (byTarget = new Map()));
       let edge = byTarget.get(target);
@@ -196,6 +262,7 @@ export class TopologyBuilder {
       }
       edge.view.weight += c.count;
       addPort(edge.ports, c.port, c.count);
+      if (budget.spent()) yield;
     }
   }
 

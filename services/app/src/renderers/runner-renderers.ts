@@ -8,7 +8,7 @@ import { MergedMaps, nodesOf } from '../merged-maps';
 import type { ReportNode } from '../../../lib/report/report-schema';
 import type { EndpointOwner, ResolvedConnection } from '../connection-resolution';
 import { marathonAppId } from './container-renderers';
-import { addLatest, containerName, definedValues, NodeRef, RenderedNode, RenderedTopology, TopologyBuilder, TopologyRenderer } from './render-model';
+import { addLatest, containerName, definedValues, NodeRef, RenderedNode, RenderedTopology, StepBudget, steppedRenderer, TopologyBuilder, TopologyRenderer } from './render-model';
 
 const R = RUNNER_LABELS;
 
@@ -19,14 +19,18 @@ interface Runner {
 }
 
 /** Containers, and the processes of tasks that run in no reported container. */
-function runners(report: MergedMaps): Runner[] {
+function* runners(report: MergedMaps, budget: StepBudget): Generator<void, Runner[]> {
   const out: Runner[] = [];
   const containers = nodesOf(report, TOPOLOGY.container);
-  for (const [id, node] of containers) out.push({ id, node, kind: 'container' });
+  for (const [id, node] of containers) {
+    out.push({ id, node, kind: 'container' });
+    if (budget.spent()) yield;
+  }
   const processes = nodesOf(report, TOPOLOGY.process);
   for (const [id, node] of processes) {
     const container = node.parents.container?.[0];
     if (node.labels[R.mesosTaskId] !== undefined && (container === undefined || containers.get(container) === undefined)) out.push({ id, node, kind: 'process' });
+    if (budget.spent()) yield;
   }
   return out;
 }
@@ -49,9 +53,15 @@ interface Group {
   versions: Set<string>;
 }
 
-function groupRunners(list: Runner[], keyOf: (labels: Record<string, string>) => string | undefined, relatedOf: (labels: Record<string, string>) => string | undefined): Map<string, Group> {
+function* groupRunners(
+  list: Runner[],
+  keyOf: (labels: Record<string, string>) => string | undefined,
+  relatedOf: (labels: Record<string, string>) => string | undefined,
+  budget: StepBudget,
+): Generator<void, Map<string, Group>> {
   const groups = new Map<string, Group>();
   for (const runner of list) {
+    if (budget.spent()) yield;
     const key = keyOf(runner.node.labels);
     if (key === undefined) continue;
     let g = groups.get(key);
@@ -91,35 +101,44 @@ function frameworkId(labels: Record<string, string>): string | undefined {
 }
 
 /** Builds one runner topology: nodes from the groups, edges through the runner labels of each end. */
-function renderRunners(
+function* renderRunners(
   name: string,
   report: MergedMaps,
   connections: readonly ResolvedConnection[],
+  budget: StepBudget,
   keyOf: (labels: Record<string, string>) => string | undefined,
   node: (id: string, group: Group) => RenderedNode,
   relations: (node: RenderedNode, group: Group) => { parents: NodeRef[]; children: NodeRef[] },
   relatedOf: (labels: Record<string, string>) => string | undefined,
-): RenderedTopology {
+): Generator<void, RenderedTopology> {
   const builder = new TopologyBuilder(name, report, 'outside any task');
-  const groups = groupRunners(runners(report), keyOf, relatedOf);
-  for (const [id, group] of groups) builder.add(node(id, group));
-  builder.connect(connections, (owner) => {
-    const labels = runnerLabels(report, owner);
-    return labels === undefined ? undefined : keyOf(labels);
-  });
+  const groups = yield* groupRunners(yield* runners(report, budget), keyOf, relatedOf, budget);
+  for (const [id, group] of groups) {
+    builder.add(node(id, group));
+    if (budget.spent()) yield;
+  }
+  yield* builder.connect(
+    connections,
+    (owner) => {
+      const labels = runnerLabels(report, owner);
+      return labels === undefined ? undefined : keyOf(labels);
+    },
+    budget,
+  );
   return builder.build((n) => {
     const group = groups.get(n.view.id);
     return group ? relations(n, group) : { parents: [], children: [] };
   });
 }
 
-export const marathonAppsRenderer: TopologyRenderer = {
-  descriptor: { name: 'marathon-apps', title: 'Marathon apps', description: 'Marathon apps, their Mesos tasks and the containers they run in', groupBy: ['mesos_framework'] },
-  render(report, connections) {
-    return renderRunners(
+export const marathonAppsRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'marathon-apps', title: 'Marathon apps', description: 'Marathon apps, their Mesos tasks and the containers they run in', groupBy: ['mesos_framework'] },
+  (report, connections, budget) =>
+    renderRunners(
       'marathon-apps',
       report,
       connections,
+      budget,
       marathonAppId,
       (id, g) => {
         const app = id.slice('marathon-app:'.length);
@@ -139,17 +158,17 @@ export const marathonAppsRenderer: TopologyRenderer = {
       },
       (_n, g) => ({ parents: sortedList(g.related).map((fw) => ({ id: `mesos-framework:${fw}`, label: fw, kind: 'mesos-framework' })), children: taskRefs(g) }),
       (labels) => labels[R.mesosFrameworkId],
-    );
-  },
-};
+    ),
+);
 
-export const mesosFrameworksRenderer: TopologyRenderer = {
-  descriptor: { name: 'mesos-frameworks', title: 'Mesos frameworks', description: 'Mesos frameworks and the tasks they run', groupBy: [] },
-  render(report, connections) {
-    return renderRunners(
+export const mesosFrameworksRenderer: TopologyRenderer = steppedRenderer(
+  { name: 'mesos-frameworks', title: 'Mesos frameworks', description: 'Mesos frameworks and the tasks they run', groupBy: [] },
+  (report, connections, budget) =>
+    renderRunners(
       'mesos-frameworks',
       report,
       connections,
+      budget,
       frameworkId,
       (id, g) => {
         const fw = id.slice('mesos-framework:'.length);
@@ -168,6 +187,5 @@ export const mesosFrameworksRenderer: TopologyRenderer = {
       },
       (_n, g) => ({ parents: [], children: [...sortedList(g.related).map((app) => ({ id: `marathon-app:${app}`, label: app, kind: 'marathon-app' })), ...taskRefs(g)] }),
       (labels) => labels[R.marathonAppId],
-    );
-  },
-};
+    ),
+);

@@ -1,0 +1,114 @@
+/**
+ * Rendering and view building in bounded steps give exactly what one step gives: every renderer and `buildView`,
+ * stepped at any budget, against the same work run at once, on a generated fleet; and a read of a view nobody has
+ * asked yet, built in steps, is the view the one-step path builds.
+ */
+import fc from 'fast-check';
+import { BENCH_FLEET, fleetReports } from '../../../services/app/bench/report-generator';
+import { resolveConnections } from '../../../services/app/src/connection-resolution';
+import type { MergedMaps } from '../../../services/app/src/merged-maps';
+import { MetricHistory } from '../../../services/app/src/metric-history';
+import { countBudget, RenderedTopology, runToEnd } from '../../../services/app/src/renderers/render-model';
+import { RENDERERS } from '../../../services/app/src/renderers/topology-registry';
+import { compactReport } from '../../../services/app/src/report-compaction';
+import { ReportWindow } from '../../../services/app/src/report-window';
+import { TopologyService } from '../../../services/app/src/topology-service';
+import { buildView, buildViewSteps, parseTopologyQuery } from '../../../services/app/src/view-query';
+import { parseProbeReport } from '../../../services/lib/report/report-schema';
+
+const SHAPE = { ...BENCH_FLEET, probes: 12, containersPerProbe: 4, processesPerContainer: 3, connectionsPerProbe: 20, images: 5 };
+const T = 1_800_000_000_000;
+
+function fleetWindow(): ReportWindow {
+  const window = new ReportWindow({ windowMs: 3_600_000, clock: () => T + 1000 });
+  for (const input of fleetReports(SHAPE, T)) {
+    const report = parseProbeReport(input);
+    window.add(compactReport(report, window.previous(report.probe.id)));
+  }
+  return window;
+}
+
+/** Everything a rendered topology gives out: nodes in order, edges in order, and each node's relations. */
+function contents(topology: RenderedTopology) {
+  return { name: topology.name, nodes: [...topology.nodes.values()].map((n) => ({ ...n, relations: topology.relations(n) })), edges: topology.edges };
+}
+
+/** Runs steps to the end, counting the steps. */
+function stepsOf<T>(steps: Generator<void, T>): { value: T; steps: number } {
+  let count = 0;
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return { value: step.value, steps: count };
+    count++;
+  }
+}
+
+describe('stepped rendering', () => {
+  let report: MergedMaps;
+  beforeAll(() => {
+    report = fleetWindow().advance().report;
+  });
+
+  it('every renderer, stepped at any budget, renders exactly what it renders in one step', () => {
+    const connections = resolveConnections(report);
+    for (const renderer of RENDERERS) {
+      const once = contents(renderer.render(report, connections));
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 400 }), (every) => {
+          const { value, steps } = stepsOf(renderer.steps(report, connections, countBudget(every)));
+          expect(contents(value)).toEqual(once);
+          // A small budget really splits the work (the fleet has hundreds of nodes and connections per topology).
+          if (every === 1) expect(steps).toBeGreaterThan(10);
+        }),
+        { numRuns: 15 },
+      );
+    }
+  });
+
+  it('buildView in steps is buildView, for any query and budget', () => {
+    const connections = resolveConnections(report);
+    const topologies = RENDERERS.map((r) => ({ renderer: r, topology: r.render(report, connections) }));
+    const queries = fc.record({
+      clusterThreshold: fc.constantFrom('0', '1', '5', '1000'),
+      search: fc.option(fc.constantFrom('svc-1', 'mesos', 'node', 'zz-nothing'), { nil: undefined }),
+      filter: fc.option(fc.constantFrom('image~svc', 'cpu_usage_percent>1', 'state=running'), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...topologies), queries, fc.integer({ min: 1, max: 300 }), ({ renderer, topology }, raw, every) => {
+        const query = parseTopologyQuery(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)), renderer.descriptor);
+        const once = buildView(topology, query, renderer.descriptor, T);
+        expect(runToEnd(buildViewSteps(topology, query, renderer.descriptor, T, countBudget(every)))).toEqual(once);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('a read of a view not yet built', () => {
+  const service = () => new TopologyService({ window: fleetWindow(), history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0 });
+
+  it('builds it in steps, with its JSON, equal to the view built in one step', async () => {
+    const stepped = service();
+    const once = service();
+    for (const [name, query] of [
+      ['processes', {}],
+      ['containers', { clusterThreshold: '0' }],
+      ['marathon-apps', {}],
+    ] as const) {
+      const read = await stepped.viewReady(name, query);
+      const built = once.view(name, query);
+      expect(read.view).toEqual(built.view);
+      expect(read.json?.toString()).toBe(JSON.stringify(built.view));
+    }
+    expect(await stepped.listReady()).toEqual(once.list());
+    const container = [...once.view('containers', { clusterThreshold: '0' }).view.nodes][0].id;
+    expect(await stepped.detailsReady('containers', container)).toEqual(once.details('containers', container));
+  });
+
+  it('answers reads that arrive together from one build', async () => {
+    const s = service();
+    const [a, b] = await Promise.all([s.viewReady('processes', {}), s.viewReady('processes', {})]);
+    expect(a).toBe(b);
+    expect(a.generation).toBe(s.generationNumber);
+  });
+});
