@@ -49,18 +49,31 @@ export class SocketOwners {
     return p && p.starttime === this.walked.get(pid)?.starttime ? p : undefined;
   }
 
-  /** Places the sockets of one namespace's tables, walking fd tables of `members` (its processes) as needed. */
-  place(cols: SocketColumns, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors): void {
+  /**
+   * Places the sockets of one namespace's tables, walking fd tables of `members` (its processes) as needed, and
+   * leaves each socket's holder in `ownerAt` (by column index): the writer needs it per socket too, and one lookup
+   * per socket instead of three was a tenth of a quiet collection.
+   */
+  place(cols: SocketColumns, members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>, collection: number, errors: CollectionErrors, ownerAt: (ProcessEntry | undefined)[]): void {
     const unplaced = new Set<number>();
     const unplacedAt: number[] = [];
+    ownerAt.length = cols.count;
     for (let i = 0; i < cols.count; i++) {
       const inode = cols.inode[i];
-      if (inode !== 0 && !this.unplaceable.has(inode) && !this.owner(inode, byPid) && !unplaced.has(inode)) {
+      const owner = inode === 0 ? undefined : this.owner(inode, byPid);
+      ownerAt[i] = owner;
+      if (owner === undefined && inode !== 0 && !this.unplaceable.has(inode) && !unplaced.has(inode)) {
         unplaced.add(inode);
         unplacedAt.push(i);
       }
     }
     if (unplaced.size === 0) return;
+    this.walkFor(cols, unplaced, unplacedAt, members, collection, errors, ownerAt);
+    // Every unowned row, not only unplacedAt: an inode listed twice is in unplacedAt once.
+    for (let i = 0; i < cols.count; i++) if (ownerAt[i] === undefined && cols.inode[i] !== 0) ownerAt[i] = this.owner(cols.inode[i], byPid);
+  }
+
+  private walkFor(cols: SocketColumns, unplaced: Set<number>, unplacedAt: readonly number[], members: readonly ProcessEntry[], collection: number, errors: CollectionErrors, ownerAt: readonly (ProcessEntry | undefined)[]): void {
     const walkedNow = new Set<number>();
     const walkAll = (group: readonly ProcessEntry[]): boolean => {
       for (const p of group) {
@@ -71,7 +84,7 @@ export class SocketOwners {
       }
       return false;
     };
-    if (walkAll(this.likelyHolders(cols, unplacedAt, members, byPid))) return;
+    if (walkAll(this.likelyHolders(cols, unplacedAt, members, ownerAt))) return;
     const holders: ProcessEntry[] = [];
     const fresh: ProcessEntry[] = [];
     const rest: ProcessEntry[] = [];
@@ -94,13 +107,11 @@ export class SocketOwners {
    * with the processes already connected to the same peer (a pool re-dialling its server). Found from what is already placed; costs one pass over the table
    * and saves walking every process that holds sockets.
    */
-  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], members: readonly ProcessEntry[], byPid: ReadonlyMap<number, ProcessEntry>): ProcessEntry[] {
+  private likelyHolders(cols: SocketColumns, unplacedAt: readonly number[], members: readonly ProcessEntry[], ownerAt: readonly (ProcessEntry | undefined)[]): ProcessEntry[] {
     const byListenPort = new Map<number, ProcessEntry>();
     const byPeer = new Map<number, ProcessEntry[]>();
     for (let i = 0; i < cols.count; i++) {
-      const inode = cols.inode[i];
-      if (inode === 0) continue;
-      const owner = this.owner(inode, byPid);
+      const owner = ownerAt[i];
       if (!owner) continue;
       if (cols.state[i] === LISTEN) {
         byListenPort.set(cols.localPort[i], owner);
