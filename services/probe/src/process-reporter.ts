@@ -224,6 +224,8 @@ export class ProcessTable {
         idJson: Buffer.from(JSON.stringify(processId(this.host, pid, stat.starttime)), 'utf8'),
         // An exec'd process (same pid and start time) keeps its CPU history.
         cpuPercent: undefined,
+        // Present from the start, so every entry has one shape and the hot loops that read entries stay optimized.
+        openFiles: undefined,
       };
       const previous = this.entries.get(pid);
       if (previous && previous.starttime === stat.starttime && elapsedSeconds > 0) entry.cpuPercent = cpuPercent(stat.cpuTicks - previous.cpuTicks, elapsedSeconds);
