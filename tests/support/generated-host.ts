@@ -8,7 +8,7 @@
  * shows the same files through every member), and `ns/net` and `fd/<n>` are plain symlinks whose targets read as
  * the kernel's magic links do (`net:[4026531840]`, `socket:[12345]`).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seeded } from '../../services/allocator/src/seeded-random';
@@ -306,8 +306,65 @@ export class GeneratedHost {
     this.writeTables();
   }
 
+  /**
+   * Process `pid` opens a new connection to an outside peer at fd `fd`: a number it already uses is closed first
+   * (its socket leaves the tables unless another process holds it too), as a process reusing its lowest free fd
+   * does. Rewrites what changed; returns the new socket.
+   */
+  openAt(pid: number, fd: number): GenSocket {
+    const p = this.processes.get(pid)!;
+    const old = p.sockets.get(fd);
+    if (old !== undefined) {
+      p.sockets.delete(fd);
+      const sharers = [...this.processes.values()].filter((q) => [...q.sockets.values()].includes(old));
+      const s = this.sockets.find((x) => x.inode === old)!;
+      if (sharers.length === 0) this.sockets.splice(this.sockets.indexOf(s), 1);
+      else s.owner = sharers[0].pid;
+    }
+    const link = join(this.procRoot, String(pid), 'fd', String(fd));
+    rmSync(link, { force: true });
+    const port = this.nextEphemeral++;
+    const socket: GenSocket = { netns: p.netns, family: 4, localIp: this.addressOf(p.netns), localPort: port, remoteIp: `${EXTERNAL}77`, remotePort: 443, state: 1, inode: this.nextInode++, owner: pid };
+    p.sockets.set(fd, socket.inode);
+    p.nextFd = Math.max(p.nextFd, fd + 1);
+    this.sockets.push(socket);
+    this.rewrite();
+    return socket;
+  }
+
+  /** Process `to` holds `from`'s socket at fd `fd` too, as a child does after fork. */
+  share(from: number, fd: number, to: number): void {
+    const inode = this.processes.get(from)!.sockets.get(fd)!;
+    const q = this.processes.get(to)!;
+    q.sockets.set(q.nextFd++, inode);
+    this.rewrite();
+  }
+
+  /**
+   * Process `pid` exits and a new one gets its pid (a later start time): the old one's sockets leave the tables,
+   * the new one has the same fd numbers free. Returns the new process.
+   */
+  respawn(pid: number): GenProcess {
+    const p = this.processes.get(pid)!;
+    const gone = new Set(p.sockets.values());
+    for (let i = this.sockets.length - 1; i >= 0; i--) if (gone.has(this.sockets[i].inode)) this.sockets.splice(i, 1);
+    this.vanish(pid);
+    const next: GenProcess = { ...p, starttime: p.starttime + 5000, sockets: new Map(), nextFd: 3 };
+    this.processes.set(pid, next);
+    this.writeProcess(next);
+    this.writeTables();
+    return next;
+  }
+
   /** Removes a process's directory, as the kernel does when it exits (its sockets stay in the tables: closing). */
   vanish(pid: number): void {
+    // A probe may keep stat open (process-reporter.ts StatFiles): the kernel then reads ESRCH, a removed regular
+    // file its old text, so it is emptied first, which the probe reads as gone too.
+    try {
+      truncateSync(join(this.procRoot, String(pid), 'stat'));
+    } catch {
+      // no stat to empty
+    }
     rmSync(join(this.procRoot, String(pid)), { recursive: true, force: true });
   }
 

@@ -43,7 +43,11 @@ export class EndpointReporter {
   /** Every socket inode of this collection, to forget owners of sockets that closed. */
   private inodes = new Uint32Array(4096);
   private inodeCount = 0;
-  private readonly containerJson = new Map<string, string>();
+  private readonly containerJson = new Map<string, Buffer>();
+  /** Per socket of the namespace being written, its holder (socket-owners.ts place). */
+  private readonly ownerAt: (ProcessEntry | undefined)[] = [];
+  private readonly runProcesses: Buffer[] = [];
+  private readonly runContainers: Buffer[] = [];
 
   constructor(
     private readonly procRoot: string,
@@ -68,19 +72,23 @@ export class EndpointReporter {
     const names = this.parser.names;
     names.reset();
     this.owners.beginCollection();
-    // Escaped once: a host name may hold characters JSON must escape.
-    const scopeText = new Map<NetNamespace, string>();
-    const scopeOfAddress = new Map<number, string>();
+    // Escaped and encoded once: a host name may hold characters JSON must escape.
+    const scopeText = new Map<NetNamespace, NamespaceText>();
+    const prefixOfAddress = new Map<number, Buffer>();
     for (const ns of namespaces) {
-      const text = jsonText(ns.scope);
+      const text = namespaceText(ns.scope);
       scopeText.set(ns, text);
       for (const ip of ns.addresses) {
         const id = names.idOf(ip);
-        if (!scopeOfAddress.has(id)) scopeOfAddress.set(id, text);
+        if (!prefixOfAddress.has(id)) prefixOfAddress.set(id, text.idPrefix);
       }
     }
     this.inodeCount = 0;
-    const hostParent = JSON.stringify(hostNodeId);
+    const shared: CollectionText = {
+      timestamp: Buffer.from(`":{"timestamp":${timeMs},"labels":{"ip":"`, 'latin1'),
+      hostParent: Buffer.from(`],"parents":{"host":[${JSON.stringify(hostNodeId)}]`, 'utf8'),
+      prefixOfAddress,
+    };
     const usedContainers = new Set<string>();
     writer.beginTopology(TOPOLOGY.endpoint);
     for (const ns of namespaces) {
@@ -93,20 +101,22 @@ export class EndpointReporter {
       }
       counts.sockets += cols.count;
       this.keepInodes(cols);
-      this.owners.place(cols, ns.members, byPid, collection, errors);
-      this.writeNamespace(writer, ns, scopeText.get(ns)!, scopeOfAddress, byPid, hostParent, timeMs, counts, usedContainers);
+      this.owners.place(cols, ns.members, byPid, collection, errors, this.ownerAt);
+      this.writeNamespace(writer, ns, scopeText.get(ns)!, shared, counts, usedContainers);
     }
     writer.endTopology();
     const live = this.inodes.subarray(0, this.inodeCount).sort();
     this.owners.endCollection(live, byPid);
     for (const id of this.containerJson.keys()) if (!usedContainers.has(id)) this.containerJson.delete(id);
+    this.ownerAt.length = 0;
     counts.fdWalks = this.owners.walksThisCollection;
     return counts;
   }
 
-  private writeNamespace(writer: ReportWriter, ns: NetNamespace, scope: string, scopeOfAddress: ReadonlyMap<number, string>, byPid: ReadonlyMap<number, ProcessEntry>, hostParent: string, timeMs: number, counts: EndpointCounts, usedContainers: Set<string>): void {
+  private writeNamespace(writer: ReportWriter, ns: NetNamespace, scope: NamespaceText, shared: CollectionText, counts: EndpointCounts, usedContainers: Set<string>): void {
     const cols = this.columns;
-    const { names, kinds } = this.parser.names;
+    const ownerAt = this.ownerAt;
+    const { encoded: names, kinds } = this.parser.names;
     const n = cols.count;
     // Listeners first, so a connection knows whether it was accepted on a listening port.
     const listenExact = new Set<number>();
@@ -130,14 +140,12 @@ export class EndpointReporter {
     }
     order.sort();
     const nsContainer = ns.containerId ? this.containerText(ns.containerId, usedContainers) : undefined;
-    const peers: string[] = [];
-    const processes: string[] = [];
-    const containers: string[] = [];
+    const processes = this.runProcesses;
+    const containers = this.runContainers;
     for (let run = 0; run < n; ) {
       const key = Math.floor(order[run] / INDEX_SPAN);
       let end = run + 1;
       while (end < n && Math.floor(order[end] / INDEX_SPAN) === key) end++;
-      peers.length = 0;
       processes.length = 0;
       containers.length = 0;
       let state = -1;
@@ -147,14 +155,8 @@ export class EndpointReporter {
         const s = cols.state[i];
         // One state per endpoint: listen over established over the rest.
         if (state === -1 || s === LISTEN || (state !== LISTEN && s === ESTABLISHED)) state = s;
-        if (s !== LISTEN && kinds[cols.remoteIp[i]] !== UNSPECIFIED && peers.length < REPORT_LIMITS.adjacency) {
-          const remote = cols.remoteIp[i];
-          const peerScope = kinds[remote] === LOOPBACK ? scope : (scopeOfAddress.get(remote) ?? UNKNOWN_NETNS);
-          peers.push(`"endpoint:${peerScope}:${names[remote]}:${cols.remotePort[i]}"`);
-        }
-        const inode = cols.inode[i];
-        if (inode === 0) continue;
-        const owner = this.owners.owner(inode, byPid);
+        if (cols.inode[i] === 0) continue;
+        const owner = ownerAt[i];
         if (!owner) {
           counts.unplaced++;
           continue;
@@ -166,16 +168,40 @@ export class EndpointReporter {
           if (containers.length < REPORT_LIMITS.parents && !containers.includes(text)) containers.push(text);
         }
       }
-      run = end;
       if (nsContainer && !containers.includes(nsContainer)) containers.push(nsContainer);
       const ip = names[cols.localIp[i0]];
       const port = cols.localPort[i0];
-      const role = state === LISTEN ? 'listen' : listenAny.has(port) || listenExact.has(cols.localIp[i0] * 65536 + port) ? 'server' : 'client';
-      const parents = `{"host":[${hostParent}]${processes.length > 0 ? `,"process":[${processes.join(',')}]` : ''}${containers.length > 0 ? `,"container":[${containers.join(',')}]` : ''}}`;
-      writer.raw(
-        `"endpoint:${scope}:${ip}:${port}"`,
-        `{"timestamp":${timeMs},"labels":{"ip":"${ip}","port":"${port}","netns":"${scope}","family":"${cols.family[i0]}","state":"${TCP_STATES[state]}","role":"${role}"},"adjacency":[${peers.join(',')}],"parents":${parents}}`,
-      );
+      const role = state === LISTEN ? ROLE_LISTEN : listenAny.has(port) || listenExact.has(cols.localIp[i0] * 65536 + port) ? ROLE_SERVER : ROLE_CLIENT;
+      // "endpoint:<scope>:<ip>:<port>":{"timestamp":…,"labels":{"ip":…,"port":…,"netns":…,"family":…,"state":…,"role":…},
+      //   "adjacency":[…],"parents":{"host":[…],"process":[…],"container":[…]}}
+      writer.beginNode();
+      writer.bytes(scope.idPrefix);
+      writer.bytes(ip);
+      writer.bytes(COLON);
+      writer.int(port);
+      writer.bytes(shared.timestamp);
+      writer.bytes(ip);
+      writer.bytes(PORT);
+      writer.int(port);
+      writer.bytes(cols.family[i0] === 6 ? scope.family6 : scope.family4);
+      writer.bytes(STATE_ROLE[state][role]);
+      let peers = 0;
+      for (let k = run; k < end && peers < REPORT_LIMITS.adjacency; k++) {
+        const i = order[k] % INDEX_SPAN;
+        const remote = cols.remoteIp[i];
+        if (cols.state[i] === LISTEN || kinds[remote] === UNSPECIFIED) continue;
+        if (peers++ > 0) writer.bytes(COMMA);
+        writer.bytes(kinds[remote] === LOOPBACK ? scope.idPrefix : (shared.prefixOfAddress.get(remote) ?? UNKNOWN_PREFIX));
+        writer.bytes(names[remote]);
+        writer.bytes(COLON);
+        writer.int(cols.remotePort[i]);
+        writer.bytes(QUOTE);
+      }
+      writer.bytes(shared.hostParent);
+      list(writer, PROCESS_PARENTS, processes);
+      list(writer, CONTAINER_PARENTS, containers);
+      writer.bytes(CLOSE_NODE);
+      run = end;
       counts.endpoints++;
     }
   }
@@ -189,15 +215,63 @@ export class EndpointReporter {
     for (let i = 0; i < cols.count; i++) if (cols.inode[i] !== 0) this.inodes[this.inodeCount++] = cols.inode[i];
   }
 
-  private containerText(id: string, used: Set<string>): string {
+  private containerText(id: string, used: Set<string>): Buffer {
     used.add(id);
     let text = this.containerJson.get(id);
-    if (text === undefined) this.containerJson.set(id, (text = JSON.stringify(containerId(id))));
+    if (text === undefined) this.containerJson.set(id, (text = Buffer.from(JSON.stringify(containerId(id)), 'utf8')));
     return text;
   }
 }
 
-/** A string's JSON text without the quotes, to splice into a larger JSON string. */
-function jsonText(s: string): string {
-  return JSON.stringify(s).slice(1, -1);
+/** What a namespace's nodes share, encoded once per collection. */
+interface NamespaceText {
+  /** `"endpoint:<scope>:` — an endpoint id up to its address. */
+  idPrefix: Buffer;
+  /** `","netns":"<scope>","family":"4` and 6. */
+  family4: Buffer;
+  family6: Buffer;
+}
+
+/** What every node of a collection shares. */
+interface CollectionText {
+  /** From the end of the id to the ip label's value: `":{"timestamp":<ms>,"labels":{"ip":"`. */
+  timestamp: Buffer;
+  /** From the end of the adjacency list through the host parent. */
+  hostParent: Buffer;
+  /** By address id: the idPrefix of the namespace that owns the address. */
+  prefixOfAddress: ReadonlyMap<number, Buffer>;
+}
+
+function namespaceText(scope: string): NamespaceText {
+  // A string's JSON text without the quotes, to splice into a larger JSON text.
+  const text = JSON.stringify(scope).slice(1, -1);
+  const family = (f: number): Buffer => Buffer.from(`","netns":"${text}","family":"${f}`, 'utf8');
+  return { idPrefix: Buffer.from(`"endpoint:${text}:`, 'utf8'), family4: family(4), family6: family(6) };
+}
+
+const ascii = (s: string): Buffer => Buffer.from(s, 'latin1');
+const COLON = ascii(':');
+const COMMA = ascii(',');
+const QUOTE = ascii('"');
+const PORT = ascii('","port":"');
+const CLOSE_NODE = ascii('}}');
+const PROCESS_PARENTS = ascii(',"process":[');
+const CONTAINER_PARENTS = ascii(',"container":[');
+const CLOSE_LIST = ascii(']');
+const UNKNOWN_PREFIX = ascii(`"endpoint:${UNKNOWN_NETNS}:`);
+const ROLE_LISTEN = 0;
+const ROLE_SERVER = 1;
+const ROLE_CLIENT = 2;
+/** By TCP state and role: the labels' end and the adjacency list's start. */
+const STATE_ROLE: readonly (readonly Buffer[])[] = TCP_STATES.map((state) => ['listen', 'server', 'client'].map((role) => ascii(`","state":"${state}","role":"${role}"},"adjacency":[`)));
+
+/** `,"<topology>":[a,b,…]`, or nothing for an empty list. */
+function list(writer: ReportWriter, open: Buffer, items: readonly Buffer[]): void {
+  if (items.length === 0) return;
+  writer.bytes(open);
+  for (let k = 0; k < items.length; k++) {
+    if (k > 0) writer.bytes(COMMA);
+    writer.bytes(items[k]);
+  }
+  writer.bytes(CLOSE_LIST);
 }

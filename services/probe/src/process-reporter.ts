@@ -145,9 +145,9 @@ export interface ProcessEntry {
   /** Over the time since the previous collection; undefined in a process's first. */
   cpuPercent?: number;
   facts: ProcessFacts;
-  /** The process's node id, and the same as JSON text. */
+  /** The process's node id, and the same as JSON text, encoded. */
   id: string;
-  idJson: string;
+  idJson: Buffer;
   /** Open fds as counted the last time its fd table was walked (socket-owners.ts), with that collection's number. */
   openFiles?: { count: number; collection: number };
 }
@@ -221,9 +221,11 @@ export class ProcessTable {
         cpuTicks: stat.cpuTicks,
         facts: this.readFacts(dir, stat, uptimeSeconds, errors),
         id: processId(this.host, pid, stat.starttime),
-        idJson: JSON.stringify(processId(this.host, pid, stat.starttime)),
+        idJson: Buffer.from(JSON.stringify(processId(this.host, pid, stat.starttime)), 'utf8'),
         // An exec'd process (same pid and start time) keeps its CPU history.
         cpuPercent: undefined,
+        // Present from the start, so every entry has one shape and the hot loops that read entries stay optimized.
+        openFiles: undefined,
       };
       const previous = this.entries.get(pid);
       if (previous && previous.starttime === stat.starttime && elapsedSeconds > 0) entry.cpuPercent = cpuPercent(stat.cpuTicks - previous.cpuTicks, elapsedSeconds);
@@ -293,29 +295,63 @@ export class ProcessTable {
 
   /**
    * Writes the process topology: one node per live process. A process's unchanging labels are stringified once per
-   * lifetime; each collection adds only its numbers (2,000 processes every 15 s, see report-writer.ts `raw`).
+   * lifetime; each collection adds only its numbers, written as digits into the report (report-writer.ts beginNode).
    */
   writeNodes(writer: ReportWriter, processes: readonly ProcessEntry[], timeMs: number, hostNodeId: string, containerNodeId: (c: ContainerIdentity) => string): void {
     writer.beginTopology(TOPOLOGY.process);
-    const hostParent = JSON.stringify(hostNodeId);
-    const containerText = new Map<string, string>();
-    const sample = (name: string, value: number): string => `"${name}":{"samples":[[${timeMs},${value}]]}`;
+    const text = collectionText(timeMs, hostNodeId);
+    const containerText = new Map<string, Buffer>();
     for (const p of processes) {
-      const metrics = [sample(PROCESS_METRICS.memoryRssBytes, p.rssBytes), sample(PROCESS_METRICS.threads, p.threads)];
-      if (p.cpuPercent !== undefined) metrics.push(sample(PROCESS_METRICS.cpuPercent, p.cpuPercent));
-      if (p.openFiles && p.openFiles.collection === this.collection) metrics.push(sample(PROCESS_METRICS.openFiles, p.openFiles.count));
-      let container = '';
+      // "<id>":{"timestamp":…,"labels":{…,"ppid":"…"},"metrics":{…},"parents":{"host":[…],"container":[…]}}
+      writer.beginNode();
+      writer.bytes(p.idJson);
+      writer.bytes(text.labels);
+      writer.text(p.facts.labelsJson);
+      writer.bytes(PPID);
+      writer.int(p.ppid);
+      writer.bytes(text.rss);
+      writer.int(p.rssBytes);
+      writer.bytes(text.threads);
+      writer.int(p.threads);
+      if (p.cpuPercent !== undefined) {
+        writer.bytes(text.cpu);
+        writer.text(String(p.cpuPercent));
+      }
+      if (p.openFiles && p.openFiles.collection === this.collection) {
+        writer.bytes(text.openFiles);
+        writer.int(p.openFiles.count);
+      }
+      writer.bytes(text.hostParent);
       const c = p.facts.container;
       if (c) {
-        let text = containerText.get(c.id);
-        if (text === undefined) containerText.set(c.id, (text = JSON.stringify(containerNodeId(c))));
-        container = `,"container":[${text}]`;
+        let json = containerText.get(c.id);
+        if (json === undefined) containerText.set(c.id, (json = Buffer.from(`,"container":[${JSON.stringify(containerNodeId(c))}]`, 'utf8')));
+        writer.bytes(json);
       }
-      writer.raw(p.idJson, `{"timestamp":${timeMs},"labels":{${p.facts.labelsJson},"${PROCESS_LABELS.ppid}":"${p.ppid}"},"metrics":{${metrics.join(',')}},"parents":{"host":[${hostParent}]${container}}}`);
+      writer.bytes(CLOSE_NODE);
     }
     writer.endTopology();
   }
+}
 
+const PPID = Buffer.from(`,"${PROCESS_LABELS.ppid}":"`, 'latin1');
+const CLOSE_NODE = Buffer.from('}}', 'latin1');
+
+/**
+ * The text between a process node's values, encoded once per collection. Each metric's text closes the value
+ * before it: the first closes the labels (`"},"metrics":{`), the others the previous sample (`]]},`).
+ */
+function collectionText(timeMs: number, hostNodeId: string) {
+  const encode = (s: string): Buffer => Buffer.from(s, 'utf8');
+  const sample = (name: string, first: boolean): Buffer => encode(`${first ? '"},"metrics":{' : ']]},'}"${name}":{"samples":[[${timeMs},`);
+  return {
+    labels: encode(`:{"timestamp":${timeMs},"labels":{`),
+    rss: sample(PROCESS_METRICS.memoryRssBytes, true),
+    threads: sample(PROCESS_METRICS.threads, false),
+    cpu: sample(PROCESS_METRICS.cpuPercent, false),
+    openFiles: sample(PROCESS_METRICS.openFiles, false),
+    hostParent: encode(`]]}},"parents":{"host":[${JSON.stringify(hostNodeId)}]`),
+  };
 }
 
 function cpuPercent(ticks: number, elapsedSeconds: number): number {

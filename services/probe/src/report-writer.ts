@@ -75,6 +75,66 @@ export class ReportWriter {
     this.nodeCounts[this.topology]++;
   }
 
+  /**
+   * Starts a node the caller writes piece by piece (`"<id>":{…}`) with bytes, text and int: the endpoint reporter's
+   * 20,000 sockets then make no string at all, only copies of bytes encoded once per address, namespace and process.
+   * Strings built per node were most of a collection's garbage, and with a 1 MB young generation garbage is CPU.
+   * A node may span two gzip members: members are cut in a byte stream, anywhere.
+   */
+  beginNode(): void {
+    if (!this.firstNode) this.byte(44 /* , */);
+    this.firstNode = false;
+    this.nodeCounts[this.topology]++;
+  }
+
+  /** Appends bytes already encoded (UTF-8 JSON text). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.pos + n > this.buf.length) {
+      this.flush();
+      if (n > this.buf.length) {
+        this.members.push(gzipSync(b, { level: this.level }));
+        this.rawBytes += n;
+        return;
+      }
+    }
+    // A loop beats TypedArray#set's call overhead for the short pieces most of a node is made of.
+    if (n < 32) {
+      const buf = this.buf;
+      let p = this.pos;
+      for (let k = 0; k < n; k++) buf[p++] = b[k];
+      this.pos = p;
+    } else {
+      this.buf.set(b, this.pos);
+      this.pos += n;
+    }
+  }
+
+  /** Appends a string's UTF-8 (JSON text the caller made safe). */
+  text(s: string): void {
+    this.append(s);
+  }
+
+  /** Appends a non-negative integer's decimal digits (ports, counts, byte sizes: below 2^53). */
+  int(value: number): void {
+    if (this.pos + 16 > this.buf.length) this.flush();
+    const buf = this.buf;
+    let digits = 1;
+    for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++;
+    let p = this.pos + digits;
+    this.pos = p;
+    let v = value;
+    do {
+      buf[--p] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+  }
+
+  private byte(c: number): void {
+    if (this.pos === this.buf.length) this.flush();
+    this.buf[this.pos++] = c;
+  }
+
   /** Closes the open topology; harmless when none is open (a reporter that failed before it began one). */
   endTopology(): void {
     if (!this.topologyOpen) return;
@@ -101,13 +161,12 @@ export class ReportWriter {
         return;
       }
     }
-    const n = this.buf.write(text, this.pos, 'utf8');
-    this.pos += n;
-    this.rawBytes += n;
+    this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
   private flush(): void {
     if (this.pos === 0) return;
+    this.rawBytes += this.pos;
     this.members.push(gzipSync(this.buf.subarray(0, this.pos), { level: this.level }));
     this.pos = 0;
   }

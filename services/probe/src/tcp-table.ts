@@ -67,6 +67,8 @@ export const ESTABLISHED = 1;
  */
 export class AddressNames {
   readonly names: string[] = [];
+  /** By id: the name's bytes, for the report writer. */
+  readonly encoded: Buffer[] = [];
   /** By id: 1 loopback, 2 unspecified (0.0.0.0, ::), 0 any other. */
   readonly kinds: number[] = [];
   private v4 = new Map<number, number>();
@@ -78,6 +80,7 @@ export class AddressNames {
   reset(): void {
     if (this.names.length < 65536) return;
     this.names.length = 0;
+    this.encoded.length = 0;
     this.kinds.length = 0;
     this.v4.clear();
     this.v6.clear();
@@ -93,6 +96,7 @@ export class AddressNames {
     const known = this.byName.get(name);
     if (known !== undefined) return known;
     this.names.push(name);
+    this.encoded.push(Buffer.from(name, 'latin1'));
     this.kinds.push(name.startsWith('127.') || name === '::1' ? 1 : name === '0.0.0.0' || name === '::' ? 2 : 0);
     this.byName.set(name, this.names.length - 1);
     return this.names.length - 1;

@@ -168,6 +168,55 @@ describe('fd tables are walked only as far as needed', () => {
     expectAllPlaced(busy.report);
   });
 
+  /** A process that holds sockets and no listener, with one of its socket fds. */
+  function clientWithSocket(skip = 0): { pid: number; fd: number } {
+    const listeners = new Set(host.sockets.filter((s) => s.state === 10).map((s) => s.owner));
+    const p = [...host.processes.values()].filter((x) => x.sockets.size > 1 && !listeners.has(x.pid))[skip];
+    return { pid: p.pid, fd: [...p.sockets.keys()][0] };
+  }
+
+  function holderOf(report: ProbeReport, s: GenSocket): string[] | undefined {
+    return report.topologies.endpoint[endpointOf(host, s)]?.parents.process;
+  }
+
+  test('a socket opened after the first collection at an fd number the process reused is joined to it in the next', async () => {
+    const collector = await afterFirstCollection();
+    const { pid, fd } = clientWithSocket();
+    const opened = host.openAt(pid, fd);
+    const next = await collectParsed(collector);
+    expect(holderOf(next.report, opened)).toEqual([processId(host.hostname, pid, host.processes.get(pid)!.starttime)]);
+    expect(next.collected.endpoints.unplaced).toBe(0);
+    expectAllPlaced(next.report);
+  });
+
+  test('a socket at an fd reused while the old socket lives on in another process is still found', async () => {
+    const collector = await afterFirstCollection();
+    const { pid, fd } = clientWithSocket();
+    const sibling = [...host.processes.values()].find((q) => q.pid !== pid && q.netns === host.processes.get(pid)!.netns && !q.kernelThread)!;
+    host.share(pid, fd, sibling.pid);
+    await collectParsed(collector);
+    // The old socket is still listed (the sibling holds it), so a skim of the process's table would pass over fd.
+    const opened = host.openAt(pid, fd);
+    const next = await collectParsed(collector);
+    expect(holderOf(next.report, opened)).toEqual([processId(host.hostname, pid, host.processes.get(pid)!.starttime)]);
+    expect(next.collected.endpoints.unplaced).toBe(0);
+  });
+
+  test('a pid reused by a new process (a later start time) is not mixed with the process that had it', async () => {
+    const collector = await afterFirstCollection();
+    const { pid, fd } = clientWithSocket(1);
+    const before = processId(host.hostname, pid, host.processes.get(pid)!.starttime);
+    const successor = host.respawn(pid);
+    const opened = host.openAt(pid, fd);
+    const next = await collectParsed(collector);
+    const after = processId(host.hostname, pid, successor.starttime);
+    expect(holderOf(next.report, opened)).toEqual([after]);
+    expect(next.report.topologies.process[after]).toBeDefined();
+    expect(next.report.topologies.process[before]).toBeUndefined();
+    for (const node of Object.values(next.report.topologies.endpoint)) expect(node.parents.process ?? []).not.toContain(before);
+    expectAllPlaced(next.report);
+  });
+
   test('connections from processes nothing points at are still placed, by walking holders until none is left', async () => {
     const collector = await afterFirstCollection();
     host.churnScattered(20);
