@@ -79,15 +79,17 @@ export const UNBOUNDED: StepBudget = { spent: () => false };
 
 /**
  * Spent after `ms` of work since the step began. The clock is read once every 64 items (a render item is a
- * microsecond or so; reading the clock each time would cost a tenth of that), and a step begins at the first item
+ * microsecond or so; reading the clock each time would cost a tenth of that), or every item for items of a
+ * millisecond or so (`clockEvery` 1: a probe's part of the window's advance), and a step begins at the first item
  * after a yield.
  */
-export function timeBudget(ms: number): StepBudget {
+export function timeBudget(ms: number, clockEvery: 1 | 64 = 64): StepBudget {
   let deadline = -1;
   let items = 0;
+  const mask = clockEvery - 1;
   return {
     spent() {
-      if ((++items & 63) !== 0) return false;
+      if ((++items & mask) !== 0) return false;
       const now = performance.now();
       if (deadline < 0) {
         deadline = now + ms;
