@@ -222,15 +222,14 @@ export class TopologyService {
     const next = yield* run(this.advanceSteps(false, this.stepBudget('merge')), 'merge');
     if (!next) return false;
     this.next = next;
+    const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
     yield 'merge';
     timed(() => this.connections(next));
     yield 'resolve';
     const staged: Staged[] = [];
     for (const cached of hot) {
       const renderer = this.renderer(cached.name);
-      // A read rendering the same topology for this generation: its rendering is the generation's.
-      while (canWait && next.rendering.has(cached.name) && !next.rendered.has(cached.name)) yield `render ${cached.name}`;
-      const topology = yield* run(this.renderSteps(next, renderer, budget), `render ${cached.name}`);
+      const topology = yield* run(render(renderer), `render ${cached.name}`);
       yield `render ${cached.name}`;
       const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
       yield `view ${cached.name}`;
@@ -245,7 +244,7 @@ export class TopologyService {
     }
     if (listHot) {
       for (const renderer of RENDERERS) {
-        yield* run(this.renderSteps(next, renderer, budget), `render ${renderer.descriptor.name}`);
+        yield* run(render(renderer), `render ${renderer.descriptor.name}`);
         yield `render ${renderer.descriptor.name}`;
       }
     }
@@ -473,6 +472,33 @@ export class TopologyService {
     return first;
   }
 
+  /**
+   * The ticker's rendering of a topology for its generation, shared with reads of it (`canWait`: run between turns
+   * of the event loop): one rendering a read began is waited for, and one the ticker begins is given to the reads
+   * that ask meanwhile, so a read and the ticker never render the same topology twice for one generation.
+   */
+  private *renderShared(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
+    const name = renderer.descriptor.name;
+    if (!canWait) return yield* this.renderSteps(gen, renderer, budget);
+    while (gen.rendering.has(name) && !gen.rendered.has(name)) yield;
+    const done = gen.rendered.get(name);
+    if (done) return done;
+    let settle: { resolve: (t: RenderedTopology) => void; reject: (e: unknown) => void } | undefined;
+    const shared = new Promise<RenderedTopology>((resolve, reject) => (settle = { resolve, reject }));
+    shared.catch(() => {});
+    gen.rendering.set(name, shared);
+    try {
+      const topology = yield* this.renderSteps(gen, renderer, budget);
+      settle?.resolve(topology);
+      return topology;
+    } catch (error) {
+      settle?.reject(error);
+      throw error;
+    } finally {
+      gen.rendering.delete(name);
+    }
+  }
+
   /** A read's rendering of a topology for `gen`, in steps; one per generation and topology at a time. */
   private renderReady(gen: Generation, renderer: TopologyRenderer): Promise<RenderedTopology> {
     const name = renderer.descriptor.name;
@@ -519,6 +545,7 @@ export class TopologyService {
         return await work(this.next ?? this.current());
       } catch (error) {
         if (!(error instanceof StaleGeneration)) throw error;
+        this.metrics?.readRestarts.inc();
       } finally {
         if (hold) this.holds--;
       }
