@@ -22,6 +22,7 @@ export interface AppMetrics {
   renderSeconds: Histogram<'topology'>;
   viewSeconds: Histogram<'topology'>;
   generations: Counter;
+  readRestarts: Counter;
   websocketMessages: Counter<'type'>;
   /** Sources for the state gauges, set once the parts exist. */
   track(sources: { windowNodes(): Record<string, number>; probes(): Record<string, number>; websocketClients(): number; historySeries(): number; historyBytes(): number }): void;
@@ -45,6 +46,7 @@ export function createMetrics(registry = new Registry()): AppMetrics {
     renderSeconds: new Histogram({ name: 'app_render_seconds', help: 'Time to render one topology from the merged report', labelNames: ['topology'], buckets: SECONDS, registers: [registry] }),
     viewSeconds: new Histogram({ name: 'app_view_seconds', help: 'Time to build and serialise one view (filter, search, clustering) of a rendered topology', labelNames: ['topology'], buckets: SECONDS, registers: [registry] }),
     generations: new Counter({ name: 'app_generations_total', help: 'Merged reports made (a new one at most once per pacing interval, when something changed)', registers: [registry] }),
+    readRestarts: new Counter({ name: 'app_read_restarts_total', help: 'Reads building in steps that started again because the window advanced under them', registers: [registry] }),
     websocketMessages: new Counter({ name: 'app_websocket_messages_total', help: 'WebSocket messages sent, by type (snapshot, diff)', labelNames: ['type'], registers: [registry] }),
     track(s) {
       sources = s;

@@ -22,6 +22,7 @@ import type { MetricSeries, ProbeReport, ReportNode, Topologies, Topology } from
 import type { ProbeStatus } from './api-shapes';
 import type { MergedMaps } from './merged-maps';
 import { latestOf } from './report-compaction';
+import { runToEnd, StepBudget, UNBOUNDED } from './renderers/render-model';
 
 export interface ReportWindowOptions {
   windowMs: number;
@@ -84,6 +85,7 @@ export class ReportWindow {
   private readonly shared = new Map<string, Set<string>>();
   private pending = false;
   private gen = 0;
+  private mapVersion = 0;
 
   constructor(options: ReportWindowOptions) {
     this.windowMs = options.windowMs;
@@ -142,16 +144,37 @@ export class ReportWindow {
     if (entry) entry.refused++;
   }
 
+  /**
+   * Increases whenever the merged maps change in place (an id set or deleted). A reader working across event-loop
+   * turns compares it before each step to know the maps it read from are still the ones it started on.
+   */
+  get version(): number {
+    return this.mapVersion;
+  }
+
   /** Applies queued reports and expiry at the current time; returns the merged report and whether it changed. */
   advance(): { report: MergedMaps; changed: boolean } {
+    return runToEnd(this.advanceSteps(UNBOUNDED));
+  }
+
+  /**
+   * `advance` in steps: yields between probes once `budget` is spent (it is asked once per probe recomputed), so
+   * seconds of queued reports are not applied in one stretch of the event loop. Between its steps the merged maps
+   * are part old, part new (`version` has moved): nothing may render from them until it returns.
+   */
+  *advanceSteps(budget: StepBudget): Generator<void, { report: MergedMaps; changed: boolean }> {
     const now = this.clock();
     let changed = false;
+    // Reports queued while the steps run mark their probe dirty again; one already passed waits for the next advance.
+    this.pending = false;
     for (const entry of this.entries.values()) {
       const cutoff = now - this.windowOf(entry);
-      if (entry.dirty || cutoff > entry.nextChange) changed = this.recompute(entry, cutoff) || changed;
+      if (entry.dirty || cutoff > entry.nextChange) {
+        changed = this.recompute(entry, cutoff) || changed;
+        if (budget.spent()) yield;
+      }
       if (entry.reports.length === 0 && now - (entry.newest?.timestamp ?? 0) > this.goneRetentionMs + this.windowOf(entry)) this.entries.delete(entry.id);
     }
-    this.pending = false;
     if (changed) {
       this.gen++;
       const probes: Record<string, ProbeSummary> = {};
@@ -310,6 +333,7 @@ export class ReportWindow {
   }
 
   private setOwner(name: string, id: string, entry: ProbeEntry, node: ReportNode): void {
+    this.mapVersion++;
     const owners = this.ownersOf(name);
     const topology = this.merged.get(name)!;
     const owner = owners.get(id);
@@ -328,6 +352,7 @@ export class ReportWindow {
   }
 
   private removeOwner(name: string, id: string, entry: ProbeEntry): void {
+    this.mapVersion++;
     const owners = this.ownersOf(name);
     const topology = this.merged.get(name)!;
     const owner = owners.get(id);

@@ -33,6 +33,16 @@ export const STEP_MS = 8;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * How many times a read's build starts again on newer data before it holds the window still until it is done, as
+ * every build did before: the ticker paces generations at three times their cost, so a build restarted on a fresh
+ * generation almost always finishes before the next; the hold only bounds the unlucky case.
+ */
+const MAX_RESTARTS = 3;
+
+/** A read's steps found the window's maps changed under them: it starts again on the newer generation. */
+class StaleGeneration extends Error {}
+
 export interface TopologyServiceOptions {
   window: ReportWindow;
   history: MetricHistory;
@@ -46,6 +56,8 @@ export interface TopologyServiceOptions {
   maxCachedViews?: number;
   /** JSON bytes kept across the cached views; past it the least recently asked views' bytes are dropped. */
   maxCachedBytes?: number;
+  /** The budget of each step of rendering, view building and the window's advance: `STEP_MS` of work by default. */
+  stepBudget?: (work: 'render' | 'merge') => StepBudget;
 }
 
 interface Generation {
@@ -55,6 +67,8 @@ interface Generation {
   /** When the window was last found unchanged since: how stale the generation is. */
   checked: number;
   report: MergedMaps;
+  /** The window's `version` when it was merged: the maps hold this generation's data while the two are equal. */
+  version: number;
   connections?: ResolvedConnection[];
   rendered: Map<string, RenderedTopology>;
   /** Topologies a read is rendering for this generation, in steps: a second read waits for the same one. */
@@ -71,8 +85,8 @@ export interface CachedView {
   subscribers: number;
   /** The view's JSON, made by the ticker with the view or by the first read of it. */
   json?: Buffer;
-  /** A read building this view in steps, and for which generation: other reads of it wait for that. */
-  building?: { generation: number; done: Promise<void> };
+  /** A read building this view in steps (on the newest data): other reads of it wait for that. */
+  building?: { done: Promise<void> };
 }
 
 /** A hot view rebuilt for a generation not yet published, with its JSON. */
@@ -99,8 +113,13 @@ export class TopologyService {
   private pacingMs: number;
   private listAskedAt = -Infinity;
   private ticking = false;
-  /** Reads building a view or rendering in steps: the window is not advanced under them. */
-  private builds = 0;
+  /** The ticker's generation once merged, until it publishes it: the data the window's maps hold meanwhile. */
+  private next?: Generation;
+  /** Settles when the window's advance running in steps is done; the maps are half-merged until then. */
+  private merging?: Promise<void>;
+  /** Reads that restarted `MAX_RESTARTS` times and now hold the window still until they are done. */
+  private holds = 0;
+  private readonly stepBudget: (work: 'render' | 'merge') => StepBudget;
   private sweptAt = -Infinity;
 
   constructor(options: TopologyServiceOptions) {
@@ -113,6 +132,7 @@ export class TopologyService {
     this.maxCachedViews = options.maxCachedViews ?? 64;
     this.maxCachedBytes = options.maxCachedBytes ?? 256 * 1024 * 1024;
     this.pacingMs = this.minGenerationMs;
+    this.stepBudget = options.stepBudget ?? ((work) => timeBudget(STEP_MS, work === 'merge' ? 1 : 64));
   }
 
   get clock(): () => number {
@@ -139,7 +159,7 @@ export class TopologyService {
    * `tickAsync`.
    */
   tick(): boolean {
-    const steps = this.tickSteps();
+    const steps = this.tickSteps(false);
     for (;;) {
       const step = steps.next();
       if (step.done) return step.value;
@@ -152,16 +172,18 @@ export class TopologyService {
    * the longest synchronous stretch a generation holds the event loop for (bench/render-steps.ts).
    */
   steps(): Generator<string, boolean> {
-    return this.tickSteps();
+    return this.tickSteps(false);
   }
 
-  /** `tick`, yielding to the event loop between its steps. */
+  /**
+   * `tick`, yielding to the event loop between its steps. It runs while reads build views in steps: they notice
+   * the window moved (its `version`) and start again on the new generation, see `onNewest`.
+   */
   async tickAsync(): Promise<boolean> {
-    // A read rendering in steps reads the window's maps between its steps, so they must not change under it.
-    if (this.ticking || this.builds > 0) return false;
+    if (this.ticking || this.merging || this.holds > 0) return false;
     this.ticking = true;
     try {
-      const steps = this.tickSteps();
+      const steps = this.tickSteps(true);
       for (;;) {
         const step = steps.next();
         if (step.done) return step.value;
@@ -169,10 +191,12 @@ export class TopologyService {
       }
     } finally {
       this.ticking = false;
+      this.next = undefined;
     }
   }
 
-  private *tickSteps(): Generator<string, boolean> {
+  /** `canWait`: between turns of the event loop, so a topology a read is rendering for it can be waited for. */
+  private *tickSteps(canWait: boolean): Generator<string, boolean> {
     const now = this.clock();
     const hot = this.hotViews(now);
     const listHot = now - this.listAskedAt <= this.hotMs;
@@ -194,16 +218,18 @@ export class TopologyService {
         yield label;
       }
     };
-    const budget = timeBudget(STEP_MS);
-    const next = timed(() => this.advance(false));
+    const budget = this.stepBudget('render');
+    const next = yield* run(this.advanceSteps(false, this.stepBudget('merge')), 'merge');
     if (!next) return false;
+    this.next = next;
+    const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
     yield 'merge';
     timed(() => this.connections(next));
     yield 'resolve';
     const staged: Staged[] = [];
     for (const cached of hot) {
       const renderer = this.renderer(cached.name);
-      const topology = yield* run(this.renderSteps(next, renderer, budget), `render ${cached.name}`);
+      const topology = yield* run(render(renderer), `render ${cached.name}`);
       yield `render ${cached.name}`;
       const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
       yield `view ${cached.name}`;
@@ -218,7 +244,7 @@ export class TopologyService {
     }
     if (listHot) {
       for (const renderer of RENDERERS) {
-        yield* run(this.renderSteps(next, renderer, budget), `render ${renderer.descriptor.name}`);
+        yield* run(render(renderer), `render ${renderer.descriptor.name}`);
         yield `render ${renderer.descriptor.name}`;
       }
     }
@@ -239,10 +265,11 @@ export class TopologyService {
   /** `list`, with what is missing rendered in steps that yield to the event loop. */
   async listReady(): Promise<TopologyList> {
     this.listAskedAt = this.clock();
-    this.ensureFresh();
-    const gen = this.current();
-    for (const renderer of RENDERERS) await this.renderReady(gen, renderer);
-    return this.listOf(gen);
+    await this.freshReady();
+    return this.onNewest(async (gen) => {
+      for (const renderer of RENDERERS) await this.renderReady(gen, renderer);
+      return this.listOf(gen);
+    });
   }
 
   /**
@@ -254,32 +281,31 @@ export class TopologyService {
     return this.viewFor(renderer, parseTopologyQuery(rawQuery, renderer.descriptor));
   }
 
-  /** The cached view for a parsed query, rebuilt at once if it is not of the current generation. */
+  /** The cached view for a parsed query, rebuilt at once if it is older than the current generation. */
   viewFor(renderer: TopologyRenderer, query: ParsedQuery): CachedView {
+    this.ensureFresh();
     const cached = this.cachedView(renderer, query);
-    if (cached.generation !== this.current().number) this.rebuild(cached);
+    if (cached.generation < this.current().number) this.rebuild(cached);
     return cached;
   }
 
   /**
    * `view`, for a read: a view that is not built for the current generation is built in steps that yield to the
    * event loop (its topology rendered too, if need be), with its JSON, and other reads of it wait for the same build.
-   * A read does not wait for the ticker: the ticker advances the window only as its first step, so the maps a
-   * read renders from stay put while the ticker works on the next generation, and it does not start while a read
-   * builds.
+   * A read does not wait for the ticker, nor hold it off: it builds on the newest data and starts again if the
+   * window moves under it (`onNewest`), so it may give a view of a generation not yet published.
    */
   async viewReady(name: string, rawQuery: Record<string, unknown>): Promise<CachedView> {
     const renderer = this.renderer(name);
-    const cached = this.cachedView(renderer, parseTopologyQuery(rawQuery, renderer.descriptor));
-    const gen = this.current();
-    if (cached.generation >= gen.number) return cached;
-    if (cached.building?.generation !== gen.number) {
-      const done = this.build(cached, gen, renderer);
-      cached.building = { generation: gen.number, done };
-      void done.then(
-        () => cached.building?.done === done && (cached.building = undefined),
-        () => cached.building?.done === done && (cached.building = undefined),
-      );
+    const query = parseTopologyQuery(rawQuery, renderer.descriptor);
+    await this.freshReady();
+    const cached = this.cachedView(renderer, query);
+    if (cached.generation >= this.current().number) return cached;
+    if (!cached.building) {
+      const done = this.build(cached, renderer);
+      cached.building = { done };
+      const forget = () => cached.building?.done === done && (cached.building = undefined);
+      done.then(forget, forget);
     }
     await cached.building.done;
     return cached;
@@ -303,8 +329,8 @@ export class TopologyService {
   /** `details`, rendering a missing topology in steps. */
   async detailsReady(name: string, id: string): Promise<NodeDetails> {
     const renderer = this.renderer(name);
-    this.ensureFresh();
-    return this.detailsIn(await this.renderReady(this.current(), renderer), name, id);
+    await this.freshReady();
+    return this.onNewest(async (gen) => this.detailsIn(await this.renderReady(gen, renderer), name, id));
   }
 
   private detailsIn(topology: RenderedTopology, name: string, id: string): NodeDetails {
@@ -333,35 +359,69 @@ export class TopologyService {
     return this.generation as Generation;
   }
 
-  /** Before a read: a generation to answer from, made now if there is none or the last is too old and no tick runs. */
-  private ensureFresh(): void {
+  /** Whether a read should bring the window up to date itself: no generation, or the last is old and no tick runs. */
+  private stale(): boolean {
     const gen = this.generation;
-    if (gen && (this.ticking || this.builds > 0 || this.clock() - gen.checked < Math.max(this.maxStaleMs, 2 * this.pacingMs))) return;
+    if (!gen) return true;
+    if (this.ticking || this.merging || this.holds > 0) return false;
+    return this.clock() - gen.checked >= Math.max(this.maxStaleMs, 2 * this.pacingMs);
+  }
+
+  /** Before a synchronous read: a generation to answer from, made now if `stale`. */
+  private ensureFresh(): void {
+    if (!this.stale()) return;
     const next = this.advance(true);
     if (next) this.publish(next, []);
   }
 
-  /**
-   * Advances the window if due (or `force`d): the next generation if that changed anything (or there is none yet),
-   * not yet published. The window's maps change in place, so until it is published, what the current generation
-   * has rendered stays as it was and what it renders anew is of the newer data.
-   */
+  /** `ensureFresh` for a read that can wait: the advance in bounded steps; reads arriving meanwhile wait for it. */
+  private async freshReady(): Promise<void> {
+    while (this.merging) await this.merging;
+    if (!this.stale()) return;
+    const steps = this.advanceSteps(true, this.stepBudget('merge'));
+    for (;;) {
+      const step = steps.next();
+      if (step.done) {
+        if (step.value) this.publish(step.value, []);
+        return;
+      }
+      await nextTurn();
+    }
+  }
+
   private advance(force: boolean): Generation | undefined {
+    return runToEnd(this.advanceSteps(force, UNBOUNDED));
+  }
+
+  /**
+   * Advances the window if due (or `force`d), in steps: the next generation if that changed anything (or there is
+   * none yet), not yet published. The window's maps change in place — a generation is not a snapshot of them, and
+   * copying ~600k ids per generation would cost what the incremental window saves — so what a generation has
+   * rendered stays as it was, and whatever renders from the maps afterwards sees the newer data: reads working in
+   * steps check the window's `version` before each step (`stepped`) and start again when it moved.
+   */
+  private *advanceSteps(force: boolean, budget: StepBudget): Generator<void, Generation | undefined> {
     const now = this.clock();
     const gen = this.generation;
     if (gen && !force && now - gen.at < this.pacingMs) return undefined;
-    const started = performance.now();
-    const { report, changed } = this.window.advance();
-    this.metrics?.mergeSeconds.observe((performance.now() - started) / 1000);
-    if (gen && !changed) {
-      gen.checked = now;
-      return undefined;
+    let settle = () => {};
+    this.merging = new Promise<void>((resolve) => (settle = resolve));
+    try {
+      const { report, changed } = yield* timedSteps(this.window.advanceSteps(budget), (ms) => this.metrics?.mergeSeconds.observe(ms / 1000));
+      if (gen && !changed) {
+        gen.checked = now;
+        return undefined;
+      }
+      return { number: this.window.generation, at: now, checked: now, report, version: this.window.version, rendered: new Map(), rendering: new Map() };
+    } finally {
+      this.merging = undefined;
+      settle();
     }
-    return { number: this.window.generation, at: now, checked: now, report, rendered: new Map(), rendering: new Map() };
   }
 
   private publish(next: Generation, staged: readonly Staged[]): void {
     this.generation = next;
+    if (this.next === next) this.next = undefined;
     this.metrics?.generations.inc();
     for (const { cached, view, json } of staged) {
       cached.view = view;
@@ -412,6 +472,33 @@ export class TopologyService {
     return first;
   }
 
+  /**
+   * The ticker's rendering of a topology for its generation, shared with reads of it (`canWait`: run between turns
+   * of the event loop): one rendering a read began is waited for, and one the ticker begins is given to the reads
+   * that ask meanwhile, so a read and the ticker never render the same topology twice for one generation.
+   */
+  private *renderShared(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
+    const name = renderer.descriptor.name;
+    if (!canWait) return yield* this.renderSteps(gen, renderer, budget);
+    while (gen.rendering.has(name) && !gen.rendered.has(name)) yield;
+    const done = gen.rendered.get(name);
+    if (done) return done;
+    let settle: { resolve: (t: RenderedTopology) => void; reject: (e: unknown) => void } | undefined;
+    const shared = new Promise<RenderedTopology>((resolve, reject) => (settle = { resolve, reject }));
+    shared.catch(() => {});
+    gen.rendering.set(name, shared);
+    try {
+      const topology = yield* this.renderSteps(gen, renderer, budget);
+      settle?.resolve(topology);
+      return topology;
+    } catch (error) {
+      settle?.reject(error);
+      throw error;
+    } finally {
+      gen.rendering.delete(name);
+    }
+  }
+
   /** A read's rendering of a topology for `gen`, in steps; one per generation and topology at a time. */
   private renderReady(gen: Generation, renderer: TopologyRenderer): Promise<RenderedTopology> {
     const name = renderer.descriptor.name;
@@ -419,7 +506,7 @@ export class TopologyService {
     if (done) return Promise.resolve(done);
     let pending = gen.rendering.get(name);
     if (!pending) {
-      pending = this.stepped(this.renderSteps(gen, renderer, timeBudget(STEP_MS)));
+      pending = this.stepped(gen, this.renderSteps(gen, renderer, this.stepBudget('render')));
       gen.rendering.set(name, pending);
       const forget = () => gen.rendering.delete(name);
       pending.then(forget, forget);
@@ -427,30 +514,62 @@ export class TopologyService {
     return pending;
   }
 
-  /** Runs a read's steps, yielding to the event loop between them; the window is not advanced meanwhile. */
-  private async stepped<T>(steps: Generator<void, T>): Promise<T> {
-    this.builds++;
-    try {
-      for (;;) {
-        const step = steps.next();
-        if (step.done) return step.value;
-        await nextTurn();
-      }
-    } finally {
-      this.builds--;
+  /**
+   * Runs a read's steps for `gen`, yielding to the event loop between them. Before each step it checks that the
+   * window's maps still hold `gen`'s data: the ticker may have advanced them meanwhile, and a renderer resumed on
+   * them would mix two generations (and its iterators would walk maps changed under them). Then the steps are
+   * abandoned (StaleGeneration) and the read starts again (`onNewest`).
+   */
+  private async stepped<T>(gen: Generation, steps: Generator<void, T>): Promise<T> {
+    for (;;) {
+      if (this.window.version !== gen.version) throw new StaleGeneration();
+      const step = steps.next();
+      if (step.done) return step.value;
+      await nextTurn();
     }
   }
 
-  /** A read's build of a view for `gen`: render (or wait for the rendering), then view and JSON, in steps. */
-  private async build(cached: CachedView, gen: Generation, renderer: TopologyRenderer): Promise<void> {
-    const topology = await this.renderReady(gen, renderer);
-    const budget = timeBudget(STEP_MS);
-    const { view, json } = await this.stepped(
-      (function* (service: TopologyService) {
-        const view = yield* service.viewSteps(gen, renderer, topology, cached.query, budget);
-        return { view, json: yield* viewJsonSteps(view) };
-      })(this),
-    );
+  /**
+   * A read's stepped work, on the newest generation the window's maps hold: the ticker's once it has merged (it
+   * is published when its hot views are built; a read need not wait for those), else the published one. When the
+   * window moves under the work, it starts again on the newer data — restarting rather than finishing on the old
+   * generation, because the maps are shared and changed in place (see `advanceSteps`). After `MAX_RESTARTS` the
+   * read holds the window still (no tick or catch-up starts) until it is done.
+   */
+  private async onNewest<T>(work: (gen: Generation) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const hold = attempt >= MAX_RESTARTS;
+      if (hold) this.holds++;
+      try {
+        while (this.merging) await this.merging;
+        return await work(this.next ?? this.current());
+      } catch (error) {
+        if (!(error instanceof StaleGeneration)) throw error;
+        this.metrics?.readRestarts.inc();
+      } finally {
+        if (hold) this.holds--;
+      }
+    }
+  }
+
+  /** A read's build of a view: render (or wait for the rendering), then view and JSON, in steps, on the newest data. */
+  private async build(cached: CachedView, renderer: TopologyRenderer): Promise<void> {
+    await this.onNewest(async (gen) => {
+      if (cached.generation >= gen.number) return;
+      const topology = await this.renderReady(gen, renderer);
+      const budget = this.stepBudget('render');
+      const { view, json } = await this.stepped(
+        gen,
+        (function* (service: TopologyService) {
+          const view = yield* service.viewSteps(gen, renderer, topology, cached.query, budget);
+          return { view, json: yield* viewJsonSteps(view) };
+        })(this),
+      );
+      this.commit(cached, gen, view, json);
+    });
+  }
+
+  private commit(cached: CachedView, gen: Generation, view: TopologyView, json: Buffer): void {
     // A generation published meanwhile may have rebuilt it already.
     if (cached.generation >= gen.number) return;
     cached.view = view;
@@ -473,7 +592,6 @@ export class TopologyService {
 
   /** The cached view for a query (made empty if new), marked as asked now. */
   private cachedView(renderer: TopologyRenderer, query: ParsedQuery): CachedView {
-    this.ensureFresh();
     const key = `${renderer.descriptor.name}\u0000${query.key}`;
     let cached = this.views.get(key);
     if (!cached) {

@@ -1,12 +1,13 @@
 /**
  * Rendering and view building in bounded steps give exactly what one step gives: every renderer and `buildView`,
  * stepped at any budget, against the same work run at once, on a generated fleet; and a read of a view nobody has
- * asked yet, built in steps, is the view the one-step path builds.
+ * asked yet, built in steps, is the view the one-step path builds — also when the ticker advances the window
+ * under it; and the window's advance in steps is the advance at once.
  */
 import fc from 'fast-check';
 import { BENCH_FLEET, fleetReports } from '../../../services/app/bench/report-generator';
 import { resolveConnections } from '../../../services/app/src/connection-resolution';
-import type { MergedMaps } from '../../../services/app/src/merged-maps';
+import { MergedMaps, reportOf } from '../../../services/app/src/merged-maps';
 import { MetricHistory } from '../../../services/app/src/metric-history';
 import { countBudget, RenderedTopology, runToEnd } from '../../../services/app/src/renderers/render-model';
 import { RENDERERS } from '../../../services/app/src/renderers/topology-registry';
@@ -21,12 +22,18 @@ const T = 1_800_000_000_000;
 
 function fleetWindow(): ReportWindow {
   const window = new ReportWindow({ windowMs: 3_600_000, clock: () => T + 1000 });
-  for (const input of fleetReports(SHAPE, T)) {
+  addReports(window, fleetReports(SHAPE, T));
+  return window;
+}
+
+function addReports(window: ReportWindow, inputs: ReturnType<typeof fleetReports>): void {
+  for (const input of inputs) {
     const report = parseProbeReport(input);
     window.add(compactReport(report, window.previous(report.probe.id)));
   }
-  return window;
 }
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Everything a rendered topology gives out: nodes in order, edges in order, and each node's relations. */
 function contents(topology: RenderedTopology) {
@@ -110,5 +117,65 @@ describe('a read of a view not yet built', () => {
     const [a, b] = await Promise.all([s.viewReady('processes', {}), s.viewReady('processes', {})]);
     expect(a).toBe(b);
     expect(a.generation).toBe(s.generationNumber);
+  });
+});
+
+describe('a read while reports arrive', () => {
+  // Two more probes of a larger fleet join the window (the generator's connections depend on the fleet's size, so
+  // the window of them all is SHAPE's reports and then those two).
+  const LARGER = { ...SHAPE, probes: SHAPE.probes + 2 };
+  const joined = () => {
+    const window = fleetWindow();
+    addReports(window, fleetReports(LARGER, T).slice(SHAPE.probes));
+    return window;
+  };
+
+  it('lets the ticker make a generation while it builds, and gives the newer generation\'s view, whole', async () => {
+    const window = fleetWindow();
+    const s = new TopologyService({ window, history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0, stepBudget: () => countBudget(3) });
+    let answered = false;
+    const read = s.viewReady('processes', {}).then((cached) => ((answered = true), cached));
+    // Its first step is the window's first advance, in steps too; then the render.
+    while (s.generationNumber === 0) await turn();
+    await turn();
+    expect(answered).toBe(false);
+    const before = s.generationNumber;
+    addReports(window, fleetReports(LARGER, T).slice(SHAPE.probes));
+    expect(await s.tickAsync()).toBe(true);
+    expect(s.generationNumber).toBeGreaterThan(before);
+    const cached = await read;
+    expect(cached.generation).toBe(s.generationNumber);
+    const whole = new TopologyService({ window: joined(), history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0 });
+    expect(cached.view).toEqual(whole.view('processes', {}).view);
+    expect(cached.json?.toString()).toBe(JSON.stringify(cached.view));
+  });
+
+  it('gives list and details of the newer generation when the window advances under them', async () => {
+    const window = fleetWindow();
+    const s = new TopologyService({ window, history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0, stepBudget: () => countBudget(3) });
+    s.view('hosts', {});
+    const whole = new TopologyService({ window: joined(), history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0 });
+    const added = [...whole.view('containers', { clusterThreshold: '0' }).view.nodes].map((n) => n.id).find((id) => !s.view('containers', { clusterThreshold: '0' }).view.nodes.some((n) => n.id === id));
+    const list = s.listReady();
+    await turn();
+    addReports(window, fleetReports(LARGER, T).slice(SHAPE.probes));
+    const ticking = s.tickAsync();
+    const details = s.detailsReady('containers', added as string);
+    expect(await list).toEqual(whole.list());
+    expect(await details).toEqual(whole.details('containers', added as string));
+    expect(await ticking).toBe(true);
+  });
+});
+
+describe('the window advanced in steps', () => {
+  it('applies what one advance applies, yielding between probes', () => {
+    const once = fleetWindow().advance();
+    let yields = 0;
+    const steps = fleetWindow().advanceSteps(countBudget(1));
+    let step = steps.next();
+    for (; !step.done; step = steps.next()) yields++;
+    expect(yields).toBeGreaterThanOrEqual(SHAPE.probes - 1);
+    expect(reportOf(step.value.report)).toEqual(reportOf(once.report));
+    expect(step.value.changed).toBe(once.changed);
   });
 });

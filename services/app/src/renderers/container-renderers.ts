@@ -58,10 +58,7 @@ export const containersRenderer: TopologyRenderer = steppedRenderer(
     const containers = nodesOf(report, TOPOLOGY.container);
     for (const [id, node] of containers) {
       const host = hostName(report, node.parents.host?.[0]);
-      builder.add({
-        view: builder.viewOf(node, [host], () => ({ id, label: containerName(node, id), sublabel: node.labels[L.image], kind: 'container', labels: node.labels, metrics: latestMetrics(node), group: containerGroup(host, node) })),
-        members: [id],
-      });
+      builder.add(builder.renderedOf(node, id, [host], () => ({ id, label: containerName(node, id), sublabel: node.labels[L.image], kind: 'container', labels: node.labels, metrics: latestMetrics(node), group: containerGroup(host, node) })));
       if (budget.spent()) yield;
     }
     yield* builder.connect(connections, (owner) => owner.container, budget);

@@ -31,8 +31,8 @@ export const processesRenderer: TopologyRenderer = steppedRenderer(
       const host = hostName(report, node.parents.host?.[0]);
       const containerId = node.parents.container?.[0];
       const container = containerId === undefined ? undefined : containerName(containers.get(containerId), containerId);
-      builder.add({
-        view: builder.viewOf(node, [host, container], () => ({
+      builder.add(
+        builder.renderedOf(node, id, [host, container], () => ({
           id,
           label: processName(node, id),
           sublabel: host,
@@ -41,8 +41,7 @@ export const processesRenderer: TopologyRenderer = steppedRenderer(
           metrics: latestMetrics(node),
           group: definedValues({ host, container, name: node.labels[P.name], marathon_app: node.labels[P.marathonAppId], mesos_framework: node.labels[P.mesosFrameworkId] }),
         })),
-        members: [id],
-      });
+      );
       if (budget.spent()) yield;
     }
     yield* builder.connect(connections, (owner) => owner.process, budget, true);
