@@ -11,7 +11,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seeded } from '../../services/allocator/src/seeded-random';
+import { seeded } from '../../services/lib/seeded-random';
 
 export type ContainerLayout = 'docker' | 'docker-systemd' | 'kubepods' | 'kubepods-systemd' | 'mesos';
 export const ALL_LAYOUTS: ContainerLayout[] = ['docker', 'docker-systemd', 'kubepods', 'kubepods-systemd', 'mesos'];

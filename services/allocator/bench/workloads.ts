@@ -5,7 +5,7 @@
 import { Allocator } from '../src/allocator';
 import { resources, SCALAR_NAMES, Scalars } from '../src/resources';
 
-import { seeded } from '../src/seeded-random';
+import { seeded } from '../../lib/seeded-random';
 
 export { seeded };
 

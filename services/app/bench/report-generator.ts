@@ -8,6 +8,7 @@
  */
 import { containerId, endpointId, hostId, netnsScope, processId, UNKNOWN_NETNS } from '../../lib/report/node-ids';
 import { REPORT_SCHEMA_VERSION, ProbeReportInput, ReportNode } from '../../lib/report/report-schema';
+import { seeded } from '../../lib/seeded-random';
 
 export interface FleetShape {
   probes: number;
@@ -27,18 +28,6 @@ const ROOT_NETNS = 4026531840;
 const FRAMEWORKS = ['marathon-0001', 'marathon-0002', 'chronos-0001'];
 const NAMESPACES = ['default', 'payments', 'search', 'ingest', 'ml'];
 const SERVICE_PORT_BASE = 31000;
-
-/** A small deterministic PRNG (mulberry32), so two runs send the same fleet. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function hostName(i: number): string {
   return `agent-${String(i).padStart(4, '0')}`;
@@ -103,7 +92,8 @@ const POOL = 10;
 function connectionTarget(shape: FleetShape, i: number, k: number): { host: number; container: number } {
   const c = k % shape.containersPerProbe;
   const backend = Math.floor(k / shape.containersPerProbe / POOL);
-  const rnd = random((i * 7919 + c) * 104729 + backend);
+  // Seeded, so two runs send the same fleet.
+  const rnd = seeded((i * 7919 + c) * 104729 + backend);
   let host = Math.floor(rnd() * shape.probes);
   if (shape.probes > 1 && host === i) host = (host + 1) % shape.probes;
   return { host, container: Math.floor(rnd() * shape.containersPerProbe) };

@@ -27,7 +27,7 @@ export function uniqueRoot(name: string): string {
   return `/test-${process.pid}-${Date.now().toString(36)}-${++rootSeq}-${name.replace(/[^a-z0-9]/gi, '')}`;
 }
 
-import { seeded } from '../../../../services/allocator/src/seeded-random';
+import { seeded } from '../../../../services/lib/seeded-random';
 
 export { seeded };
 

@@ -4,7 +4,7 @@
  * documented query semantics. Generated from a seed, so two runs get the same view. The Chromium tests and the
  * benchmark use the real app instead (real-app.ts).
  */
-import { seeded } from '../../../../../services/allocator/src/seeded-random';
+import { seeded } from '../../../../../services/lib/seeded-random';
 import type { TopologyDescriptor, TopologyQuery, TopologyView, ViewEdge, ViewNode } from '../../../../../services/app/src/api-shapes';
 
 export const GROUP_DIMENSIONS = ['host', 'image', 'namespace', 'marathon_app'];

@@ -1,6 +1,6 @@
 /**
- * Deterministic randomness (mulberry32) for the allocator's `random` option: tests and benchmarks pass one so that
- * the agent order, and with it every placement, repeats run after run.
+ * Deterministic randomness (mulberry32) for tests and benchmarks: the allocator's `random` option (so the agent
+ * order, and with it every placement, repeats run after run), generated hosts and the app's generated fleet.
  */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;
