@@ -104,10 +104,12 @@ test('a server that has lost its quorum still answers on /metrics but stops repo
 
   const survivor = 0;
   for (const server of zk.servers.slice(1)) await server.kill();
-  // The survivor notices within a couple of ticks (2 s here) and goes back to electing, alone.
+  // The survivor notices within a couple of ticks (2 s here) and goes back to electing, alone. It unregisters its
+  // server's gauges one after another while it shuts the quorum role down, so a scrape in between can hold
+  // quorum_size without znode_count: wait for both to go.
   const deadline = Date.now() + 20_000;
   let page = await scrape(ports[survivor]);
-  while (page.names.has('znode_count') && Date.now() < deadline) {
+  while ((page.names.has('znode_count') || page.names.has('quorum_size')) && Date.now() < deadline) {
     await sleep(250);
     page = await scrape(ports[survivor]);
   }
