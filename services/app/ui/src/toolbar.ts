@@ -52,6 +52,14 @@ export class Toolbar {
     this.filterInput.addEventListener('input', () => this.filterInput.classList.remove('invalid'));
     this.groupSelect.addEventListener('change', () => this.on.groupBy(this.groupSelect.value || undefined));
     for (const b of this.modeButtons) b.addEventListener('click', () => this.on.mode(b.dataset.mode as ViewMode));
+    // Tabs that do not fit scroll sideways; a mouse wheel scrolls them too, and the edge fades while more lie beyond.
+    this.tabs.addEventListener('scroll', () => this.markTabOverflow(), { passive: true });
+    this.tabs.addEventListener('wheel', (e) => {
+      if (Math.abs(e.deltaY) <= Math.abs(e.deltaX) || this.tabs.scrollWidth <= this.tabs.clientWidth) return;
+      e.preventDefault();
+      this.tabs.scrollLeft += e.deltaY;
+    }, { passive: false });
+    window.addEventListener('resize', () => this.markTabOverflow());
     document.addEventListener('keydown', (e) => {
       if (e.key === '/' && document.activeElement?.tagName !== 'INPUT') {
         e.preventDefault();
@@ -86,6 +94,14 @@ export class Toolbar {
       return tab;
     });
     this.tabs.replaceChildren(...tabs);
+    this.tabs.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    this.markTabOverflow();
+  }
+
+  private markTabOverflow(): void {
+    const { scrollWidth, clientWidth, scrollLeft } = this.tabs;
+    this.tabs.classList.toggle('overflowing', scrollWidth > clientWidth);
+    this.tabs.classList.toggle('scrolled-end', scrollLeft + clientWidth >= scrollWidth - 1);
   }
 
   private renderChips(state: ViewState): void {

@@ -79,6 +79,31 @@ it('renders a topology: nodes on the WebGL canvas, labels, legend and counts', a
   expect(await page.textContent('[data-topology=containers] .count')).toBe((HOSTS * PER_HOST).toLocaleString('en-US'));
 });
 
+it('scrolls tabs that do not fit, shows that more lie beyond, and keeps the selected one in sight', async () => {
+  await page.setViewportSize({ width: 900, height: 700 });
+  await open('?topology=processes-by-name');
+  const strip = () => page.$eval('#topologies', (el) => ({ classes: el.className, left: el.scrollLeft, fits: el.scrollWidth <= el.clientWidth }));
+  const selected = await page.$eval('#topologies', (el) => {
+    const tab = el.querySelector('[aria-selected="true"]')!.getBoundingClientRect();
+    const box = el.getBoundingClientRect();
+    return { inside: tab.left >= box.left - 1 && tab.right <= box.right + 1, name: (el.querySelector('[aria-selected="true"]') as HTMLElement).dataset.topology };
+  });
+  expect(selected).toEqual({ inside: true, name: 'processes-by-name' });
+  expect((await strip()).fits).toBe(false);
+  expect((await strip()).classes).toContain('scrolled-end'); // the last tab is selected: nothing lies beyond it
+
+  await page.$eval('#topologies', (el) => (el.scrollLeft = 0));
+  await page.waitForFunction(() => !document.querySelector('#topologies')!.classList.contains('scrolled-end'));
+  expect((await strip()).classes).toContain('overflowing');
+  const tabs = await page.$('#topologies');
+  await tabs!.hover();
+  await page.mouse.wheel(0, 400);
+  await page.waitForFunction(() => document.querySelector('#topologies')!.scrollLeft > 0);
+
+  await page.setViewportSize({ width: 2400, height: 900 });
+  await page.waitForFunction(() => !document.querySelector('#topologies')!.classList.contains('overflowing'));
+});
+
 it('clusters a large topology by its default dimension and expands a cluster on click', async () => {
   await open('?topology=containers');
   expect(await monitor<number>('nodeCount')).toBe(HOSTS);
