@@ -48,39 +48,67 @@ const EMPTY_PARENTS: Record<string, string[]> = Object.freeze({}) as Record<stri
 const EMPTY_IDS: string[] = Object.freeze([]) as unknown as string[];
 
 /**
- * One copy of each string seen, and of each one-element id list, up to `max` of each (then it starts over: what is
- * shared stays shared). The lists are frozen: nothing may add to a list other nodes hold.
+ * One copy of each string seen, and of each one-element id list. Two generations of up to `max` each: a string is
+ * looked up in the young one, then the old one (and kept on into the young one), and when the young one is full it
+ * becomes the old one — so what is still in use stays shared, and what is no longer seen goes after two turns.
+ * (It used to start over when full: at 1,000 probes a window holds ~1.19M distinct strings, so a table of 1M
+ * started over every 12 s and nearly every lookup missed.) The lists are frozen: nothing may add to a list other
+ * nodes hold.
+ *
+ * `readAgainst` and `remember` keep, per compacted report, its strings in its flat form's order: a probe sends
+ * much the same strings in the same order each time, so its next report's string `i` is first compared with the
+ * last one's (a comparison of content, no hashing) and only a string that differs is looked up here. That takes
+ * most lookups out of a table of a million strings, where each one measured ~1 µs (a hash and cache misses).
  */
 export class StringTable {
-  private table = new Map<string, string>();
-  private singles = new Map<string, string[]>();
+  private young = new Map<string, string>();
+  private old = new Map<string, string>();
+  private youngSingles = new Map<string, string[]>();
+  private oldSingles = new Map<string, string[]>();
+  private readonly byReport = new WeakMap<object, readonly string[]>();
 
-  constructor(private readonly max = 1_000_000) {}
+  constructor(private readonly max = 250_000) {}
 
   get size(): number {
-    return this.table.size;
+    return this.young.size + this.old.size;
   }
 
   intern(s: string): string {
-    const seen = this.table.get(s);
+    const seen = this.young.get(s);
     if (seen !== undefined) return seen;
-    if (this.table.size >= this.max) this.table = new Map();
-    this.table.set(s, s);
-    return s;
+    const kept = this.old.get(s) ?? s;
+    if (this.young.size >= this.max) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(kept, kept);
+    return kept;
   }
 
   single(id: string): string[] {
-    let list = this.singles.get(id);
-    if (!list) {
-      if (this.singles.size >= this.max) this.singles = new Map();
-      list = Object.freeze([this.intern(id)]) as unknown as string[];
-      this.singles.set(list[0], list);
+    let list = this.youngSingles.get(id) ?? this.oldSingles.get(id);
+    if (!list) list = Object.freeze([this.intern(id)]) as unknown as string[];
+    if (!this.youngSingles.has(list[0])) {
+      if (this.youngSingles.size >= this.max) {
+        this.oldSingles = this.youngSingles;
+        this.youngSingles = new Map();
+      }
+      this.youngSingles.set(list[0], list);
     }
     return list;
   }
+
+  /** The strings `report` was read from, in its flat form's order, when it was compacted with this table. */
+  readAgainst(report: object | undefined): readonly string[] | undefined {
+    return report === undefined ? undefined : this.byReport.get(report);
+  }
+
+  remember(report: object, strings: readonly string[]): void {
+    this.byReport.set(report, strings);
+  }
 }
 
-type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single'>>;
+type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single' | 'readAgainst' | 'remember'>>;
 const NO_TABLE: Strings = { intern: (s: string) => s };
 
 /**
@@ -94,7 +122,7 @@ export function compactReport(report: ProbeReport, previous: ProbeReport | undef
 
 /** The compacted report from its flat form (flat-report.ts): what the window keeps, sharing what `previous` has. */
 export function compactFlat(flat: FlatReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Strings = NO_TABLE): ProbeReport {
-  const reader = new FlatReader(flat, strings);
+  const reader = new FlatReader(flat, strings, strings.readAgainst?.(previous));
   const topologies: Topologies = {};
   const shared: SharedParents = new Map();
   while (reader.more()) {
@@ -107,7 +135,9 @@ export function compactFlat(flat: FlatReport, previous: ProbeReport | undefined,
     }
     topologies[name] = out;
   }
-  return { ...flat.header, topologies };
+  const compacted: ProbeReport = { ...flat.header, topologies };
+  strings.remember?.(compacted, reader.read());
+  return compacted;
 }
 
 /** Walks a flat report's columns in order; each string index becomes the interned string, looked up once. */
@@ -119,8 +149,15 @@ class FlatReader {
   constructor(
     private readonly flat: FlatReport,
     readonly strings: Strings,
+    /** The probe's previous report's strings (`StringTable.readAgainst`), most of them at the same index. */
+    private readonly before: readonly string[] | undefined,
   ) {
     this.interned = new Array(flat.strings.length);
+  }
+
+  /** The strings read, each the shared copy, at their index in the flat form (a string never read is left out). */
+  read(): readonly string[] {
+    return this.interned as string[];
   }
 
   more(): boolean {
@@ -137,7 +174,13 @@ class FlatReader {
 
   string(): string {
     const i = this.flat.structure[this.s++];
-    return (this.interned[i] ??= this.strings.intern(this.flat.strings[i]));
+    return (this.interned[i] ??= this.shared(i));
+  }
+
+  private shared(i: number): string {
+    const s = this.flat.strings[i];
+    const before = this.before?.[i];
+    return before === s ? before : this.strings.intern(s);
   }
 }
 
@@ -153,7 +196,8 @@ function readNode(reader: FlatReader, before: ReportNode | undefined, shared: Sh
   const metrics = readMetrics(reader, sink);
   const adjacency = readIds(reader, before?.adjacency);
   let parents = readParents(reader, before?.parents);
-  if (parents !== EMPTY_PARENTS) {
+  // Parents kept from the previous report are already the object shared there.
+  if (parents !== EMPTY_PARENTS && parents !== before?.parents) {
     const key = parentsKey(parents);
     const seen = shared.get(key);
     if (seen) parents = seen;
