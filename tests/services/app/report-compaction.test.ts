@@ -10,7 +10,10 @@ import { reportNode } from '../lib/report/report-arbitraries';
 import { reportA } from './support/fixed-reports';
 
 const ids = fc.constantFrom('host:a', 'host:b', 'host:c', 'host:d');
-const hosts = fc.dictionary(ids, reportNode(), { minKeys: 1 });
+/** Nodes that share labels, adjacency and parents with each other often, as a probe's next report does. */
+const hosts = fc.array(reportNode(), { minLength: 1, maxLength: 3 }).chain((pool) =>
+  fc.dictionary(ids, fc.record({ base: fc.constantFrom(...pool), other: fc.constantFrom(...pool), mix: fc.nat(3) }).map(({ base, other, mix }) => ({ ...base, ...(mix & 1 ? { labels: other.labels } : {}), ...(mix & 2 ? { parents: other.parents, adjacency: other.adjacency } : {}) })), { minKeys: 1 }),
+);
 
 function report(nodes: Record<string, unknown>, timestamp: number): ProbeReport {
   return parseProbeReport({ ...reportA(), timestamp, topologies: { host: nodes } });
@@ -19,7 +22,7 @@ function report(nodes: Record<string, unknown>, timestamp: number): ProbeReport 
 const plain = (r: ProbeReport) => JSON.parse(JSON.stringify(r));
 
 describe('compaction with the string table', () => {
-  test('gives the report compaction without it gives, for a probe whose strings moved between reports', () => {
+  test('gives the report compaction without it and without a previous report gives, for a probe whose strings and nodes moved between reports', () => {
     fc.assert(
       fc.property(fc.array(hosts, { minLength: 2, maxLength: 4 }), fc.integer({ min: 1, max: 8 }), (sent, max) => {
         const table = new StringTable(max);
@@ -29,6 +32,7 @@ describe('compaction with the string table', () => {
           withTable = compactReport(report(nodes, 1000 + i), withTable, undefined, table);
           without = compactReport(report(nodes, 1000 + i), without);
           expect(plain(withTable)).toEqual(plain(without));
+          expect(plain(without)).toEqual(plain(compactReport(report(nodes, 1000 + i), undefined)));
         });
         expect(table.size).toBeLessThanOrEqual(2 * max);
       }),
