@@ -22,6 +22,8 @@ export interface IngestRow {
   rssMb: number;
   maxRssMb: number;
   peakRssMb: number;
+  /** At the largest RSS seen: the main thread's V8 heap as committed and as used then (live and garbage). */
+  heapAtMaxRss: { totalMb: number; usedMb: number; externalMb: number };
   generations: number;
   websocketMessages: number;
   generatorCpuSeconds: number;
@@ -52,9 +54,14 @@ export async function runIngestBench(options: { shape?: Partial<FleetShape>; war
     await sleep(warmup * 1000);
     const before = { stat: app.stat(), accepted: await app.metric('app_reports_accepted_total'), refused: await refusals(app), generations: await app.metric('app_generations_total'), messages, at: Date.now() };
     let maxRss = 0;
+    let heapAtMaxRss = { totalMb: 0, usedMb: 0, externalMb: 0 };
     for (let s = 0; s < measure; s++) {
       await sleep(1000);
-      maxRss = Math.max(maxRss, app.stat().rssMb);
+      const rss = app.stat().rssMb;
+      if (rss <= maxRss) continue;
+      maxRss = rss;
+      const mb = async (name: string) => Math.round((await app.metric(name)) / 1048576);
+      heapAtMaxRss = { totalMb: await mb('nodejs_heap_size_total_bytes'), usedMb: await mb('nodejs_heap_size_used_bytes'), externalMb: await mb('nodejs_external_memory_bytes') };
     }
     const after = { stat: app.stat(), accepted: await app.metric('app_reports_accepted_total'), refused: await refusals(app), generations: await app.metric('app_generations_total'), messages, at: Date.now() };
     for (const ws of viewers) ws.close();
@@ -77,6 +84,7 @@ export async function runIngestBench(options: { shape?: Partial<FleetShape>; war
       rssMb: after.stat.rssMb,
       maxRssMb: maxRss,
       peakRssMb: after.stat.peakRssMb,
+      heapAtMaxRss,
       generations: after.generations - before.generations,
       websocketMessages: after.messages - before.messages,
       generatorCpuSeconds: result.generatorCpuSeconds,

@@ -47,6 +47,7 @@ const ingestColumns: Column[] = [
   ['CPU ms/report', (r) => String(r.cpuMsPerReport)],
   ['app cores', (r) => String(r.appCores)],
   ['RSS MB (max / peak)', (r) => `${r.maxRssMb} / ${r.peakRssMb}`],
+  ['at max RSS: heap total / used, external MB', (r) => { const h = r.heapAtMaxRss as IngestRow['heapAtMaxRss']; return `${h.totalMb} / ${h.usedMb}, ${h.externalMb}`; }],
   ['generations', (r) => String(r.generations)],
   ['ws msgs', (r) => String(r.websocketMessages)],
   ['POST p50/p99 ms', (r) => `${r.postP50Ms} / ${r.postP99Ms}`],

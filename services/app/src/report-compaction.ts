@@ -39,6 +39,22 @@ export function latestOf(series: MetricSeries): Sample | undefined {
   return series.samples[series.samples.length - 1];
 }
 
+/**
+ * `latestOf(series)[0]` and `[1]` without making the pair: the window compares every held series on each report
+ * (what a newer report dominates, the span of timestamps), ~450k pairs a round at 1,000 probes.
+ */
+export function latestTime(series: MetricSeries): number | undefined {
+  if (series instanceof LatestSample) return series.at;
+  const samples = series.samples;
+  return samples.length === 0 ? undefined : samples[samples.length - 1][0];
+}
+
+/** The latest sample's value; only for a series `latestTime` found a sample in. */
+export function latestValue(series: MetricSeries): number {
+  if (series instanceof LatestSample) return series.value;
+  return series.samples[series.samples.length - 1][1];
+}
+
 /** Receives every node's series as the probe sent them (not yet in time order). */
 export type SampleSink = (topology: string, id: string, metrics: Record<string, MetricSeries>) => void;
 
@@ -48,39 +64,67 @@ const EMPTY_PARENTS: Record<string, string[]> = Object.freeze({}) as Record<stri
 const EMPTY_IDS: string[] = Object.freeze([]) as unknown as string[];
 
 /**
- * One copy of each string seen, and of each one-element id list, up to `max` of each (then it starts over: what is
- * shared stays shared). The lists are frozen: nothing may add to a list other nodes hold.
+ * One copy of each string seen, and of each one-element id list. Two generations of up to `max` each: a string is
+ * looked up in the young one, then the old one (and kept on into the young one), and when the young one is full it
+ * becomes the old one — so what is still in use stays shared, and what is no longer seen goes after two turns.
+ * (It used to start over when full: at 1,000 probes a window holds ~1.19M distinct strings, so a table of 1M
+ * started over every 12 s and nearly every lookup missed.) The lists are frozen: nothing may add to a list other
+ * nodes hold.
+ *
+ * `readAgainst` and `remember` keep, per compacted report, its strings in its flat form's order: a probe sends
+ * much the same strings in the same order each time, so its next report's string `i` is first compared with the
+ * last one's (a comparison of content, no hashing) and only a string that differs is looked up here. That takes
+ * most lookups out of a table of a million strings, where each one measured ~1 µs (a hash and cache misses).
  */
 export class StringTable {
-  private table = new Map<string, string>();
-  private singles = new Map<string, string[]>();
+  private young = new Map<string, string>();
+  private old = new Map<string, string>();
+  private youngSingles = new Map<string, string[]>();
+  private oldSingles = new Map<string, string[]>();
+  private readonly byReport = new WeakMap<object, readonly string[]>();
 
-  constructor(private readonly max = 1_000_000) {}
+  constructor(private readonly max = 250_000) {}
 
   get size(): number {
-    return this.table.size;
+    return this.young.size + this.old.size;
   }
 
   intern(s: string): string {
-    const seen = this.table.get(s);
+    const seen = this.young.get(s);
     if (seen !== undefined) return seen;
-    if (this.table.size >= this.max) this.table = new Map();
-    this.table.set(s, s);
-    return s;
+    const kept = this.old.get(s) ?? s;
+    if (this.young.size >= this.max) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(kept, kept);
+    return kept;
   }
 
   single(id: string): string[] {
-    let list = this.singles.get(id);
-    if (!list) {
-      if (this.singles.size >= this.max) this.singles = new Map();
-      list = Object.freeze([this.intern(id)]) as unknown as string[];
-      this.singles.set(list[0], list);
+    let list = this.youngSingles.get(id) ?? this.oldSingles.get(id);
+    if (!list) list = Object.freeze([this.intern(id)]) as unknown as string[];
+    if (!this.youngSingles.has(list[0])) {
+      if (this.youngSingles.size >= this.max) {
+        this.oldSingles = this.youngSingles;
+        this.youngSingles = new Map();
+      }
+      this.youngSingles.set(list[0], list);
     }
     return list;
   }
+
+  /** The strings `report` was read from, in its flat form's order, when it was compacted with this table. */
+  readAgainst(report: object | undefined): readonly string[] | undefined {
+    return report === undefined ? undefined : this.byReport.get(report);
+  }
+
+  remember(report: object, strings: readonly string[]): void {
+    this.byReport.set(report, strings);
+  }
 }
 
-type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single'>>;
+type Strings = Pick<StringTable, 'intern'> & Partial<Pick<StringTable, 'single' | 'readAgainst' | 'remember'>>;
 const NO_TABLE: Strings = { intern: (s: string) => s };
 
 /**
@@ -94,7 +138,7 @@ export function compactReport(report: ProbeReport, previous: ProbeReport | undef
 
 /** The compacted report from its flat form (flat-report.ts): what the window keeps, sharing what `previous` has. */
 export function compactFlat(flat: FlatReport, previous: ProbeReport | undefined, sink?: SampleSink, strings: Strings = NO_TABLE): ProbeReport {
-  const reader = new FlatReader(flat, strings);
+  const reader = new FlatReader(flat, strings, strings.readAgainst?.(previous));
   const topologies: Topologies = {};
   const shared: SharedParents = new Map();
   while (reader.more()) {
@@ -107,7 +151,9 @@ export function compactFlat(flat: FlatReport, previous: ProbeReport | undefined,
     }
     topologies[name] = out;
   }
-  return { ...flat.header, topologies };
+  const compacted: ProbeReport = { ...flat.header, topologies };
+  strings.remember?.(compacted, reader.read());
+  return compacted;
 }
 
 /** Walks a flat report's columns in order; each string index becomes the interned string, looked up once. */
@@ -119,8 +165,15 @@ class FlatReader {
   constructor(
     private readonly flat: FlatReport,
     readonly strings: Strings,
+    /** The probe's previous report's strings (`StringTable.readAgainst`), most of them at the same index. */
+    private readonly before: readonly string[] | undefined,
   ) {
     this.interned = new Array(flat.strings.length);
+  }
+
+  /** The strings read, each the shared copy, at their index in the flat form (a string never read is left out). */
+  read(): readonly string[] {
+    return this.interned as string[];
   }
 
   more(): boolean {
@@ -131,13 +184,28 @@ class FlatReader {
     return this.flat.structure[this.s++];
   }
 
+  /** Where in the structure the reader is, to read a part again from there (`rewind`). */
+  mark(): number {
+    return this.s;
+  }
+
+  rewind(mark: number): void {
+    this.s = mark;
+  }
+
   number(): number {
     return this.flat.numbers[this.n++];
   }
 
   string(): string {
     const i = this.flat.structure[this.s++];
-    return (this.interned[i] ??= this.strings.intern(this.flat.strings[i]));
+    return (this.interned[i] ??= this.shared(i));
+  }
+
+  private shared(i: number): string {
+    const s = this.flat.strings[i];
+    const before = this.before?.[i];
+    return before === s ? before : this.strings.intern(s);
   }
 }
 
@@ -153,7 +221,8 @@ function readNode(reader: FlatReader, before: ReportNode | undefined, shared: Sh
   const metrics = readMetrics(reader, sink);
   const adjacency = readIds(reader, before?.adjacency);
   let parents = readParents(reader, before?.parents);
-  if (parents !== EMPTY_PARENTS) {
+  // Parents kept from the previous report are already the object shared there.
+  if (parents !== EMPTY_PARENTS && parents !== before?.parents) {
     const key = parentsKey(parents);
     const seen = shared.get(key);
     if (seen) parents = seen;
@@ -201,21 +270,29 @@ function readMetrics(reader: FlatReader, sink: ((metrics: Record<string, MetricS
   return out ?? EMPTY_METRICS;
 }
 
-/** The node's labels, or `before` when equal to them. */
+/**
+ * The node's labels, or `before` when equal to them. Nearly always they are, so they are first compared as they
+ * are read, and read again into an object of their own only when they differ: no object made to be thrown away.
+ */
 function readLabels(reader: FlatReader, before: Record<string, string> | undefined): Record<string, string> {
   const count = reader.int();
-  const pairs: string[] = new Array(2 * count);
-  let same = before !== undefined;
-  for (let i = 0; i < 2 * count; i += 2) {
-    const k = (pairs[i] = reader.string());
-    const v = (pairs[i + 1] = reader.string());
-    // A string is never inherited by a plain object, so equal here means before has the key with this value.
-    if (same && (before as Record<string, string>)[k] !== v) same = false;
-  }
-  if (same && keyCount(before as object) === count) return before as Record<string, string>;
   if (count === 0) return EMPTY_LABELS;
+  if (before !== undefined && keyCount(before) === count) {
+    const start = reader.mark();
+    let same = true;
+    for (let i = 0; i < count && same; i++) {
+      const k = reader.string();
+      // A string is never inherited by a plain object, so equal here means before has the key with this value.
+      same = before[k] === reader.string();
+    }
+    if (same) return before;
+    reader.rewind(start);
+  }
   const out: Record<string, string> = {};
-  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]] = pairs[i + 1];
+  for (let i = 0; i < count; i++) {
+    const k = reader.string();
+    out[k] = reader.string();
+  }
   return out;
 }
 
@@ -225,38 +302,50 @@ function keyCount(record: object): number {
   return n;
 }
 
-/** Sorted without repeats (flattenReport made them so), or `before` when equal to it. */
+/** Sorted without repeats (flattenReport made them so), or `before` when equal to it (compared as read, as labels are). */
 function readIds(reader: FlatReader, before: readonly string[] | undefined): string[] {
   const count = reader.int();
+  if (count === 0) return before !== undefined && before.length === 0 ? (before as string[]) : EMPTY_IDS;
+  if (before !== undefined && before.length === count) {
+    const start = reader.mark();
+    let i = 0;
+    while (i < count && reader.string() === before[i]) i++;
+    if (i === count) return before as string[];
+    reader.rewind(start);
+  }
+  // A client socket's one peer: sockets of a connection pool share it, and can share the list too.
+  if (count === 1 && reader.strings.single) return reader.strings.single(reader.string());
   const list: string[] = new Array(count);
   for (let i = 0; i < count; i++) list[i] = reader.string();
-  if (before !== undefined && sameList(list, before)) return before as string[];
-  if (count === 0) return EMPTY_IDS;
-  // A client socket's one peer: sockets of a connection pool share it, and can share the list too.
-  if (count === 1 && reader.strings.single) return reader.strings.single(list[0]);
   return list;
 }
 
+/** `parents[kind]`, never what a plain object inherits (a kind named `valueOf` is a kind like any other). */
+function ownList(parents: Record<string, string[]>, kind: string): string[] | undefined {
+  const list = parents[kind];
+  return Array.isArray(list) ? list : undefined;
+}
+
+/** The node's parents, or `before` when equal to them (compared as read, as labels are). */
 function readParents(reader: FlatReader, before: Record<string, string[]> | undefined): Record<string, string[]> {
   const count = reader.int();
   if (count === 0) return EMPTY_PARENTS;
-  let same = before !== undefined;
+  if (before !== undefined && keyCount(before) === count) {
+    const start = reader.mark();
+    let same = true;
+    for (let i = 0; i < count && same; i++) {
+      const prior = ownList(before, reader.string());
+      same = prior !== undefined && readIds(reader, prior) === prior;
+    }
+    if (same) return before;
+    reader.rewind(start);
+  }
   const out: Record<string, string[]> = {};
   for (let i = 0; i < count; i++) {
     const k = reader.string();
-    const prior = before?.[k];
-    const list = readIds(reader, prior);
-    if (list !== prior) same = false;
-    out[k] = list;
+    out[k] = readIds(reader, before === undefined ? undefined : ownList(before, k));
   }
-  if (same && before !== undefined && keyCount(before) === count) return before;
   return out;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** normalizeSamples' order: the later sample, and of two at one time the larger value. */

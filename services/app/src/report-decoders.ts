@@ -8,6 +8,9 @@
  * with Retry-After; the probe sends again) and is started again at once, or after a second if it died within a
  * second of starting, so a worker that cannot start does not spin; each restart is counted. Until every worker is
  * running, readiness says so.
+ *
+ * Each worker's heap is bounded (`workerHeapLimits`): without a bound a worker takes V8's defaults for this machine
+ * (gigabytes), and one huge report would grow the process by that much instead of costing that report a 503.
  */
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
@@ -62,6 +65,16 @@ function workerSource(): { source: string; eval: boolean } {
   return { source: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(file)});`, eval: true };
 }
 
+/**
+ * A decode worker's heap: decoding measured ~6 MB of heap per MiB of report (a 7.4 MiB report fits in 48 MB and
+ * not in 32), so the old space is twice that for the largest report allowed, and at least 64 MB; the young
+ * space holds a few ordinary reports' garbage (~1.5 MB each for 320 KB). What one more report costs beyond it is
+ * the worker's restart and that report's 503, not the app's memory.
+ */
+export function workerHeapLimits(maxReportBytes: number): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  return { maxOldGenerationSizeMb: Math.max(64, Math.ceil((12 * maxReportBytes) / 1048576)), maxYoungGenerationSizeMb: 16 };
+}
+
 export class ReportDecoders {
   private readonly slots: Slot[];
   private readonly script = workerSource();
@@ -111,7 +124,11 @@ export class ReportDecoders {
   }
 
   private start(slot: Slot): void {
-    const worker = new Worker(this.script.source, { eval: this.script.eval, workerData: { maxReportBytes: this.options.maxReportBytes } satisfies DecodeWorkerData });
+    const worker = new Worker(this.script.source, {
+      eval: this.script.eval,
+      workerData: { maxReportBytes: this.options.maxReportBytes } satisfies DecodeWorkerData,
+      resourceLimits: workerHeapLimits(this.options.maxReportBytes),
+    });
     slot.worker = worker;
     slot.startedAt = Date.now();
     // The HTTP server and timers keep the process alive; a worker alone should not.

@@ -21,7 +21,7 @@ import { expire, fromProbeReport, MergedReport, mergeNode, ProbeSummary } from '
 import type { MetricSeries, ProbeReport, ReportNode, Topologies, Topology } from '../../lib/report/report-schema';
 import type { ProbeStatus } from './api-shapes';
 import type { MergedMaps } from './merged-maps';
-import { latestOf } from './report-compaction';
+import { latestTime, latestValue } from './report-compaction';
 import { runToEnd, StepBudget, UNBOUNDED } from './renderers/render-model';
 
 export interface ReportWindowOptions {
@@ -400,8 +400,8 @@ function windowedReport(part: MergedReport, at: number): WindowedReport {
       const node = topology[id];
       see(node.timestamp);
       for (const m in node.metrics) {
-        const latest = latestOf(node.metrics[m]);
-        if (latest) see(latest[0]);
+        const t = latestTime(node.metrics[m]);
+        if (t !== undefined) see(t);
       }
     }
   }
@@ -456,7 +456,7 @@ function dominates(a: ReportNode, b: ReportNode): boolean {
     const series = a.metrics[m];
     if (series === undefined || laterSample(b.metrics[m], series)) return false;
     // An empty series never expires with its samples; only another empty one outlives it.
-    if (latestOf(b.metrics[m]) === undefined && latestOf(series) !== undefined) return false;
+    if (latestTime(b.metrics[m]) === undefined && latestTime(series) !== undefined) return false;
   }
   return true;
 }
@@ -520,8 +520,8 @@ function joinMetrics(a: Record<string, MetricSeries>, b: Record<string, MetricSe
 
 /** Whether `a`'s latest sample beats `b`'s: later, or at the same time larger. An empty series never beats. */
 function laterSample(a: MetricSeries, b: MetricSeries): boolean {
-  const x = latestOf(a);
+  const x = latestTime(a);
   if (x === undefined) return false;
-  const y = latestOf(b);
-  return y === undefined || x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+  const y = latestTime(b);
+  return y === undefined || x > y || (x === y && latestValue(a) > latestValue(b));
 }

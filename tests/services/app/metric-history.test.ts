@@ -25,13 +25,22 @@ describe('the metric history', () => {
 
   test('returns only samples within the retention, overwrites the oldest when full, and sweeps silent nodes', () => {
     const h = new MetricHistory({ retentionMs: 60_000, resolutionMs: 1000 });
-    // One sample per 15 s: the ring is sized for 60 s of them (5, rounded up to its class of 8).
+    // One sample per 15 s: the ring is sized for 60 s of them, 5.
     for (let t = 0; t <= 300_000; t += 15_000) h.record('p', { cpu: series([t, t / 1000]) }, 15_000);
     expect(h.read('p', 300_000).cpu.map(([t]) => t)).toEqual([240_000, 255_000, 270_000, 285_000, 300_000]);
     expect(h.series).toBe(1);
     h.sweep(300_000 + 60_001);
     expect(h.series).toBe(0);
     expect(h.read('p', 400_000)).toEqual({});
+  });
+
+  test('sizes a ring for exactly the retention at the series\' sampling rate', () => {
+    const h = new MetricHistory({ retentionMs: 300_000 });
+    h.record('p', { cpu: series([15_000, 1]) }, 15_000);
+    // 300 s at one sample per 15 s is 21 samples (both ends), in a first chunk of 1,024 such rings, 8 bytes a sample.
+    expect(h.bytes).toBe(1024 * 21 * 8);
+    for (let t = 30_000; t <= 600_000; t += 15_000) h.record('p', { cpu: series([t, 1]) }, 15_000);
+    expect(h.read('p', 600_000).cpu.map(([t]) => t)).toEqual(Array.from({ length: 21 }, (_, k) => 300_000 + 15_000 * k));
   });
 
   test('a retention of 0 keeps nothing', () => {

@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { BENCH_FLEET, probeReport } from '../../../services/app/bench/report-generator';
+import { workerHeapLimits } from '../../../services/app/src/report-decoders';
 import { AppHarness, getJson, postReport, startApp } from './support/app-harness';
 import { reportA } from './support/fixed-reports';
 
@@ -55,4 +56,13 @@ test('closing the app stops its workers', async () => {
   await Promise.all(exits);
   expect(h.app.decoders.threads).toEqual([]);
   h = await startApp();
+});
+
+test('a worker runs with a bounded heap, room for the largest report allowed', async () => {
+  const [worker] = h.app.decoders.threads;
+  expect(worker.resourceLimits).toEqual(expect.objectContaining(workerHeapLimits(8 * 1024 * 1024)));
+  expect(worker.resourceLimits?.maxOldGenerationSizeMb).toBeGreaterThanOrEqual(64);
+  // The largest report the route takes still decodes: ~8 MB of JSON, 16,000 connections.
+  const big = probeReport({ ...BENCH_FLEET, connectionsPerProbe: 16_000, containersPerProbe: 40 }, 1, Date.now(), new Map());
+  expect((await postReport(h.url, big)).status).toBe(202);
 });
