@@ -173,8 +173,13 @@ const STALE = new Set(['ENOENT', 'ESRCH', 'ENOTDIR', 'ENODEV']);
  * descriptor limit is reached, files are opened and closed as usual.
  */
 export class KeptFiles {
+  /**
+   * By key: the descriptor × 2 plus the parity of the last collection (sweep count) that read it. Every file is
+   * either read in a collection or closed at its sweep, so one bit tells the two apart, and 4,000 kept files cost
+   * a small integer each rather than an object.
+   */
   private readonly fds = new Map<string, number>();
-  private readonly used = new Set<string>();
+  private parity = 0;
   private keep = true;
 
   constructor(
@@ -200,16 +205,19 @@ export class KeptFiles {
 
   /** Closes the files not read since the last sweep. */
   sweep(): void {
-    for (const key of [...this.fds.keys()]) if (!this.used.has(key)) this.close(key);
-    this.used.clear();
+    // A Map may lose entries while forEach walks it; no copy of 4,000 entries a collection.
+    this.fds.forEach((kept, key) => {
+      if ((kept & 1) !== this.parity) this.close(key);
+    });
+    this.parity ^= 1;
   }
 
   private use<T>(key: string, path: string, readFd: (fd: number) => T | undefined, readPath: () => T | undefined): T | undefined {
-    this.used.add(key);
     const kept = this.fds.get(key);
     if (kept !== undefined) {
+      if ((kept & 1) !== this.parity) this.fds.set(key, kept ^ 1);
       try {
-        const value = readFd(kept);
+        const value = readFd(kept >> 1);
         // Nothing at all from a kept file that had text is a file emptied and removed (a generated host's /proc).
         if (value !== undefined && value !== 0) return value;
       } catch (err) {
@@ -230,7 +238,7 @@ export class KeptFiles {
       for (const k of [...this.fds.keys()]) this.close(k);
       return readPath();
     }
-    this.fds.set(key, fd);
+    this.fds.set(key, fd * 2 + this.parity);
     try {
       return readFd(fd);
     } catch (err) {
@@ -239,11 +247,11 @@ export class KeptFiles {
   }
 
   private close(key: string): void {
-    const fd = this.fds.get(key);
-    if (fd === undefined) return;
+    const kept = this.fds.get(key);
+    if (kept === undefined) return;
     this.fds.delete(key);
     try {
-      closeSync(fd);
+      closeSync(kept >> 1);
     } catch {
       // already closed
     }
