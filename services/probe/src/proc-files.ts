@@ -168,9 +168,9 @@ const STALE = new Set(['ENOENT', 'ESRCH', 'ENOTDIR', 'ENODEV']);
  * Files read every collection under keys that name what they show (a process's stat by its pid, a cgroup file by
  * its path, a network namespace's table by the namespace's inode), kept open and re-read with pread: one system
  * call instead of open, read and close, and no path walk. A descriptor that reads an error of a file that is gone,
- * or nothing, is closed and the path opened again, once; a file not read in a collection is closed at `sweep` (a kept /proc/<pid>/net file holds its
- * namespace, so it must not outlive the namespace's last process by more than a collection). When the
- * descriptor limit is reached, files are opened and closed as usual.
+ * or nothing, is closed and the path opened again, once; a file not read in a collection is closed at `sweep` (a
+ * kept /proc/<pid>/net file holds its namespace, so it must not outlive the namespace's last process by more than a
+ * collection). When the descriptor limit is reached, files are opened and closed as usual.
  */
 export class KeptFiles {
   /**
