@@ -358,7 +358,7 @@ export class GeneratedHost {
 
   /** Removes a process's directory, as the kernel does when it exits (its sockets stay in the tables: closing). */
   vanish(pid: number): void {
-    // A probe may keep stat open (process-reporter.ts StatFiles): the kernel then reads ESRCH, a removed regular
+    // A probe may keep stat open (proc-files.ts KeptFiles): the kernel then reads ESRCH, a removed regular
     // file its old text, so it is emptied first, which the probe reads as gone too.
     try {
       truncateSync(join(this.procRoot, String(pid), 'stat'));

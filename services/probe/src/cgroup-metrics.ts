@@ -13,7 +13,7 @@
  */
 import { existsSync } from 'node:fs';
 import { CgroupPaths, fromRealRoot } from './cgroup-identity';
-import { FileReader } from './proc-files';
+import { FileReader, KeptFiles } from './proc-files';
 
 export interface CgroupUsage {
   cpuSeconds?: number;
@@ -35,6 +35,8 @@ export function cgroupVersion(cgroupRoot: string): 1 | 2 {
 export class CgroupMetrics {
   readonly version: 1 | 2;
   private readonly v1: { memory: string; cpuacct: string; blkio: string; pids: string };
+  /** Six files a container every collection (1,200 on the large host): kept open, re-read with pread. */
+  private readonly files: KeptFiles;
 
   /**
    * @param cgroupRoot where the host's /sys/fs/cgroup is (`<sysRoot>/fs/cgroup`)
@@ -42,9 +44,10 @@ export class CgroupMetrics {
    */
   constructor(
     private readonly cgroupRoot: string,
-    private readonly reader: FileReader,
+    reader: FileReader,
     private readonly offset: number,
   ) {
+    this.files = new KeptFiles(reader);
     this.version = cgroupVersion(cgroupRoot);
     const cpuacct = existsSync(`${cgroupRoot}/cpuacct`) ? 'cpuacct' : 'cpu,cpuacct';
     this.v1 = { memory: `${cgroupRoot}/memory`, cpuacct: `${cgroupRoot}/${cpuacct}`, blkio: `${cgroupRoot}/blkio`, pids: `${cgroupRoot}/pids` };
@@ -53,6 +56,15 @@ export class CgroupMetrics {
   /** The container's usage; fields whose files are missing are left out. Throws what a read throws (not "gone"). */
   read(paths: CgroupPaths): CgroupUsage {
     return this.version === 2 ? this.readV2(paths) : this.readV1(paths);
+  }
+
+  /** Closes the files of cgroups not read since the last call: call once a collection. */
+  endCollection(): void {
+    this.files.sweep();
+  }
+
+  private text(path: string): string | undefined {
+    return this.files.text(path, path);
   }
 
   private dir(base: string, path: string | undefined): string | undefined {
@@ -65,20 +77,20 @@ export class CgroupMetrics {
     const dir = this.dir(this.cgroupRoot, paths.unified);
     if (!dir) return {};
     const usage: CgroupUsage = {};
-    const usec = keyed(this.reader.text(`${dir}/cpu.stat`), 'usage_usec');
+    const usec = keyed(this.text(`${dir}/cpu.stat`), 'usage_usec');
     if (usec !== undefined) usage.cpuSeconds = usec / 1e6;
-    usage.memoryUsageBytes = numberIn(this.reader.text(`${dir}/memory.current`));
+    usage.memoryUsageBytes = numberIn(this.text(`${dir}/memory.current`));
     if (usage.memoryUsageBytes !== undefined) {
-      const inactive = keyed(this.reader.text(`${dir}/memory.stat`), 'inactive_file') ?? 0;
+      const inactive = keyed(this.text(`${dir}/memory.stat`), 'inactive_file') ?? 0;
       usage.memoryWorkingSetBytes = Math.max(0, usage.memoryUsageBytes - inactive);
     }
-    usage.memoryLimitBytes = numberIn(this.reader.text(`${dir}/memory.max`));
-    const io = this.reader.text(`${dir}/io.stat`);
+    usage.memoryLimitBytes = numberIn(this.text(`${dir}/memory.max`));
+    const io = this.text(`${dir}/io.stat`);
     if (io !== undefined) {
       usage.ioReadBytes = sumOf(io, 'rbytes=');
       usage.ioWriteBytes = sumOf(io, 'wbytes=');
     }
-    usage.pids = numberIn(this.reader.text(`${dir}/pids.current`));
+    usage.pids = numberIn(this.text(`${dir}/pids.current`));
     return dropUndefined(usage);
   }
 
@@ -86,30 +98,30 @@ export class CgroupMetrics {
     const usage: CgroupUsage = {};
     const cpu = this.dir(this.v1.cpuacct, paths.cpuacct);
     if (cpu) {
-      const ns = numberIn(this.reader.text(`${cpu}/cpuacct.usage`));
+      const ns = numberIn(this.text(`${cpu}/cpuacct.usage`));
       if (ns !== undefined) usage.cpuSeconds = ns / 1e9;
     }
     const memory = this.dir(this.v1.memory, paths.memory);
     if (memory) {
-      usage.memoryUsageBytes = numberIn(this.reader.text(`${memory}/memory.usage_in_bytes`));
+      usage.memoryUsageBytes = numberIn(this.text(`${memory}/memory.usage_in_bytes`));
       if (usage.memoryUsageBytes !== undefined) {
-        const stat = this.reader.text(`${memory}/memory.stat`);
+        const stat = this.text(`${memory}/memory.stat`);
         const inactive = keyed(stat, 'total_inactive_file') ?? keyed(stat, 'inactive_file') ?? 0;
         usage.memoryWorkingSetBytes = Math.max(0, usage.memoryUsageBytes - inactive);
       }
-      const limit = numberIn(this.reader.text(`${memory}/memory.limit_in_bytes`));
+      const limit = numberIn(this.text(`${memory}/memory.limit_in_bytes`));
       if (limit !== undefined && limit < NO_LIMIT) usage.memoryLimitBytes = limit;
     }
     const blkio = this.dir(this.v1.blkio, paths.blkio);
     if (blkio) {
-      const text = this.reader.text(`${blkio}/blkio.throttle.io_service_bytes_recursive`) ?? this.reader.text(`${blkio}/blkio.io_service_bytes_recursive`);
+      const text = this.text(`${blkio}/blkio.throttle.io_service_bytes_recursive`) ?? this.text(`${blkio}/blkio.io_service_bytes_recursive`);
       if (text !== undefined) {
         usage.ioReadBytes = sumOf(text, 'Read ');
         usage.ioWriteBytes = sumOf(text, 'Write ');
       }
     }
     const pids = this.dir(this.v1.pids, paths.pids);
-    if (pids) usage.pids = numberIn(this.reader.text(`${pids}/pids.current`));
+    if (pids) usage.pids = numberIn(this.text(`${pids}/pids.current`));
     return dropUndefined(usage);
   }
 }

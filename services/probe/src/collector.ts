@@ -16,7 +16,7 @@ import { ContainerReporter, DockerContainers, DockerView } from './container-rep
 import { DockerApi } from './docker-api';
 import { EndpointCounts, EndpointReporter } from './endpoint-reporter';
 import { HostReporter } from './host-reporter';
-import { discoverNamespaces, NetNamespace } from './net-namespaces';
+import { discoverNamespaces, NamespaceFiles, NetNamespace } from './net-namespaces';
 import { FileReader } from './proc-files';
 import { ProcessEntry, ProcessTable } from './process-reporter';
 import { PROBE_VERSION } from './probe-version';
@@ -57,6 +57,7 @@ export class Collector {
   private readonly host: HostReporter;
   private readonly processes: ProcessTable;
   private readonly endpoints: EndpointReporter;
+  private readonly netFiles: NamespaceFiles;
   private readonly containers: ContainerReporter;
   private readonly docker: DockerContainers;
   private readonly users: UserNames;
@@ -66,7 +67,8 @@ export class Collector {
     this.users = new UserNames(hostFiles(procRoot, 'etc/passwd'), this.reader);
     this.host = new HostReporter(procRoot, host, this.reader, hostFiles(procRoot, 'etc/os-release'));
     this.processes = new ProcessTable(procRoot, host, this.reader, this.users);
-    this.endpoints = new EndpointReporter(procRoot, this.reader);
+    this.netFiles = new NamespaceFiles(procRoot, this.reader);
+    this.endpoints = new EndpointReporter(procRoot, this.netFiles);
     const cgroupRoot = `${options.sysRoot}/fs/cgroup`;
     this.containers = new ContainerReporter(new CgroupMetrics(cgroupRoot, this.reader, this.cgroupOffset(cgroupVersion(cgroupRoot))));
     this.docker = new DockerContainers(new DockerApi(options.dockerSocket, options.dockerTimeoutMs ?? Math.min(2000, options.intervalSeconds * 250)));
@@ -105,9 +107,10 @@ export class Collector {
     const byPid = new Map<number, ProcessEntry>();
     for (const p of processes) byPid.set(p.pid, p);
     const hostInode = attempt(TOPOLOGY.host, 0, () => this.host.netnsInode()) || firstNetns(processes);
-    const namespaces = attempt<NetNamespace[]>(TOPOLOGY.endpoint, [], () => discoverNamespaces(this.options.procRoot, this.options.host, processes, hostInode, this.reader, errors));
+    const namespaces = attempt<NetNamespace[]>(TOPOLOGY.endpoint, [], () => discoverNamespaces(this.options.host, processes, hostInode, this.netFiles, errors));
     const noCounts: EndpointCounts = { sockets: 0, endpoints: 0, unplaced: 0, fdWalks: 0 };
     const endpointCounts = attempt(TOPOLOGY.endpoint, noCounts, () => this.endpoints.write(writer, namespaces, byPid, this.host.nodeId, timestamp, this.processes.collectionNumber, errors));
+    this.netFiles.sweep();
     attempt(TOPOLOGY.process, undefined, () => this.processes.writeNodes(writer, processes, timestamp, this.host.nodeId, (c) => containerId(c.id)));
     const docker: DockerView = await dockerView;
     attempt(TOPOLOGY.container, undefined, () => this.containers.write(writer, processes, namespaces, docker, this.host.nodeId, timestamp, errors));

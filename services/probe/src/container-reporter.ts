@@ -122,6 +122,7 @@ export class ContainerReporter {
       writer.node(containerNodeId(id), { timestamp: timeMs, labels, metrics, parents: { [TOPOLOGY.host]: hostParents } });
     }
     writer.endTopology();
+    this.cgroups.endCollection();
     for (const id of this.previousCpu.keys()) if (!seen.has(id)) this.previousCpu.delete(id);
   }
 

@@ -14,8 +14,7 @@ import { containerId, UNKNOWN_NETNS } from '../../lib/report/node-ids';
 import { TOPOLOGY } from '../../lib/report/report-keys';
 import { REPORT_LIMITS } from '../../lib/report/report-limits';
 import { CollectionErrors } from './collection-errors';
-import type { NetNamespace } from './net-namespaces';
-import { FileReader } from './proc-files';
+import type { NamespaceFiles, NetNamespace } from './net-namespaces';
 import type { ProcessEntry } from './process-reporter';
 import { ReportWriter } from './report-writer';
 import { SocketOwners } from './socket-owners';
@@ -50,8 +49,8 @@ export class EndpointReporter {
   private readonly runContainers: Buffer[] = [];
 
   constructor(
-    private readonly procRoot: string,
-    private readonly reader: FileReader,
+    procRoot: string,
+    private readonly files: NamespaceFiles,
   ) {
     this.owners = new SocketOwners(procRoot);
   }
@@ -59,11 +58,10 @@ export class EndpointReporter {
   /** Reads a namespace's TCP sockets, v4 then v6, into the columns; false when its reader process is gone. */
   readSockets(ns: NetNamespace, into: SocketColumns = this.columns): boolean {
     into.clear();
-    const base = `${this.procRoot}/${ns.readerPid}/net`;
-    const v4 = this.reader.lines(`${base}/tcp`, (buf, start, end) => this.parser.parse(buf, start, end, 4, into));
+    const v4 = this.files.lines(ns.inode, ns.readerPid, 'tcp', (buf, start, end) => this.parser.parse(buf, start, end, 4, into));
     if (!v4) return false;
     // A kernel without IPv6 has no tcp6.
-    this.reader.lines(`${base}/tcp6`, (buf, start, end) => this.parser.parse(buf, start, end, 6, into));
+    this.files.lines(ns.inode, ns.readerPid, 'tcp6', (buf, start, end) => this.parser.parse(buf, start, end, 6, into));
     return true;
   }
 

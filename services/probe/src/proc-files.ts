@@ -112,8 +112,7 @@ export class FileReader {
    * /proc/net/tcp, which is ~150 bytes per socket and would otherwise need a buffer as large as the table.
    * Returns false if the file is gone.
    */
-  lines(path: string, consume: (buf: Buffer, start: number, end: number) => number, window = 256 * 1024): boolean {
-    if (this.buf.length < window) this.buf = Buffer.allocUnsafe(window);
+  lines(path: string, consume: LineConsumer, window = 256 * 1024): boolean {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -122,9 +121,26 @@ export class FileReader {
       throw err;
     }
     try {
+      return this.linesFd(fd, consume, window, false) ?? false;
+    } catch (err) {
+      throw withPath(err, path);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * `lines` of an open file; `fromStart` reads it with pread from offset 0 (a kept /proc file: a fresh snapshot).
+   * Returns undefined if the file is gone.
+   */
+  linesFd(fd: number, consume: LineConsumer, window = 256 * 1024, fromStart = true): boolean | undefined {
+    if (this.buf.length < window) this.buf = Buffer.allocUnsafe(window);
+    try {
       let carried = 0;
+      let position = 0;
       for (;;) {
-        const n = readSync(fd, this.buf, carried, window - carried, null);
+        const n = readSync(fd, this.buf, carried, window - carried, fromStart ? position : null);
+        position += n;
         const end = carried + n;
         if (n === 0) {
           if (end > 0) consume(this.buf, 0, end);
@@ -137,10 +153,107 @@ export class FileReader {
         if (carried > 0) this.buf.copy(this.buf, 0, used, end);
       }
     } catch (err) {
-      if (isGone(err)) return false;
+      if (isGone(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+type LineConsumer = (buf: Buffer, start: number, end: number) => number;
+
+/** What a kept descriptor reads once the file behind it is gone: a removed cgroup's files (kernfs) say ENODEV. */
+const STALE = new Set(['ENOENT', 'ESRCH', 'ENOTDIR', 'ENODEV']);
+
+/**
+ * Files read every collection under keys that name what they show (a process's stat by its pid, a cgroup file by
+ * its path, a network namespace's table by the namespace's inode), kept open and re-read with pread: one system
+ * call instead of open, read and close, and no path walk. A descriptor that reads an error of a file that is gone,
+ * or nothing, is closed and the path opened again, once; a file not read in a collection is closed at `sweep` (a
+ * kept /proc/<pid>/net file holds its namespace, so it must not outlive the namespace's last process by more than a
+ * collection). When the descriptor limit is reached, files are opened and closed as usual.
+ */
+export class KeptFiles {
+  /**
+   * By key: the descriptor × 2 plus the parity of the last collection (sweep count) that read it. Every file is
+   * either read in a collection or closed at its sweep, so one bit tells the two apart, and 4,000 kept files cost
+   * a small integer each rather than an object.
+   */
+  private readonly fds = new Map<string, number>();
+  private parity = 0;
+  private keep = true;
+
+  constructor(
+    private readonly reader: FileReader,
+    private readonly maxKept = 8192,
+  ) {}
+
+  /** The file `key` (at `path`) read into the reader's buffer: its length, or undefined if it is gone. */
+  read(key: string, path: string): number | undefined {
+    return this.use(key, path, (fd) => this.reader.readFd(fd), () => this.reader.read(path));
+  }
+
+  /** As `read`, the file as latin1 text. */
+  text(key: string, path: string): string | undefined {
+    const n = this.read(key, path);
+    return n === undefined ? undefined : this.reader.buffer.toString('latin1', 0, n);
+  }
+
+  /** FileReader.lines of the kept file; false if it is gone. */
+  lines(key: string, path: string, consume: LineConsumer): boolean {
+    return this.use(key, path, (fd) => this.reader.linesFd(fd, consume), () => this.reader.lines(path, consume)) ?? false;
+  }
+
+  /** Closes the files not read since the last sweep. */
+  sweep(): void {
+    // A Map may lose entries while forEach walks it; no copy of 4,000 entries a collection.
+    this.fds.forEach((kept, key) => {
+      if ((kept & 1) !== this.parity) this.close(key);
+    });
+    this.parity ^= 1;
+  }
+
+  private use<T>(key: string, path: string, readFd: (fd: number) => T | undefined, readPath: () => T | undefined): T | undefined {
+    const kept = this.fds.get(key);
+    if (kept !== undefined) {
+      if ((kept & 1) !== this.parity) this.fds.set(key, kept ^ 1);
+      try {
+        const value = readFd(kept >> 1);
+        // Nothing at all from a kept file that had text is a file emptied and removed (a generated host's /proc).
+        if (value !== undefined && value !== 0) return value;
+      } catch (err) {
+        if (!STALE.has((err as NodeJS.ErrnoException)?.code ?? '')) throw withPath(err, path);
+      }
+      this.close(key);
+    }
+    if (!this.keep || this.fds.size >= this.maxKept) return readPath();
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      if (isGone(err)) return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+      // Out of descriptors: give back the kept ones and read the way everyone does.
+      this.keep = false;
+      for (const k of [...this.fds.keys()]) this.close(k);
+      return readPath();
+    }
+    this.fds.set(key, fd * 2 + this.parity);
+    try {
+      return readFd(fd);
+    } catch (err) {
       throw withPath(err, path);
-    } finally {
-      closeSync(fd);
+    }
+  }
+
+  private close(key: string): void {
+    const kept = this.fds.get(key);
+    if (kept === undefined) return;
+    this.fds.delete(key);
+    try {
+      closeSync(kept >> 1);
+    } catch {
+      // already closed
     }
   }
 }

@@ -8,12 +8,12 @@
  * A process younger than SETTLE_SECONDS may still be moving into its cgroup or namespace (a container runtime's
  * init does that before it execs), so its facts are read again until it is older.
  */
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { processId } from '../../lib/report/node-ids';
 import { MAX_CMDLINE, PROCESS_LABELS, PROCESS_METRICS, TOPOLOGY } from '../../lib/report/report-keys';
 import { containerFromCgroupFile, ContainerIdentity } from './cgroup-identity';
 import { CollectionErrors } from './collection-errors';
-import { FileReader, isGone, linkInode, listDir, readLink } from './proc-files';
+import { FileReader, isGone, KeptFiles, linkInode, listDir, readLink } from './proc-files';
 import { CLOCK_TICKS_PER_SECOND, parseProcStat, ProcStat } from './proc-stat';
 import { ReportWriter } from './report-writer';
 import { runnerLabelsFromEnviron } from './runner-environment';
@@ -52,67 +52,10 @@ class SharedFacts {
 const REPORTER = TOPOLOGY.process;
 
 /**
- * Every process's /proc/<pid>/stat, kept open and re-read with pread: a collection then costs one system call per
- * process instead of three (open, read, close), and no path string. A kept descriptor belongs to the process that
- * was there when it was opened: once that process is gone it reads ESRCH, never a newcomer's pid. Past
- * MAX_KEPT_FILES, or when the descriptor limit is reached, files are opened and closed as usual.
+ * Every process's /proc/<pid>/stat is kept open and re-read with pread (proc-files.ts KeptFiles): a collection then
+ * costs one system call per process instead of three. A kept descriptor belongs to the process that was there when
+ * it was opened: once that process is gone it reads ESRCH, never a newcomer's, and the path is opened again.
  */
-class StatFiles {
-  private readonly fds = new Map<number, number>();
-  private keep = true;
-
-  constructor(
-    private readonly procRoot: string,
-    private readonly reader: FileReader,
-  ) {}
-
-  /** The stat line's length in the reader's buffer, or undefined if the process is gone. Throws if unreadable. */
-  read(pid: number): number | undefined {
-    const kept = this.fds.get(pid);
-    if (kept !== undefined) {
-      const n = this.reader.readFd(kept);
-      if (n !== undefined && n > 0) return n;
-      this.close(pid);
-    }
-    let fd: number;
-    try {
-      fd = openSync(`${this.procRoot}/${pid}/stat`, 'r');
-    } catch (err) {
-      if (isGone(err)) return undefined;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
-      // Out of descriptors: give back the kept ones and read the way everyone does.
-      this.keep = false;
-      for (const p of [...this.fds.keys()]) this.close(p);
-      return this.reader.read(`${this.procRoot}/${pid}/stat`);
-    }
-    let n: number | undefined;
-    try {
-      n = this.reader.readFd(fd);
-    } finally {
-      if (n !== undefined && this.keep && this.fds.size < MAX_KEPT_FILES) this.fds.set(pid, fd);
-      else closeSync(fd);
-    }
-    return n;
-  }
-
-  /** Closes the files of processes not in `live`. */
-  retain(live: ReadonlySet<number>): void {
-    for (const pid of [...this.fds.keys()]) if (!live.has(pid)) this.close(pid);
-  }
-
-  private close(pid: number): void {
-    const fd = this.fds.get(pid);
-    if (fd === undefined) return;
-    this.fds.delete(pid);
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
-  }
-}
-
 const MAX_KEPT_FILES = 16_384;
 
 /** What is read once per process lifetime. */
@@ -155,7 +98,7 @@ export interface ProcessEntry {
 export class ProcessTable {
   private readonly entries = new Map<number, ProcessEntry>();
   private readonly shared = new SharedFacts();
-  private readonly stats: StatFiles;
+  private readonly stats: KeptFiles;
   private readonly pageSize: number;
   private collection = 0;
   private lastTime = 0;
@@ -167,7 +110,7 @@ export class ProcessTable {
     private readonly users: UserNames,
   ) {
     this.pageSize = kernelPageSize();
-    this.stats = new StatFiles(procRoot, reader);
+    this.stats = new KeptFiles(reader, MAX_KEPT_FILES);
   }
 
   get collectionNumber(): number {
@@ -186,20 +129,20 @@ export class ProcessTable {
       const c = name.charCodeAt(0);
       if (c < 48 || c > 57) continue;
       const pid = Number(name);
-      const entry = this.scanOne(pid, elapsedSeconds, uptimeSeconds, errors);
+      const entry = this.scanOne(name, pid, elapsedSeconds, uptimeSeconds, errors);
       if (!entry) continue;
       live.push(entry);
       seen.add(pid);
     }
     for (const pid of this.entries.keys()) if (!seen.has(pid)) this.entries.delete(pid);
-    this.stats.retain(seen);
+    this.stats.sweep();
     return live;
   }
 
-  private scanOne(pid: number, elapsedSeconds: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry | undefined {
+  private scanOne(name: string, pid: number, elapsedSeconds: number, uptimeSeconds: number, errors: CollectionErrors): ProcessEntry | undefined {
     let length: number | undefined;
     try {
-      length = this.stats.read(pid);
+      length = this.stats.read(name, `${this.procRoot}/${name}/stat`);
     } catch (err) {
       errors.unreadableFile(REPORTER, 'stat', err);
       return undefined;

@@ -20,17 +20,19 @@ import type { ProcessEntry } from './process-reporter';
 import { LISTEN, SocketColumns } from './tcp-table';
 
 const REPORTER = 'endpoint';
-const NO_INODES = new Uint32Array(0);
 
 interface WalkRecord {
   starttime: number;
   sockets: number;
-  /** The socket fds its table held when walked, ascending, and the inode each pointed at. */
-  fds: Int32Array;
-  inodes: Uint32Array;
+  /**
+   * The socket fds its table held when walked, ascending, then the inode each pointed at: `[fd₀…fdₙ₋₁, inode₀…inodeₙ₋₁]`
+   * with n = sockets. One array, not two: a record per process that holds sockets, and each typed array costs an
+   * ArrayBuffer and a backing store besides its elements (~0.5 MB of 2,000 records).
+   */
+  fdInodes: Uint32Array;
 }
 
-const NO_FDS = new Int32Array(0);
+const NO_FD_INODES = new Uint32Array(0);
 
 export class SocketOwners {
   /** inode → pid; the pid's walk record holds the start time that makes it the same process. */
@@ -143,8 +145,8 @@ export class SocketOwners {
     for (const p of members) {
       const record = this.walked.get(p.pid);
       if (!record || record.starttime !== p.starttime) continue;
-      for (const inode of record.inodes) {
-        if (!sortedHas(listed, inode)) {
+      for (let k = record.sockets; k < 2 * record.sockets; k++) {
+        if (!sortedHas(listed, record.fdInodes[k])) {
           likely.add(p);
           break;
         }
@@ -172,7 +174,7 @@ export class SocketOwners {
     } catch (err) {
       errors.unreadableFile(REPORTER, 'fd', err);
       // Not walkable now (no SYS_PTRACE): do not try it first again.
-      this.walked.set(p.pid, { starttime: p.starttime, sockets: 0, fds: NO_FDS, inodes: NO_INODES });
+      this.walked.set(p.pid, { starttime: p.starttime, sockets: 0, fdInodes: NO_FD_INODES });
       return;
     }
     if (!names) return;
@@ -184,10 +186,10 @@ export class SocketOwners {
     for (const name of names) {
       const fd = Number(name);
       if (known) {
-        const k = sortedIndex(known.fds, fd);
-        if (k >= 0 && sortedHas(listed!, known.inodes[k])) {
+        const k = sortedIndex(known.fdInodes, fd, known.sockets);
+        if (k >= 0 && sortedHas(listed!, known.fdInodes[known.sockets + k])) {
           fds.push(fd);
-          inodes.push(known.inodes[k]);
+          inodes.push(known.fdInodes[known.sockets + k]);
           continue;
         }
       }
@@ -206,7 +208,7 @@ export class SocketOwners {
       this.owners.set(inode, p.pid);
       unplaced.delete(inode);
     }
-    this.walked.set(p.pid, { starttime: p.starttime, sockets: inodes.length, ...byFd(fds, inodes) });
+    this.walked.set(p.pid, { starttime: p.starttime, sockets: inodes.length, fdInodes: byFd(fds, inodes) });
     p.openFiles = { count: names.length, collection };
   }
 
@@ -222,20 +224,26 @@ export class SocketOwners {
   }
 }
 
-/** The fd → inode pairs as columns sorted by fd (a /proc fd directory lists them ascending already). */
-function byFd(fds: number[], inodes: number[]): { fds: Int32Array; inodes: Uint32Array } {
-  if (fds.length === 0) return { fds: NO_FDS, inodes: NO_INODES };
+/** The fd → inode pairs as a WalkRecord's fdInodes, sorted by fd (a /proc fd directory lists them ascending already). */
+function byFd(fds: number[], inodes: number[]): Uint32Array {
+  const n = fds.length;
+  if (n === 0) return NO_FD_INODES;
   const order = fds.map((_, k) => k);
   let ascending = true;
-  for (let k = 1; k < fds.length && ascending; k++) ascending = fds[k - 1] < fds[k];
+  for (let k = 1; k < n && ascending; k++) ascending = fds[k - 1] < fds[k];
   if (!ascending) order.sort((a, b) => fds[a] - fds[b]);
-  return { fds: Int32Array.from(order, (k) => fds[k]), inodes: Uint32Array.from(order, (k) => inodes[k]) };
+  const out = new Uint32Array(2 * n);
+  for (let k = 0; k < n; k++) {
+    out[k] = fds[order[k]];
+    out[n + k] = inodes[order[k]];
+  }
+  return out;
 }
 
-/** Index of `value` in an ascending array, or -1. */
-function sortedIndex(sorted: Int32Array | Uint32Array, value: number): number {
+/** Index of `value` in an ascending array (its first `length` elements), or -1. */
+function sortedIndex(sorted: Uint32Array, value: number, length = sorted.length): number {
   let lo = 0;
-  let hi = sorted.length - 1;
+  let hi = length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const v = sorted[mid];
