@@ -2,11 +2,11 @@
  * Rendering and view building in bounded steps give exactly what one step gives: every renderer and `buildView`,
  * stepped at any budget, against the same work run at once, on a generated fleet; and a read of a view nobody has
  * asked yet, built in steps, is the view the one-step path builds — also when the ticker advances the window
- * under it; and the window's advance in steps is the advance at once.
+ * under it; and the window's advance and the connections' resolution in steps are the same work at once.
  */
 import fc from 'fast-check';
 import { BENCH_FLEET, fleetReports } from '../../../services/app/bench/report-generator';
-import { resolveConnections } from '../../../services/app/src/connection-resolution';
+import { ConnectionResolver, resolveConnections } from '../../../services/app/src/connection-resolution';
 import { MergedMaps, reportOf } from '../../../services/app/src/merged-maps';
 import { MetricHistory } from '../../../services/app/src/metric-history';
 import { countBudget, RenderedTopology, runToEnd } from '../../../services/app/src/renderers/render-model';
@@ -70,6 +70,19 @@ describe('stepped rendering', () => {
         { numRuns: 15 },
       );
     }
+  });
+
+  it('the connections resolved in steps, at any budget, are the connections resolved at once', () => {
+    const once = resolveConnections(report);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), (every) => {
+        const { value, steps } = stepsOf(new ConnectionResolver().resolveSteps(report, report.parts ?? [], countBudget(every)));
+        expect(value).toEqual(once);
+        // One probe's part or fewer a step at the smallest budget: twice as many steps as probes, digest and join.
+        if (every === 1) expect(steps).toBeGreaterThanOrEqual(2 * SHAPE.probes - 1);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('buildView in steps is buildView, for any query and budget', () => {
