@@ -43,6 +43,9 @@ const MAX_RESTARTS = 3;
 /** A read's steps found the window's maps changed under them: it starts again on the newer generation. */
 class StaleGeneration extends Error {}
 
+/** What a step budget is for: render and view items are microseconds each, a probe's part a millisecond or so. */
+export type StepWork = 'render' | 'merge' | 'resolve';
+
 export interface TopologyServiceOptions {
   window: ReportWindow;
   history: MetricHistory;
@@ -56,8 +59,11 @@ export interface TopologyServiceOptions {
   maxCachedViews?: number;
   /** JSON bytes kept across the cached views; past it the least recently asked views' bytes are dropped. */
   maxCachedBytes?: number;
-  /** The budget of each step of rendering, view building and the window's advance: `STEP_MS` of work by default. */
-  stepBudget?: (work: 'render' | 'merge') => StepBudget;
+  /**
+   * The budget of each step of rendering and view building, of the window's advance and of the connections'
+   * resolution: `STEP_MS` of work by default.
+   */
+  stepBudget?: (work: StepWork) => StepBudget;
 }
 
 interface Generation {
@@ -70,9 +76,13 @@ interface Generation {
   /** The window's `version` when it was merged: the maps hold this generation's data while the two are equal. */
   version: number;
   connections?: ResolvedConnection[];
+  /** A resolution of its connections is under way in steps: callers between turns of the event loop wait for it. */
+  resolving?: boolean;
   rendered: Map<string, RenderedTopology>;
   /** Topologies a read is rendering for this generation, in steps: a second read waits for the same one. */
   rendering: Map<string, Promise<RenderedTopology>>;
+  /** The views the ticker rebuilds for this generation before it publishes it (set once it has merged). */
+  staging?: ReadonlySet<CachedView>;
 }
 
 export interface CachedView {
@@ -117,9 +127,11 @@ export class TopologyService {
   private next?: Generation;
   /** Settles when the window's advance running in steps is done; the maps are half-merged until then. */
   private merging?: Promise<void>;
+  /** Settles when the running `tickAsync` is over, its generation published or not. */
+  private tickEnded?: Promise<void>;
   /** Reads that restarted `MAX_RESTARTS` times and now hold the window still until they are done. */
   private holds = 0;
-  private readonly stepBudget: (work: 'render' | 'merge') => StepBudget;
+  private readonly stepBudget: (work: StepWork) => StepBudget;
   private sweptAt = -Infinity;
 
   constructor(options: TopologyServiceOptions) {
@@ -132,7 +144,7 @@ export class TopologyService {
     this.maxCachedViews = options.maxCachedViews ?? 64;
     this.maxCachedBytes = options.maxCachedBytes ?? 256 * 1024 * 1024;
     this.pacingMs = this.minGenerationMs;
-    this.stepBudget = options.stepBudget ?? ((work) => timeBudget(STEP_MS, work === 'merge' ? 1 : 64));
+    this.stepBudget = options.stepBudget ?? ((work) => timeBudget(STEP_MS, work === 'render' ? 64 : 1));
   }
 
   get clock(): () => number {
@@ -182,6 +194,8 @@ export class TopologyService {
   async tickAsync(): Promise<boolean> {
     if (this.ticking || this.merging || this.holds > 0) return false;
     this.ticking = true;
+    let ended = () => {};
+    this.tickEnded = new Promise<void>((resolve) => (ended = resolve));
     try {
       const steps = this.tickSteps(true);
       for (;;) {
@@ -192,6 +206,8 @@ export class TopologyService {
     } finally {
       this.ticking = false;
       this.next = undefined;
+      this.tickEnded = undefined;
+      ended();
     }
   }
 
@@ -222,9 +238,10 @@ export class TopologyService {
     const next = yield* run(this.advanceSteps(false, this.stepBudget('merge')), 'merge');
     if (!next) return false;
     this.next = next;
+    next.staging = new Set(hot);
     const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
     yield 'merge';
-    timed(() => this.connections(next));
+    yield* run(this.connectionSteps(next, this.stepBudget('resolve'), canWait), 'resolve');
     yield 'resolve';
     const staged: Staged[] = [];
     for (const cached of hot) {
@@ -440,13 +457,24 @@ export class TopologyService {
     this.pacingMs = this.minGenerationMs === 0 ? 0 : Math.max(this.minGenerationMs, Math.ceil(3 * costMs));
   }
 
-  private connections(gen: Generation): ResolvedConnection[] {
-    if (!gen.connections) {
-      const started = performance.now();
-      gen.connections = this.resolver.resolve(gen.report, gen.report.parts ?? [wholeReport(gen.report)]);
-      this.metrics?.resolveSeconds.observe((performance.now() - started) / 1000);
+  /**
+   * The generation's connections, resolved in steps if it has none yet (the metric is the steps' time). One
+   * resolution per generation: a caller that runs between turns of the event loop (`canWait`) waits for one under
+   * way, the ticker's or a read's, and marks its own so that others wait for it.
+   */
+  private *connectionSteps(gen: Generation, budget: StepBudget, canWait: boolean): Generator<void, ResolvedConnection[]> {
+    while (canWait && gen.resolving && !gen.connections) yield;
+    if (gen.connections) return gen.connections;
+    if (canWait) gen.resolving = true;
+    try {
+      const parts = gen.report.parts ?? [wholeReport(gen.report)];
+      const connections = yield* timedSteps(this.resolver.resolveSteps(gen.report, parts, budget), (ms) => this.metrics?.resolveSeconds.observe(ms / 1000));
+      // A synchronous read may have resolved them meanwhile: keep the list the generation already gave out.
+      gen.connections ??= connections;
+      return gen.connections;
+    } finally {
+      if (canWait) gen.resolving = false;
     }
-    return gen.connections;
   }
 
   private rendered(renderer: TopologyRenderer): RenderedTopology {
@@ -454,15 +482,18 @@ export class TopologyService {
   }
 
   private renderedIn(gen: Generation, renderer: TopologyRenderer): RenderedTopology {
-    return runToEnd(this.renderSteps(gen, renderer, UNBOUNDED));
+    return runToEnd(this.renderSteps(gen, renderer, UNBOUNDED, false));
   }
 
-  /** The generation's rendering of a topology, made in steps if it has none (the metric is the steps' time). */
-  private *renderSteps(gen: Generation, renderer: TopologyRenderer, budget: StepBudget): Generator<void, RenderedTopology> {
+  /**
+   * The generation's rendering of a topology, made in steps if it has none (the metric is the steps' time), its
+   * connections resolved first if need be (`canWait`: between turns of the event loop, see `connectionSteps`).
+   */
+  private *renderSteps(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
     const name = renderer.descriptor.name;
     const done = gen.rendered.get(name);
     if (done) return done;
-    const connections = this.connections(gen);
+    const connections = yield* this.connectionSteps(gen, budget === UNBOUNDED ? UNBOUNDED : this.stepBudget('resolve'), canWait);
     let memo = this.memos.get(name);
     if (!memo) this.memos.set(name, (memo = new WeakMap()));
     const topology = yield* timedSteps(renderer.steps(gen.report, connections, budget, memo), (ms) => this.metrics?.renderSeconds.observe({ topology: name }, ms / 1000));
@@ -479,7 +510,7 @@ export class TopologyService {
    */
   private *renderShared(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
     const name = renderer.descriptor.name;
-    if (!canWait) return yield* this.renderSteps(gen, renderer, budget);
+    if (!canWait) return yield* this.renderSteps(gen, renderer, budget, false);
     while (gen.rendering.has(name) && !gen.rendered.has(name)) yield;
     const done = gen.rendered.get(name);
     if (done) return done;
@@ -488,7 +519,7 @@ export class TopologyService {
     shared.catch(() => {});
     gen.rendering.set(name, shared);
     try {
-      const topology = yield* this.renderSteps(gen, renderer, budget);
+      const topology = yield* this.renderSteps(gen, renderer, budget, true);
       settle?.resolve(topology);
       return topology;
     } catch (error) {
@@ -506,7 +537,7 @@ export class TopologyService {
     if (done) return Promise.resolve(done);
     let pending = gen.rendering.get(name);
     if (!pending) {
-      pending = this.stepped(gen, this.renderSteps(gen, renderer, this.stepBudget('render')));
+      pending = this.stepped(gen, this.renderSteps(gen, renderer, this.stepBudget('render'), true));
       gen.rendering.set(name, pending);
       const forget = () => gen.rendering.delete(name);
       pending.then(forget, forget);
@@ -518,11 +549,15 @@ export class TopologyService {
    * Runs a read's steps for `gen`, yielding to the event loop between them. Before each step it checks that the
    * window's maps still hold `gen`'s data: the ticker may have advanced them meanwhile, and a renderer resumed on
    * them would mix two generations (and its iterators would walk maps changed under them). Then the steps are
-   * abandoned (StaleGeneration) and the read starts again (`onNewest`).
+   * abandoned (StaleGeneration; their `finally` blocks run, so a resolution they marked under way is unmarked) and
+   * the read starts again (`onNewest`).
    */
   private async stepped<T>(gen: Generation, steps: Generator<void, T>): Promise<T> {
     for (;;) {
-      if (this.window.version !== gen.version) throw new StaleGeneration();
+      if (this.window.version !== gen.version) {
+        steps.return(undefined as T);
+        throw new StaleGeneration();
+      }
       const step = steps.next();
       if (step.done) return step.value;
       await nextTurn();
@@ -533,29 +568,37 @@ export class TopologyService {
    * A read's stepped work, on the newest generation the window's maps hold: the ticker's once it has merged (it
    * is published when its hot views are built; a read need not wait for those), else the published one. When the
    * window moves under the work, it starts again on the newer data — restarting rather than finishing on the old
-   * generation, because the maps are shared and changed in place (see `advanceSteps`). After `MAX_RESTARTS` the
-   * read holds the window still (no tick or catch-up starts) until it is done.
+   * generation, because the maps are shared and changed in place (see `advanceSteps`); unless `builtElsewhere`
+   * says the work is done for that generation (a view the ticker rebuilt), which is no restart. After
+   * `MAX_RESTARTS` the read holds the window still (no tick or catch-up starts) until it is done.
    */
-  private async onNewest<T>(work: (gen: Generation) => Promise<T>): Promise<T> {
+  private async onNewest<T>(work: (gen: Generation) => Promise<T>): Promise<T>;
+  private async onNewest(work: (gen: Generation) => Promise<void>, builtElsewhere: (gen: Generation) => Promise<boolean>): Promise<void>;
+  private async onNewest<T>(work: (gen: Generation) => Promise<T>, builtElsewhere?: (gen: Generation) => Promise<boolean>): Promise<T | void> {
     for (let attempt = 0; ; attempt++) {
       const hold = attempt >= MAX_RESTARTS;
       if (hold) this.holds++;
       try {
         while (this.merging) await this.merging;
-        return await work(this.next ?? this.current());
+        const gen = this.next ?? this.current();
+        if (await builtElsewhere?.(gen)) return;
+        if (attempt > 0) this.metrics?.readRestarts.inc();
+        return await work(gen);
       } catch (error) {
         if (!(error instanceof StaleGeneration)) throw error;
-        this.metrics?.readRestarts.inc();
       } finally {
         if (hold) this.holds--;
       }
     }
   }
 
-  /** A read's build of a view: render (or wait for the rendering), then view and JSON, in steps, on the newest data. */
+  /**
+   * A read's build of a view: render (or wait for the rendering), then view and JSON, in steps, on the newest data;
+   * or, when the ticker rebuilds this view for the newest generation, the ticker's build (`builtByTicker`).
+   */
   private async build(cached: CachedView, renderer: TopologyRenderer): Promise<void> {
+    const built = async (gen: Generation) => cached.generation >= gen.number || (await this.builtByTicker(cached, gen));
     await this.onNewest(async (gen) => {
-      if (cached.generation >= gen.number) return;
       const topology = await this.renderReady(gen, renderer);
       const budget = this.stepBudget('render');
       const { view, json } = await this.stepped(
@@ -566,7 +609,18 @@ export class TopologyService {
         })(this),
       );
       this.commit(cached, gen, view, json);
-    });
+    }, built);
+  }
+
+  /**
+   * When `gen` is the running tick's, merged and not yet published, and `cached` is one of the views it rebuilds,
+   * waits for the tick and says whether it built the view: then a read neither builds the view and its JSON a second
+   * time for the same generation nor, having started on the older data, starts again on the tick's.
+   */
+  private async builtByTicker(cached: CachedView, gen: Generation): Promise<boolean> {
+    if (gen !== this.next || !gen.staging?.has(cached) || !this.tickEnded) return false;
+    await this.tickEnded;
+    return cached.generation >= gen.number;
   }
 
   private commit(cached: CachedView, gen: Generation, view: TopologyView, json: Buffer): void {
