@@ -250,7 +250,7 @@ export class TopologyService {
       yield `render ${cached.name}`;
       const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
       yield `view ${cached.name}`;
-      const json = viewJsonSteps(view);
+      const json = viewJsonSteps(view, { expectedBytes: cached.json?.length });
       for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
         if (step.done) {
           staged.push({ cached, view, json: step.value });
@@ -605,7 +605,7 @@ export class TopologyService {
         gen,
         (function* (service: TopologyService) {
           const view = yield* service.viewSteps(gen, renderer, topology, cached.query, budget);
-          return { view, json: yield* viewJsonSteps(view) };
+          return { view, json: yield* viewJsonSteps(view, { expectedBytes: cached.json?.length }) };
         })(this),
       );
       this.commit(cached, gen, view, json);
