@@ -5,10 +5,10 @@
  * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
  * when reports changed — at most once per pacing interval, which is at least a second and at least three times what
  * the last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views
- * asked for recently, and their JSON (view-json.ts), before it publishes the generation, so a request finds its
+ * asked for recently, and their JSON (view-json.ts), then publishes the generation, so a request finds its
  * view's bytes ready. It works in steps and
- * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; until it
- * publishes, reads get the previous generation's views. A request rebuilds a view itself only when nothing keeps it
+ * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; each view
+ * it rebuilds is given out as soon as it is (with its JSON), the others are the previous generation's until then. A request rebuilds a view itself only when nothing keeps it
  * fresh (the last generation is older than `maxStaleMs` and two pacing intervals) or it is the first of its kind.
  */
 import { performance } from 'node:perf_hooks';
@@ -81,8 +81,11 @@ interface Generation {
   rendered: Map<string, RenderedTopology>;
   /** Topologies a read is rendering for this generation, in steps: a second read waits for the same one. */
   rendering: Map<string, Promise<RenderedTopology>>;
-  /** The views the ticker rebuilds for this generation before it publishes it (set once it has merged). */
-  staging?: ReadonlySet<CachedView>;
+  /**
+   * The views the ticker rebuilds for this generation before it publishes it (set once it has merged), each with
+   * what settles when that view is rebuilt (or the tick is over).
+   */
+  staging?: ReadonlyMap<CachedView, Promise<void>>;
 }
 
 export interface CachedView {
@@ -97,13 +100,6 @@ export interface CachedView {
   json?: Buffer;
   /** A read building this view in steps (on the newest data): other reads of it wait for that. */
   building?: { done: Promise<void> };
-}
-
-/** A hot view rebuilt for a generation not yet published, with its JSON. */
-interface Staged {
-  cached: CachedView;
-  view: TopologyView;
-  json: Buffer;
 }
 
 export class TopologyService {
@@ -127,8 +123,6 @@ export class TopologyService {
   private next?: Generation;
   /** Settles when the window's advance running in steps is done; the maps are half-merged until then. */
   private merging?: Promise<void>;
-  /** Settles when the running `tickAsync` is over, its generation published or not. */
-  private tickEnded?: Promise<void>;
   /** Reads that restarted `MAX_RESTARTS` times and now hold the window still until they are done. */
   private holds = 0;
   private readonly stepBudget: (work: StepWork) => StepBudget;
@@ -194,8 +188,6 @@ export class TopologyService {
   async tickAsync(): Promise<boolean> {
     if (this.ticking || this.merging || this.holds > 0) return false;
     this.ticking = true;
-    let ended = () => {};
-    this.tickEnded = new Promise<void>((resolve) => (ended = resolve));
     try {
       const steps = this.tickSteps(true);
       for (;;) {
@@ -206,8 +198,6 @@ export class TopologyService {
     } finally {
       this.ticking = false;
       this.next = undefined;
-      this.tickEnded = undefined;
-      ended();
     }
   }
 
@@ -238,34 +228,41 @@ export class TopologyService {
     const next = yield* run(this.advanceSteps(false, this.stepBudget('merge')), 'merge');
     if (!next) return false;
     this.next = next;
-    next.staging = new Set(hot);
-    const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
-    yield 'merge';
-    yield* run(this.connectionSteps(next, this.stepBudget('resolve'), canWait), 'resolve');
-    yield 'resolve';
-    const staged: Staged[] = [];
-    for (const cached of hot) {
-      const renderer = this.renderer(cached.name);
-      const topology = yield* run(render(renderer), `render ${cached.name}`);
-      yield `render ${cached.name}`;
-      const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
-      yield `view ${cached.name}`;
-      const json = viewJsonSteps(view, { expectedBytes: cached.json?.length });
-      for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
-        if (step.done) {
-          staged.push({ cached, view, json: step.value });
-          break;
+    const rebuilt = new Map<CachedView, () => void>();
+    next.staging = new Map(hot.map((cached) => [cached, new Promise<void>((resolve) => rebuilt.set(cached, resolve))]));
+    try {
+      const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
+      yield 'merge';
+      yield* run(this.connectionSteps(next, this.stepBudget('resolve'), canWait), 'resolve');
+      yield 'resolve';
+      for (const cached of hot) {
+        const renderer = this.renderer(cached.name);
+        const topology = yield* run(render(renderer), `render ${cached.name}`);
+        yield `render ${cached.name}`;
+        const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
+        yield `view ${cached.name}`;
+        const json = viewJsonSteps(view, { expectedBytes: cached.json?.length });
+        for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
+          if (step.done) {
+            // Given out at once, before the generation is published, as a read's own build of it would be: a read
+            // waiting for this view (`builtByTicker`) need not wait for the rest of the tick.
+            this.commit(cached, next, view, step.value);
+            rebuilt.get(cached)?.();
+            break;
+          }
+          yield `json ${cached.name}`;
         }
-        yield `json ${cached.name}`;
       }
-    }
-    if (listHot) {
-      for (const renderer of RENDERERS) {
-        yield* run(render(renderer), `render ${renderer.descriptor.name}`);
-        yield `render ${renderer.descriptor.name}`;
+      if (listHot) {
+        for (const renderer of RENDERERS) {
+          yield* run(render(renderer), `render ${renderer.descriptor.name}`);
+          yield `render ${renderer.descriptor.name}`;
+        }
       }
+    } finally {
+      for (const settle of rebuilt.values()) settle();
     }
-    this.publish(next, staged);
+    this.publish(next);
     this.pace(cost);
     for (const listener of this.listeners) listener();
     return true;
@@ -372,7 +369,7 @@ export class TopologyService {
   }
 
   private current(): Generation {
-    if (!this.generation) this.publish(this.advance(true) as Generation, []);
+    if (!this.generation) this.publish(this.advance(true) as Generation);
     return this.generation as Generation;
   }
 
@@ -388,7 +385,7 @@ export class TopologyService {
   private ensureFresh(): void {
     if (!this.stale()) return;
     const next = this.advance(true);
-    if (next) this.publish(next, []);
+    if (next) this.publish(next);
   }
 
   /** `ensureFresh` for a read that can wait: the advance in bounded steps; reads arriving meanwhile wait for it. */
@@ -399,7 +396,7 @@ export class TopologyService {
     for (;;) {
       const step = steps.next();
       if (step.done) {
-        if (step.value) this.publish(step.value, []);
+        if (step.value) this.publish(step.value);
         return;
       }
       await nextTurn();
@@ -436,15 +433,10 @@ export class TopologyService {
     }
   }
 
-  private publish(next: Generation, staged: readonly Staged[]): void {
+  private publish(next: Generation): void {
     this.generation = next;
     if (this.next === next) this.next = undefined;
     this.metrics?.generations.inc();
-    for (const { cached, view, json } of staged) {
-      cached.view = view;
-      cached.generation = next.number;
-      cached.json = json;
-    }
     this.trimJson();
     // Sweeping walks every node of the history: every 10 s is often enough for a retention of minutes.
     if (this.history.series > 0 && next.at - this.sweptAt >= 10_000) {
@@ -614,12 +606,13 @@ export class TopologyService {
 
   /**
    * When `gen` is the running tick's, merged and not yet published, and `cached` is one of the views it rebuilds,
-   * waits for the tick and says whether it built the view: then a read neither builds the view and its JSON a second
-   * time for the same generation nor, having started on the older data, starts again on the tick's.
+   * waits for the tick to rebuild it and says whether it did: then a read neither builds the view and its JSON a
+   * second time for the same generation nor, having started on the older data, starts again on the tick's.
    */
   private async builtByTicker(cached: CachedView, gen: Generation): Promise<boolean> {
-    if (gen !== this.next || !gen.staging?.has(cached) || !this.tickEnded) return false;
-    await this.tickEnded;
+    const rebuilt = gen === this.next ? gen.staging?.get(cached) : undefined;
+    if (!rebuilt) return false;
+    await rebuilt;
     return cached.generation >= gen.number;
   }
 
