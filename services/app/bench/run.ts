@@ -61,6 +61,7 @@ const apiColumns: Column[] = [
   ['edges', (r) => String(r.edges)],
   ['KB', (r) => String(Math.round((r.bytes as number) / 1024))],
   ['requests', (r) => String(r.requests)],
+  ['not 200', (r) => String(r.notOk ?? '')],
   ['first ms', (r) => String(r.firstMs)],
   ['p50 ms', (r) => String(r.p50Ms)],
   ['p99 ms', (r) => String(r.p99Ms)],
@@ -69,6 +70,7 @@ const apiColumns: Column[] = [
   ['app cores', (r) => String(r.appCores)],
   ['RSS MB', (r) => String(r.rssMb)],
   ['loop max ms', (r) => String(r.loopMaxMs)],
+  ['read restarts', (r) => String(r.readRestarts ?? '')],
   ['major GCs (ms)', (r) => `${r.majorGcs} (${r.majorGcMs})`],
   ['load 1m', (r) => (r.load as number[]).join(' → ')],
 ];

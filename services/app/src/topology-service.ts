@@ -5,10 +5,10 @@
  * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
  * when reports changed — at most once per pacing interval, which is at least a second and at least three times what
  * the last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views
- * asked for recently, and their JSON (view-json.ts), before it publishes the generation, so a request finds its
+ * asked for recently, and their JSON (view-json.ts), then publishes the generation, so a request finds its
  * view's bytes ready. It works in steps and
- * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; until it
- * publishes, reads get the previous generation's views. A request rebuilds a view itself only when nothing keeps it
+ * yields to the event loop between them (`tickAsync`), so reports and reads are answered while it renders; each view
+ * it rebuilds is given out as soon as it is (with its JSON), the others are the previous generation's until then. A request rebuilds a view itself only when nothing keeps it
  * fresh (the last generation is older than `maxStaleMs` and two pacing intervals) or it is the first of its kind.
  */
 import { performance } from 'node:perf_hooks';
@@ -43,6 +43,9 @@ const MAX_RESTARTS = 3;
 /** A read's steps found the window's maps changed under them: it starts again on the newer generation. */
 class StaleGeneration extends Error {}
 
+/** What a step budget is for: render and view items are microseconds each, a probe's part a millisecond or so. */
+export type StepWork = 'render' | 'merge' | 'resolve';
+
 export interface TopologyServiceOptions {
   window: ReportWindow;
   history: MetricHistory;
@@ -56,8 +59,11 @@ export interface TopologyServiceOptions {
   maxCachedViews?: number;
   /** JSON bytes kept across the cached views; past it the least recently asked views' bytes are dropped. */
   maxCachedBytes?: number;
-  /** The budget of each step of rendering, view building and the window's advance: `STEP_MS` of work by default. */
-  stepBudget?: (work: 'render' | 'merge') => StepBudget;
+  /**
+   * The budget of each step of rendering and view building, of the window's advance and of the connections'
+   * resolution: `STEP_MS` of work by default.
+   */
+  stepBudget?: (work: StepWork) => StepBudget;
 }
 
 interface Generation {
@@ -70,9 +76,16 @@ interface Generation {
   /** The window's `version` when it was merged: the maps hold this generation's data while the two are equal. */
   version: number;
   connections?: ResolvedConnection[];
+  /** A resolution of its connections is under way in steps: callers between turns of the event loop wait for it. */
+  resolving?: boolean;
   rendered: Map<string, RenderedTopology>;
   /** Topologies a read is rendering for this generation, in steps: a second read waits for the same one. */
   rendering: Map<string, Promise<RenderedTopology>>;
+  /**
+   * The views the ticker rebuilds for this generation before it publishes it (set once it has merged), each with
+   * what settles when that view is rebuilt (or the tick is over).
+   */
+  staging?: ReadonlyMap<CachedView, Promise<void>>;
 }
 
 export interface CachedView {
@@ -87,13 +100,6 @@ export interface CachedView {
   json?: Buffer;
   /** A read building this view in steps (on the newest data): other reads of it wait for that. */
   building?: { done: Promise<void> };
-}
-
-/** A hot view rebuilt for a generation not yet published, with its JSON. */
-interface Staged {
-  cached: CachedView;
-  view: TopologyView;
-  json: Buffer;
 }
 
 export class TopologyService {
@@ -119,7 +125,7 @@ export class TopologyService {
   private merging?: Promise<void>;
   /** Reads that restarted `MAX_RESTARTS` times and now hold the window still until they are done. */
   private holds = 0;
-  private readonly stepBudget: (work: 'render' | 'merge') => StepBudget;
+  private readonly stepBudget: (work: StepWork) => StepBudget;
   private sweptAt = -Infinity;
 
   constructor(options: TopologyServiceOptions) {
@@ -132,7 +138,7 @@ export class TopologyService {
     this.maxCachedViews = options.maxCachedViews ?? 64;
     this.maxCachedBytes = options.maxCachedBytes ?? 256 * 1024 * 1024;
     this.pacingMs = this.minGenerationMs;
-    this.stepBudget = options.stepBudget ?? ((work) => timeBudget(STEP_MS, work === 'merge' ? 1 : 64));
+    this.stepBudget = options.stepBudget ?? ((work) => timeBudget(STEP_MS, work === 'render' ? 64 : 1));
   }
 
   get clock(): () => number {
@@ -222,33 +228,41 @@ export class TopologyService {
     const next = yield* run(this.advanceSteps(false, this.stepBudget('merge')), 'merge');
     if (!next) return false;
     this.next = next;
-    const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
-    yield 'merge';
-    timed(() => this.connections(next));
-    yield 'resolve';
-    const staged: Staged[] = [];
-    for (const cached of hot) {
-      const renderer = this.renderer(cached.name);
-      const topology = yield* run(render(renderer), `render ${cached.name}`);
-      yield `render ${cached.name}`;
-      const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
-      yield `view ${cached.name}`;
-      const json = viewJsonSteps(view);
-      for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
-        if (step.done) {
-          staged.push({ cached, view, json: step.value });
-          break;
+    const rebuilt = new Map<CachedView, () => void>();
+    next.staging = new Map(hot.map((cached) => [cached, new Promise<void>((resolve) => rebuilt.set(cached, resolve))]));
+    try {
+      const render = (renderer: TopologyRenderer) => this.renderShared(next, renderer, budget, canWait);
+      yield 'merge';
+      yield* run(this.connectionSteps(next, this.stepBudget('resolve'), canWait), 'resolve');
+      yield 'resolve';
+      for (const cached of hot) {
+        const renderer = this.renderer(cached.name);
+        const topology = yield* run(render(renderer), `render ${cached.name}`);
+        yield `render ${cached.name}`;
+        const view = yield* run(this.viewSteps(next, renderer, topology, cached.query, budget), `view ${cached.name}`);
+        yield `view ${cached.name}`;
+        const json = viewJsonSteps(view, { expectedBytes: cached.json?.length });
+        for (let step = timed(() => json.next()); ; step = timed(() => json.next())) {
+          if (step.done) {
+            // Given out at once, before the generation is published, as a read's own build of it would be: a read
+            // waiting for this view (`builtByTicker`) need not wait for the rest of the tick.
+            this.commit(cached, next, view, step.value);
+            rebuilt.get(cached)?.();
+            break;
+          }
+          yield `json ${cached.name}`;
         }
-        yield `json ${cached.name}`;
       }
-    }
-    if (listHot) {
-      for (const renderer of RENDERERS) {
-        yield* run(render(renderer), `render ${renderer.descriptor.name}`);
-        yield `render ${renderer.descriptor.name}`;
+      if (listHot) {
+        for (const renderer of RENDERERS) {
+          yield* run(render(renderer), `render ${renderer.descriptor.name}`);
+          yield `render ${renderer.descriptor.name}`;
+        }
       }
+    } finally {
+      for (const settle of rebuilt.values()) settle();
     }
-    this.publish(next, staged);
+    this.publish(next);
     this.pace(cost);
     for (const listener of this.listeners) listener();
     return true;
@@ -355,7 +369,7 @@ export class TopologyService {
   }
 
   private current(): Generation {
-    if (!this.generation) this.publish(this.advance(true) as Generation, []);
+    if (!this.generation) this.publish(this.advance(true) as Generation);
     return this.generation as Generation;
   }
 
@@ -371,7 +385,7 @@ export class TopologyService {
   private ensureFresh(): void {
     if (!this.stale()) return;
     const next = this.advance(true);
-    if (next) this.publish(next, []);
+    if (next) this.publish(next);
   }
 
   /** `ensureFresh` for a read that can wait: the advance in bounded steps; reads arriving meanwhile wait for it. */
@@ -382,7 +396,7 @@ export class TopologyService {
     for (;;) {
       const step = steps.next();
       if (step.done) {
-        if (step.value) this.publish(step.value, []);
+        if (step.value) this.publish(step.value);
         return;
       }
       await nextTurn();
@@ -419,15 +433,10 @@ export class TopologyService {
     }
   }
 
-  private publish(next: Generation, staged: readonly Staged[]): void {
+  private publish(next: Generation): void {
     this.generation = next;
     if (this.next === next) this.next = undefined;
     this.metrics?.generations.inc();
-    for (const { cached, view, json } of staged) {
-      cached.view = view;
-      cached.generation = next.number;
-      cached.json = json;
-    }
     this.trimJson();
     // Sweeping walks every node of the history: every 10 s is often enough for a retention of minutes.
     if (this.history.series > 0 && next.at - this.sweptAt >= 10_000) {
@@ -440,13 +449,24 @@ export class TopologyService {
     this.pacingMs = this.minGenerationMs === 0 ? 0 : Math.max(this.minGenerationMs, Math.ceil(3 * costMs));
   }
 
-  private connections(gen: Generation): ResolvedConnection[] {
-    if (!gen.connections) {
-      const started = performance.now();
-      gen.connections = this.resolver.resolve(gen.report, gen.report.parts ?? [wholeReport(gen.report)]);
-      this.metrics?.resolveSeconds.observe((performance.now() - started) / 1000);
+  /**
+   * The generation's connections, resolved in steps if it has none yet (the metric is the steps' time). One
+   * resolution per generation: a caller that runs between turns of the event loop (`canWait`) waits for one under
+   * way, the ticker's or a read's, and marks its own so that others wait for it.
+   */
+  private *connectionSteps(gen: Generation, budget: StepBudget, canWait: boolean): Generator<void, ResolvedConnection[]> {
+    while (canWait && gen.resolving && !gen.connections) yield;
+    if (gen.connections) return gen.connections;
+    if (canWait) gen.resolving = true;
+    try {
+      const parts = gen.report.parts ?? [wholeReport(gen.report)];
+      const connections = yield* timedSteps(this.resolver.resolveSteps(gen.report, parts, budget), (ms) => this.metrics?.resolveSeconds.observe(ms / 1000));
+      // A synchronous read may have resolved them meanwhile: keep the list the generation already gave out.
+      gen.connections ??= connections;
+      return gen.connections;
+    } finally {
+      if (canWait) gen.resolving = false;
     }
-    return gen.connections;
   }
 
   private rendered(renderer: TopologyRenderer): RenderedTopology {
@@ -454,15 +474,18 @@ export class TopologyService {
   }
 
   private renderedIn(gen: Generation, renderer: TopologyRenderer): RenderedTopology {
-    return runToEnd(this.renderSteps(gen, renderer, UNBOUNDED));
+    return runToEnd(this.renderSteps(gen, renderer, UNBOUNDED, false));
   }
 
-  /** The generation's rendering of a topology, made in steps if it has none (the metric is the steps' time). */
-  private *renderSteps(gen: Generation, renderer: TopologyRenderer, budget: StepBudget): Generator<void, RenderedTopology> {
+  /**
+   * The generation's rendering of a topology, made in steps if it has none (the metric is the steps' time), its
+   * connections resolved first if need be (`canWait`: between turns of the event loop, see `connectionSteps`).
+   */
+  private *renderSteps(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
     const name = renderer.descriptor.name;
     const done = gen.rendered.get(name);
     if (done) return done;
-    const connections = this.connections(gen);
+    const connections = yield* this.connectionSteps(gen, budget === UNBOUNDED ? UNBOUNDED : this.stepBudget('resolve'), canWait);
     let memo = this.memos.get(name);
     if (!memo) this.memos.set(name, (memo = new WeakMap()));
     const topology = yield* timedSteps(renderer.steps(gen.report, connections, budget, memo), (ms) => this.metrics?.renderSeconds.observe({ topology: name }, ms / 1000));
@@ -479,7 +502,7 @@ export class TopologyService {
    */
   private *renderShared(gen: Generation, renderer: TopologyRenderer, budget: StepBudget, canWait: boolean): Generator<void, RenderedTopology> {
     const name = renderer.descriptor.name;
-    if (!canWait) return yield* this.renderSteps(gen, renderer, budget);
+    if (!canWait) return yield* this.renderSteps(gen, renderer, budget, false);
     while (gen.rendering.has(name) && !gen.rendered.has(name)) yield;
     const done = gen.rendered.get(name);
     if (done) return done;
@@ -488,7 +511,7 @@ export class TopologyService {
     shared.catch(() => {});
     gen.rendering.set(name, shared);
     try {
-      const topology = yield* this.renderSteps(gen, renderer, budget);
+      const topology = yield* this.renderSteps(gen, renderer, budget, true);
       settle?.resolve(topology);
       return topology;
     } catch (error) {
@@ -506,7 +529,7 @@ export class TopologyService {
     if (done) return Promise.resolve(done);
     let pending = gen.rendering.get(name);
     if (!pending) {
-      pending = this.stepped(gen, this.renderSteps(gen, renderer, this.stepBudget('render')));
+      pending = this.stepped(gen, this.renderSteps(gen, renderer, this.stepBudget('render'), true));
       gen.rendering.set(name, pending);
       const forget = () => gen.rendering.delete(name);
       pending.then(forget, forget);
@@ -518,11 +541,15 @@ export class TopologyService {
    * Runs a read's steps for `gen`, yielding to the event loop between them. Before each step it checks that the
    * window's maps still hold `gen`'s data: the ticker may have advanced them meanwhile, and a renderer resumed on
    * them would mix two generations (and its iterators would walk maps changed under them). Then the steps are
-   * abandoned (StaleGeneration) and the read starts again (`onNewest`).
+   * abandoned (StaleGeneration; their `finally` blocks run, so a resolution they marked under way is unmarked) and
+   * the read starts again (`onNewest`).
    */
   private async stepped<T>(gen: Generation, steps: Generator<void, T>): Promise<T> {
     for (;;) {
-      if (this.window.version !== gen.version) throw new StaleGeneration();
+      if (this.window.version !== gen.version) {
+        steps.return(undefined as T);
+        throw new StaleGeneration();
+      }
       const step = steps.next();
       if (step.done) return step.value;
       await nextTurn();
@@ -533,40 +560,60 @@ export class TopologyService {
    * A read's stepped work, on the newest generation the window's maps hold: the ticker's once it has merged (it
    * is published when its hot views are built; a read need not wait for those), else the published one. When the
    * window moves under the work, it starts again on the newer data — restarting rather than finishing on the old
-   * generation, because the maps are shared and changed in place (see `advanceSteps`). After `MAX_RESTARTS` the
-   * read holds the window still (no tick or catch-up starts) until it is done.
+   * generation, because the maps are shared and changed in place (see `advanceSteps`); unless `builtElsewhere`
+   * says the work is done for that generation (a view the ticker rebuilt), which is no restart. After
+   * `MAX_RESTARTS` the read holds the window still (no tick or catch-up starts) until it is done.
    */
-  private async onNewest<T>(work: (gen: Generation) => Promise<T>): Promise<T> {
+  private async onNewest<T>(work: (gen: Generation) => Promise<T>): Promise<T>;
+  private async onNewest(work: (gen: Generation) => Promise<void>, builtElsewhere: (gen: Generation) => Promise<boolean>): Promise<void>;
+  private async onNewest<T>(work: (gen: Generation) => Promise<T>, builtElsewhere?: (gen: Generation) => Promise<boolean>): Promise<T | void> {
     for (let attempt = 0; ; attempt++) {
       const hold = attempt >= MAX_RESTARTS;
       if (hold) this.holds++;
       try {
         while (this.merging) await this.merging;
-        return await work(this.next ?? this.current());
+        const gen = this.next ?? this.current();
+        if (await builtElsewhere?.(gen)) return;
+        if (attempt > 0) this.metrics?.readRestarts.inc();
+        return await work(gen);
       } catch (error) {
         if (!(error instanceof StaleGeneration)) throw error;
-        this.metrics?.readRestarts.inc();
       } finally {
         if (hold) this.holds--;
       }
     }
   }
 
-  /** A read's build of a view: render (or wait for the rendering), then view and JSON, in steps, on the newest data. */
+  /**
+   * A read's build of a view: render (or wait for the rendering), then view and JSON, in steps, on the newest data;
+   * or, when the ticker rebuilds this view for the newest generation, the ticker's build (`builtByTicker`).
+   */
   private async build(cached: CachedView, renderer: TopologyRenderer): Promise<void> {
+    const built = async (gen: Generation) => cached.generation >= gen.number || (await this.builtByTicker(cached, gen));
     await this.onNewest(async (gen) => {
-      if (cached.generation >= gen.number) return;
       const topology = await this.renderReady(gen, renderer);
       const budget = this.stepBudget('render');
       const { view, json } = await this.stepped(
         gen,
         (function* (service: TopologyService) {
           const view = yield* service.viewSteps(gen, renderer, topology, cached.query, budget);
-          return { view, json: yield* viewJsonSteps(view) };
+          return { view, json: yield* viewJsonSteps(view, { expectedBytes: cached.json?.length }) };
         })(this),
       );
       this.commit(cached, gen, view, json);
-    });
+    }, built);
+  }
+
+  /**
+   * When `gen` is the running tick's, merged and not yet published, and `cached` is one of the views it rebuilds,
+   * waits for the tick to rebuild it and says whether it did: then a read neither builds the view and its JSON a
+   * second time for the same generation nor, having started on the older data, starts again on the tick's.
+   */
+  private async builtByTicker(cached: CachedView, gen: Generation): Promise<boolean> {
+    const rebuilt = gen === this.next ? gen.staging?.get(cached) : undefined;
+    if (!rebuilt) return false;
+    await rebuilt;
+    return cached.generation >= gen.number;
   }
 
   private commit(cached: CachedView, gen: Generation, view: TopologyView, json: Buffer): void {

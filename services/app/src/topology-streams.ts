@@ -11,7 +11,8 @@ import { diffViews, isEmptyDiff } from './view-diff';
 
 /** What a stream needs of a WebSocket (ws's WebSocket has it). */
 export interface StreamSocket {
-  send(data: string | Buffer, options?: { binary?: boolean }): void;
+  /** `fin: false` sends a fragment of a message whose last fragment comes with the next sends (`fin` true). */
+  send(data: string | Buffer, options?: { binary?: boolean; fin?: boolean }): void;
   readonly bufferedAmount: number;
   readonly readyState: number;
 }
@@ -110,8 +111,11 @@ export class TopologyStreams {
     sub.sentGeneration = sub.cached.generation;
     sub.lastSentAt = this.service.clock();
     sub.resync = false;
-    // Text frames, as every other message: the bytes are the view's cached JSON, not copied into a string.
-    sub.socket.send(Buffer.concat([Buffer.from(`{"type":"snapshot","seq":${sub.seq},"view":`), this.service.json(sub.cached), Buffer.from('}')]), { binary: false });
+    // One text message, as every other, in three fragments: the middle one is the view's cached JSON as it is, the
+    // same bytes for every socket and every read, neither copied into a string nor joined with the envelope.
+    sub.socket.send(`{"type":"snapshot","seq":${sub.seq},"view":`, { binary: false, fin: false });
+    sub.socket.send(this.service.json(sub.cached), { binary: false, fin: false });
+    sub.socket.send('}', { binary: false, fin: true });
     this.options.metrics?.websocketMessages.inc({ type: 'snapshot' });
   }
 }

@@ -2,26 +2,29 @@
  * Rendering and view building in bounded steps give exactly what one step gives: every renderer and `buildView`,
  * stepped at any budget, against the same work run at once, on a generated fleet; and a read of a view nobody has
  * asked yet, built in steps, is the view the one-step path builds — also when the ticker advances the window
- * under it; and the window's advance in steps is the advance at once.
+ * under it, when it waits for the ticker's build of the view instead, and when it holds the window still; and the
+ * window's advance and the connections' resolution in steps are the same work at once.
  */
 import fc from 'fast-check';
 import { BENCH_FLEET, fleetReports } from '../../../services/app/bench/report-generator';
-import { resolveConnections } from '../../../services/app/src/connection-resolution';
+import { ConnectionResolver, resolveConnections } from '../../../services/app/src/connection-resolution';
 import { MergedMaps, reportOf } from '../../../services/app/src/merged-maps';
 import { MetricHistory } from '../../../services/app/src/metric-history';
+import { AppMetrics, createMetrics } from '../../../services/app/src/metrics';
 import { countBudget, RenderedTopology, runToEnd } from '../../../services/app/src/renderers/render-model';
 import { RENDERERS } from '../../../services/app/src/renderers/topology-registry';
 import { compactReport } from '../../../services/app/src/report-compaction';
 import { ReportWindow } from '../../../services/app/src/report-window';
 import { TopologyService } from '../../../services/app/src/topology-service';
+import * as viewJson from '../../../services/app/src/view-json';
 import { buildView, buildViewSteps, parseTopologyQuery } from '../../../services/app/src/view-query';
 import { parseProbeReport } from '../../../services/lib/report/report-schema';
 
 const SHAPE = { ...BENCH_FLEET, probes: 12, containersPerProbe: 4, processesPerContainer: 3, connectionsPerProbe: 20, images: 5 };
 const T = 1_800_000_000_000;
 
-function fleetWindow(): ReportWindow {
-  const window = new ReportWindow({ windowMs: 3_600_000, clock: () => T + 1000 });
+function fleetWindow(clock = () => T + 1000): ReportWindow {
+  const window = new ReportWindow({ windowMs: 3_600_000, clock });
   addReports(window, fleetReports(SHAPE, T));
   return window;
 }
@@ -34,6 +37,12 @@ function addReports(window: ReportWindow, inputs: ReturnType<typeof fleetReports
 }
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const restarts = async (metrics: AppMetrics) => (await metrics.readRestarts.get()).values[0]?.value ?? 0;
+
+/** How many views of `topology` were built: the count of `app_view_seconds`. */
+const viewBuilds = async (metrics: AppMetrics, topology: string) =>
+  (await metrics.viewSeconds.get()).values.find((v) => (v as { metricName?: string }).metricName === 'app_view_seconds_count' && v.labels.topology === topology)?.value ?? 0;
 
 /** Everything a rendered topology gives out: nodes in order, edges in order, and each node's relations. */
 function contents(topology: RenderedTopology) {
@@ -70,6 +79,19 @@ describe('stepped rendering', () => {
         { numRuns: 15 },
       );
     }
+  });
+
+  it('the connections resolved in steps, at any budget, are the connections resolved at once', () => {
+    const once = resolveConnections(report);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 20 }), (every) => {
+        const { value, steps } = stepsOf(new ConnectionResolver().resolveSteps(report, report.parts ?? [], countBudget(every)));
+        expect(value).toEqual(once);
+        // One probe's part or fewer a step at the smallest budget: twice as many steps as probes, digest and join.
+        if (every === 1) expect(steps).toBeGreaterThanOrEqual(2 * SHAPE.probes - 1);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('buildView in steps is buildView, for any query and budget', () => {
@@ -130,9 +152,11 @@ describe('a read while reports arrive', () => {
     return window;
   };
 
-  it('lets the ticker make a generation while it builds, and gives the newer generation\'s view, whole', async () => {
+  it('lets the ticker make a generation while it builds, and gives the ticker\'s build of the view for it, whole, made once', async () => {
     const window = fleetWindow();
-    const s = new TopologyService({ window, history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0, stepBudget: () => countBudget(3) });
+    const metrics = createMetrics();
+    const s = new TopologyService({ window, history: new MetricHistory({ retentionMs: 300_000 }), metrics, minGenerationMs: 0, stepBudget: () => countBudget(3) });
+    const jsonBuilds = jest.spyOn(viewJson, 'viewJsonSteps');
     let answered = false;
     const read = s.viewReady('processes', {}).then((cached) => ((answered = true), cached));
     // Its first step is the window's first advance, in steps too; then the render.
@@ -148,6 +172,44 @@ describe('a read while reports arrive', () => {
     const whole = new TopologyService({ window: joined(), history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0 });
     expect(cached.view).toEqual(whole.view('processes', {}).view);
     expect(cached.json?.toString()).toBe(JSON.stringify(cached.view));
+    // The tick built the view the read asked for; the read, its first build abandoned, waited for that one.
+    expect(await viewBuilds(metrics, 'processes')).toBe(1);
+    expect(jsonBuilds).toHaveBeenCalledTimes(1);
+    expect(await restarts(metrics)).toBe(0);
+    jsonBuilds.mockRestore();
+  });
+
+  it('holds the window still once a read has started again three times, until the read is done', async () => {
+    let now = T + 1000;
+    const window = fleetWindow(() => now);
+    const metrics = createMetrics();
+    // Renders one item a step, the window's advance and the resolution in one: the read renders 100s of steps,
+    // each tick far fewer (it renders only the small hosts topology), so every tick moves the window under the read.
+    const s = new TopologyService({ window, history: new MetricHistory({ retentionMs: 300_000 }), metrics, minGenerationMs: 0, stepBudget: (work) => countBudget(work === 'render' ? 1 : 1000) });
+    s.view('hosts', {});
+    const whole = new TopologyService({ window: fleetWindow(), history: new MetricHistory({ retentionMs: 300_000 }), minGenerationMs: 0 });
+    const processId = [...whole.view('processes', { clusterThreshold: '0' }).view.nodes].find((n) => n.kind === 'process')?.id as string;
+    let answered = false;
+    const details = s.detailsReady('processes', processId).then((d) => ((answered = true), d));
+    const reportAgain = () => {
+      now += 1000;
+      addReports(window, fleetReports(SHAPE, now - 1000));
+    };
+    for (let round = 0; round < 3; round++) {
+      await turn();
+      reportAgain();
+      expect(await s.tickAsync()).toBe(true);
+      expect(answered).toBe(false);
+    }
+    expect(await restarts(metrics)).toBe(3);
+    const held = s.generationNumber;
+    reportAgain();
+    expect(await s.tickAsync()).toBe(false);
+    expect(s.generationNumber).toBe(held);
+    expect((await details).node.id).toBe(processId);
+    expect(await restarts(metrics)).toBe(3);
+    expect(await s.tickAsync()).toBe(true);
+    expect(s.generationNumber).toBeGreaterThan(held);
   });
 
   it('gives list and details of the newer generation when the window advances under them', async () => {

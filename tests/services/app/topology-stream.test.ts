@@ -115,11 +115,16 @@ class RecordingSocket implements StreamSocket {
   readyState = 1;
   bufferedAmount = 0;
   readonly messages: Array<{ at: number; message: TopologyMessage }> = [];
+  /** A message's fragments so far: ws sends one message of them, its last with `fin` (the default). */
+  private fragments: Buffer[] = [];
   constructor(private readonly clock: () => number) {}
-  send(data: string | Buffer, options?: { binary?: boolean }): void {
+  send(data: string | Buffer, options?: { binary?: boolean; fin?: boolean }): void {
     // A snapshot is the view's cached bytes, which must still go out as a text frame.
     if (Buffer.isBuffer(data)) expect(options?.binary).toBe(false);
-    this.messages.push({ at: this.clock(), message: JSON.parse(data.toString()) });
+    this.fragments.push(Buffer.from(data));
+    if (options?.fin === false) return;
+    this.messages.push({ at: this.clock(), message: JSON.parse(Buffer.concat(this.fragments).toString()) });
+    this.fragments = [];
   }
 }
 

@@ -14,10 +14,10 @@ const view = fc.record(
   { requiredKeys: ['topology', 'nodes'] },
 );
 
-test('the stepped JSON equals JSON.stringify of the view, for any chunk size', () => {
+test('the stepped JSON equals JSON.stringify of the view, for any chunk size and any size expected', () => {
   fc.assert(
-    fc.property(view, fc.integer({ min: 1, max: 50 }), (v, chunk) => {
-      const steps = viewJsonSteps(v, chunk);
+    fc.property(view, fc.integer({ min: 1, max: 50 }), fc.nat({ max: 20_000 }), (v, chunk, expectedBytes) => {
+      const steps = viewJsonSteps(v, { chunk, expectedBytes });
       let step = steps.next();
       while (!step.done) step = steps.next();
       expect(step.value.toString('utf8')).toBe(JSON.stringify(v));
