@@ -25,6 +25,12 @@ export function imageNodeFlags(): string[] {
   return (JSON.parse(entrypoint[1]) as string[]).slice(1).filter((a) => a.startsWith('--'));
 }
 
+/** The image's MALLOC_ARENA_MAX (an ENV line of its Dockerfile), or BENCH_APP_MALLOC_ARENA_MAX; none when unset or empty. */
+function mallocArenas(): { MALLOC_ARENA_MAX?: string } {
+  const wanted = process.env.BENCH_APP_MALLOC_ARENA_MAX ?? /^\s*MALLOC_ARENA_MAX=(\d+)\s*$/m.exec(readFileSync(join(__dirname, '../Dockerfile'), 'utf8'))?.[1] ?? '';
+  return wanted === '' ? {} : { MALLOC_ARENA_MAX: wanted };
+}
+
 export interface ProcStat {
   cpuSeconds: number;
   rssMb: number;
@@ -90,7 +96,9 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [...imageNodeFlags(), main], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), APP_PROBE_TOKEN: BENCH_TOKEN, APP_UI_DIR: join(ROOT, 'dist/app-ui'), ...env },
+    // MALLOC_ARENA_MAX as the image's ENV sets it (it sets none now: 2 measured no RSS gain, README `appperf6`);
+    // BENCH_APP_MALLOC_ARENA_MAX replaces it, '' leaving glibc's default.
+    env: { PATH: process.env.PATH, ...mallocArenas(), LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), APP_PROBE_TOKEN: BENCH_TOKEN, APP_UI_DIR: join(ROOT, 'dist/app-ui'), ...env },
     stdio: ['ignore', process.env.BENCH_APP_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
