@@ -3,8 +3,8 @@
  * topologies rendered on demand; a view is one query of one topology at one generation, kept with its JSON bytes.
  *
  * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
- * when reports changed — at most once per pacing interval, which is at least a second and at least three times what
- * the last generation cost, so rendering stays under a third of a core whatever the load — and rebuilds the views
+ * when reports changed — at most once per pacing interval, which is at least a second and at least six times what
+ * the last generation cost (`GENERATION_SHARE`), so rendering stays under a sixth of a core whatever the load — and rebuilds the views
  * asked for recently, and their JSON (view-json.ts), then publishes the generation, so a request finds its view's
  * bytes ready. It works in steps and yields to the event loop between them (`tickAsync`), so reports and reads are
  * answered while it renders; each view it rebuilds is given out as soon as it is (with its JSON), the others are the
@@ -35,10 +35,23 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * How many times a read's build starts again on newer data before it holds the window still until it is done, as
- * every build did before: the ticker paces generations at three times their cost, so a build restarted on a fresh
+ * every build did before: the ticker paces generations at six times their cost, so a build restarted on a fresh
  * generation almost always finishes before the next; the hold only bounds the unlucky case.
  */
 const MAX_RESTARTS = 3;
+
+/**
+ * The share of the event loop generations may take: a generation's cost sets the least time to the next. It was a
+ * third; at the full benchmark fleet the loop also applies ~67 reports a second (~2/3 of a core), so a third more
+ * for generations put the app over a core (README, `appperf6`). A sixth leaves generations once a second while
+ * they cost under ~170 ms, which a small fleet's do.
+ */
+export const GENERATION_SHARE = 1 / 6;
+
+/** The least time after a generation that cost `costMs` before the next: `minGenerationMs`, or longer if it was costly. */
+export function generationPacing(costMs: number, minGenerationMs: number): number {
+  return minGenerationMs === 0 ? 0 : Math.max(minGenerationMs, Math.ceil(costMs / GENERATION_SHARE));
+}
 
 /** A read's steps found the window's maps changed under them: it starts again on the newer generation. */
 class StaleGeneration extends Error {}
@@ -446,7 +459,7 @@ export class TopologyService {
   }
 
   private pace(costMs: number): void {
-    this.pacingMs = this.minGenerationMs === 0 ? 0 : Math.max(this.minGenerationMs, Math.ceil(3 * costMs));
+    this.pacingMs = generationPacing(costMs, this.minGenerationMs);
   }
 
   /**
