@@ -4,9 +4,9 @@
  *
  * Reads never wait for rendering when they need not: the ticker (every 250 ms in the app) makes a new generation
  * when reports changed — at most once per pacing interval, which is at least a second and at least six times what
- * the last generation cost (`GENERATION_SHARE`), so rendering stays under a sixth of a core whatever the load — and rebuilds the views
- * asked for recently, and their JSON (view-json.ts), then publishes the generation, so a request finds its view's
- * bytes ready. It works in steps and yields to the event loop between them (`tickAsync`), so reports and reads are
+ * the last generation cost (`GENERATION_SHARE`), so rendering stays under a sixth of a core whatever the load —
+ * and rebuilds the views asked for recently, and their JSON (view-json.ts), then publishes the generation, so a
+ * request finds its view's bytes ready. It works in steps and yields to the event loop between them (`tickAsync`), so reports and reads are
  * answered while it renders; each view it rebuilds is given out as soon as it is (with its JSON), the others are the
  * previous generation's until then. A request rebuilds a view itself only when nothing keeps it fresh (the last
  * generation is older than `maxStaleMs` and two pacing intervals) or it is the first of its kind.
