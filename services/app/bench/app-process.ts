@@ -25,10 +25,21 @@ export function imageNodeFlags(): string[] {
   return (JSON.parse(entrypoint[1]) as string[]).slice(1).filter((a) => a.startsWith('--'));
 }
 
-/** The image's MALLOC_ARENA_MAX (an ENV line of its Dockerfile), or BENCH_APP_MALLOC_ARENA_MAX; none when unset or empty. */
-function mallocArenas(): { MALLOC_ARENA_MAX?: string } {
-  const wanted = process.env.BENCH_APP_MALLOC_ARENA_MAX ?? /^\s*MALLOC_ARENA_MAX=(\d+)\s*$/m.exec(readFileSync(join(__dirname, '../Dockerfile'), 'utf8'))?.[1] ?? '';
-  return wanted === '' ? {} : { MALLOC_ARENA_MAX: wanted };
+/** glibc malloc's settings read from the environment (mallopt's M_ARENA_MAX, M_MMAP_THRESHOLD, M_TRIM_THRESHOLD). */
+const MALLOC_VARS = ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_'];
+
+/**
+ * Each of MALLOC_VARS as the image sets it (an ENV line of its Dockerfile, `NAME=value`), or as BENCH_APP_<NAME>
+ * replaces it; none when unset or empty.
+ */
+export function mallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(__dirname, '../Dockerfile'), 'utf8');
+  const env: Record<string, string> = {};
+  for (const name of MALLOC_VARS) {
+    const wanted = process.env[`BENCH_APP_${name}`] ?? new RegExp(`^\\s*${name}=(\\d+)\\s*\\\\?\\s*$`, 'm').exec(dockerfile)?.[1] ?? '';
+    if (wanted !== '') env[name] = wanted;
+  }
+  return env;
 }
 
 export interface ProcStat {
@@ -96,9 +107,9 @@ export async function startAppProcess(env: Record<string, string> = {}): Promise
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(process.execPath, [...imageNodeFlags(), main], {
     cwd: ROOT,
-    // MALLOC_ARENA_MAX as the image's ENV sets it (it sets none now: 2 measured no RSS gain, README `appperf6`);
-    // BENCH_APP_MALLOC_ARENA_MAX replaces it, '' leaving glibc's default.
-    env: { PATH: process.env.PATH, ...mallocArenas(), LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), APP_PROBE_TOKEN: BENCH_TOKEN, APP_UI_DIR: join(ROOT, 'dist/app-ui'), ...env },
+    // malloc's settings as the image's ENV sets them (README `appperf6`, `apprss`); BENCH_APP_MALLOC_* replace them,
+    // '' leaving glibc's default.
+    env: { PATH: process.env.PATH, ...mallocEnv(), LOG_LEVEL: 'warn', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), APP_PROBE_TOKEN: BENCH_TOKEN, APP_UI_DIR: join(ROOT, 'dist/app-ui'), ...env },
     stdio: ['ignore', process.env.BENCH_APP_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

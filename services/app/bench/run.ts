@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ApiRow, runApiBench } from './api-scenario';
-import { imageNodeFlags } from './app-process';
+import { imageNodeFlags, mallocEnv } from './app-process';
 import { IngestRow, runIngestBench } from './ingest-scenario';
 import { runRenderSteps } from './render-steps';
 import { runUiBench, UiBenchRow } from './ui';
@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
   const names = wanted.length ? wanted : Object.keys(parts);
   for (const n of names) if (!parts[n]) throw new Error(`unknown part '${n}'; one of ${Object.keys(parts).join(', ')}`);
-  process.stderr.write(`app node flags (from its Dockerfile): ${imageNodeFlags().join(' ') || 'none'}\n`);
+  process.stderr.write(`app node flags (from its Dockerfile): ${imageNodeFlags().join(' ') || 'none'}; malloc: ${JSON.stringify(mallocEnv())}\n`);
   const results: Record<string, Row[]> = {};
   for (const name of names) {
     process.stderr.write(`running ${name}…\n`);
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
   const out = join(ROOT, 'bench-results/app.json');
-  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, nodeFlags: imageNodeFlags(), cores: cpus().length, loadAtEnd: loadavg(), results }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), node: process.version, nodeFlags: imageNodeFlags(), malloc: mallocEnv(), cores: cpus().length, loadAtEnd: loadavg(), results }, null, 2)}\n`);
   process.stdout.write(`\nwritten ${out}\n`);
 }
 
