@@ -283,11 +283,14 @@ export class TopologyBuilder {
       if (!byTarget) this.edgeTable.set(source, (byTarget = new Map()));
       let edge = byTarget.get(target);
       if (!edge) {
-        byTarget.set(target, (edge = { view: { id: `${source}|${target}`, source, target, weight: 0 }, ports: [] }));
+        // The first pair as a literal: an empty array's first push reserves 19 slots, ~200 bytes an edge where
+        // this takes ~60 (at the full fleet ~100k edges a generation, ~14 MB of live heap).
+        byTarget.set(target, (edge = { view: { id: `${source}|${target}`, source, target, weight: c.count }, ports: [c.port, c.count] }));
         this.edges.push(edge);
+      } else {
+        edge.view.weight += c.count;
+        addPort(edge.ports, c.port, c.count);
       }
-      edge.view.weight += c.count;
-      addPort(edge.ports, c.port, c.count);
       if (budget.spent()) yield;
     }
   }
