@@ -49,3 +49,18 @@ describe('compaction with the string table', () => {
     expect(table.size).toBeLessThanOrEqual(4);
   });
 });
+
+describe('compacted labels', () => {
+  const key = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '_', '.'), minLength: 1, maxLength: 4 });
+  test('are plain objects with the labels in the order parsed, for any number of keys', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, fc.string({ maxLength: 4 }), { maxKeys: 12 }), (labels) => {
+        const sent = report({ 'host:a': { timestamp: 1000, labels, metrics: {}, adjacency: [], parents: {} } }, 1000);
+        const compacted = compactReport(sent, undefined).topologies.host['host:a'].labels;
+        expect(Object.getPrototypeOf(compacted)).toBe(Object.prototype);
+        expect(Object.entries(compacted)).toEqual(Object.entries(sent.topologies.host['host:a'].labels));
+        expect(JSON.stringify(compacted)).toBe(JSON.stringify(sent.topologies.host['host:a'].labels));
+      }),
+    );
+  });
+});
