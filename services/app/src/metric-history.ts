@@ -89,6 +89,7 @@ export class MetricHistory {
   /** Adds a node's samples from one report; `intervalMs` is the probe's reporting interval. */
   record(nodeId: string, metrics: Record<string, MetricSeries>, intervalMs: number): void {
     if (this.retentionMs <= 0) return;
+    let added = false;
     // Looked up only for a node with samples: most nodes (sockets) have none, and at the benchmark's fleet these
     // lookups, ~1.7 µs each in a map of ~110k nodes, were nine tenths of this function's time on the loop.
     let node: NodeSeries | undefined;
@@ -112,9 +113,12 @@ export class MetricHistory {
         node.names = this.names([...node.names, name]);
         node.rings.push(capacity, this.slab(capacity).allocate(), 0, 0);
         this.seriesCount++;
+        added = true;
       }
       for (const sample of inTimeOrder(samples)) this.append(node, i, sample);
     }
+    // Pushing reserved room to grow (22 slots for a process's 16); a copy is as long as it needs (~5 MB at 111k nodes).
+    if (added && node) node.rings = node.rings.slice();
   }
 
   /** The node's samples within the retention, oldest first, by metric. */
