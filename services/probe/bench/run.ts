@@ -21,7 +21,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { buildSync } from 'esbuild';
 import { GeneratedHost } from '../../../tests/support/generated-host';
 
@@ -61,7 +61,9 @@ interface Result {
   cpuMsPerInterval: number;
   rssMb: { median: number; max: number };
   reportRawKb: number;
-  reportGzipKb: number;
+  /** As sent, compressed (`reportEncoding`). */
+  reportSentKb: number;
+  reportEncoding: string;
   load: { start: number[]; end: number[] };
 }
 
@@ -105,14 +107,15 @@ async function metric(port: number, name: string): Promise<number> {
 
 async function runScenario(scenario: Scenario, bundle: string, flags: string[]): Promise<Result> {
   const host = scenario.host?.();
-  const reports: Array<{ raw: number; gzip: number; at: number }> = [];
+  const reports: Array<{ raw: number; sent: number; encoding: string; at: number }> = [];
   let onReport: () => void = () => {};
   const app: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
     req.on('end', () => {
       const body = Buffer.concat(parts);
-      reports.push({ raw: gunzipSync(body).length, gzip: body.length, at: Date.now() });
+      const encoding = String(req.headers['content-encoding']);
+      reports.push({ raw: (encoding === 'br' ? brotliDecompressSync(body) : gunzipSync(body)).length, sent: body.length, encoding, at: Date.now() });
       res.writeHead(202).end('{}');
       onReport();
     });
@@ -204,13 +207,14 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
     cpuMsPerInterval: Math.round((cpu / seconds) * INTERVAL_SECONDS * 1000),
     rssMb: { median: Math.round(median(rss) * 10) / 10, max: Math.round(Math.max(...rss) * 10) / 10 },
     reportRawKb: Math.round(median(sizes.map((s) => s.raw)) / 1024),
-    reportGzipKb: Math.round(median(sizes.map((s) => s.gzip)) / 1024),
+    reportSentKb: Math.round(median(sizes.map((s) => s.sent)) / 1024),
+    reportEncoding: sizes[0]?.encoding ?? '',
     load: { start: loadStart, end: loadavg().map((l) => Math.round(l * 10) / 10) },
   };
 }
 
 function table(rows: Result[]): string {
-  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'fd walks/coll.', 'CPU at interval', 'RSS median (max)', 'report raw / gzip', 'load 1m start→end'];
+  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'fd walks/coll.', 'CPU at interval', 'RSS median (max)', 'report raw / sent', 'load 1m start→end'];
   const body = rows.map((r) => [
     r.scenario,
     String(r.processes),
@@ -221,7 +225,7 @@ function table(rows: Result[]): string {
     String(r.fdWalksPerCollection),
     `${r.cpuPercentOfCore} % of a core (${r.cpuMsPerInterval} ms / ${r.intervalSeconds} s)`,
     `${r.rssMb.median} MB (${r.rssMb.max})`,
-    `${r.reportRawKb} KB / ${r.reportGzipKb} KB`,
+    `${r.reportRawKb} KB / ${r.reportSentKb} KB ${r.reportEncoding}`,
     `${r.load.start[0]} → ${r.load.end[0]}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
