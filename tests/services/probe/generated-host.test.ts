@@ -5,13 +5,14 @@
  */
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerId, endpointId, netnsScope, processId, UNKNOWN_NETNS } from '../../../services/lib/report/node-ids';
 import { ProbeReport } from '../../../services/lib/report/report-schema';
 import { ContainerLayout, GeneratedHost, GenContainer, GenSocket, HOST_NETNS } from '../../support/generated-host';
 import { Collector } from '../../../services/probe/src/collector';
+import { ADDRESS_REFRESH_COLLECTIONS } from '../../../services/probe/src/net-namespaces';
 import { collectorFor, collectParsed } from './collect-report';
 
 const EXPECTED_RUNTIME: Record<ContainerLayout, string> = { docker: 'docker', 'docker-systemd': 'docker', kubepods: 'cgroup', 'kubepods-systemd': 'containerd', mesos: 'mesos' };
@@ -127,6 +128,32 @@ describe.each(['v1', 'v2'] as const)('a generated host on cgroup %s', (cgroup) =
     expect(node.labels).toMatchObject({ name: host.hostname, kernel: '6.1.0-generated', os: 'Generated Linux 1', interfaces: 'lo,eth0', addresses: '192.0.2.10,fd00::10', netns: netnsScope(host.hostname, HOST_NETNS) });
     expect(latest(report, 'host', node ? `host:${host.hostname}` : '', 'load1')).toBe(0.52);
     expect(latest(report, 'host', `host:${host.hostname}`, 'memory_usage_bytes')).toBe((16384000 - 12000000) * 1024);
+  });
+});
+
+describe("a namespace's addresses", () => {
+  test('are read when it is first seen, then again in its turn once in ADDRESS_REFRESH_COLLECTIONS collections', async () => {
+    const host = new GeneratedHost({ processes: 40, sockets: 100, containers: 4, cgroup: 'v2', seed: 5 });
+    try {
+      const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
+      // Collection n reads the addresses of namespace `inode` when (n + inode) % ADDRESS_REFRESH_COLLECTIONS is 0.
+      // The change below comes before collection 1; a container whose turn is not collection 1 shows the old
+      // addresses until its turn, which proves they were not read in between.
+      const turnOf = (netns: number): number => (ADDRESS_REFRESH_COLLECTIONS - ((1 + netns) % ADDRESS_REFRESH_COLLECTIONS)) % ADDRESS_REFRESH_COLLECTIONS;
+      const c = host.containers.find((x) => turnOf(x.netns) > 0)!;
+      const id = containerId(c.id);
+      const before = (await collectParsed(collector)).report.topologies.container[id].labels.addresses;
+      expect(before).toMatch(/^10\./);
+      // The container's namespace gets a second address, as `ip addr add` would give it.
+      const fib = join(host.procRoot, 'netns', String(c.netns), 'fib_trie');
+      writeFileSync(fib, readFileSync(fib, 'latin1').replace('Local:\n', 'Local:\n     |-- 10.9.9.9\n        /32 host LOCAL\n'));
+      const seen: string[] = [];
+      for (let i = 0; i < ADDRESS_REFRESH_COLLECTIONS; i++) seen.push((await collectParsed(collector)).report.topologies.container[id].labels.addresses);
+      const turn = turnOf(c.netns);
+      expect(seen).toEqual(seen.map((_, i) => (i < turn ? before : `${before},10.9.9.9`)));
+    } finally {
+      host.remove();
+    }
   });
 });
 
