@@ -14,6 +14,7 @@
  *   BENCH_INTERVAL_SECONDS=15    the probe's PROBE_INTERVAL_SECONDS
  *   BENCH_ONLY=real,large,large-v1,large-quiet,large-scattered   (comma-separated; default all)
  *   BENCH_NODE_FLAGS="…"         try other node flags than the image's (the table then is not the image's)
+ *   MALLOC_*                     glibc malloc tunables: the Dockerfile's ENV values, overridden by the bench's own
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +76,15 @@ function imageNodeFlags(): string[] {
   return argv.slice(1, -1);
 }
 
+/** glibc's malloc tunables the image sets (ENV MALLOC_…=… in the Dockerfile), then any the bench itself was given. */
+function mallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'services/probe/Dockerfile'), 'utf8');
+  const out: Record<string, string> = {};
+  for (const m of dockerfile.matchAll(/^(?:ENV\s+|\s+)(MALLOC_[A-Z_]+)=(\S+)/gm)) out[m[1]] = m[2];
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MALLOC_') && v !== undefined) out[k] = v;
+  return out;
+}
+
 function procCpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -131,6 +141,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
     LOG_LEVEL: 'error',
+    ...mallocEnv(),
     ...(host ? { PROBE_PROC_ROOT: host.procRoot, PROBE_SYS_ROOT: host.sysRoot, PROBE_DOCKER_SOCKET: join(host.root, 'no-docker.sock') } : {}),
   };
   const loadStart = loadavg().map((l) => Math.round(l * 10) / 10);
@@ -242,7 +253,8 @@ async function main(): Promise<void> {
     const only = process.env.BENCH_ONLY?.split(',');
     const rows: Result[] = [];
     for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.key))) {
-      process.stderr.write(`[bench:probe] ${scenario.name}: ${INTERVALS} intervals of ${INTERVAL_SECONDS} s after a warm-up collection (node ${flags.join(' ')})\n`);
+      const malloc = Object.entries(mallocEnv()).map(([k, v]) => `${k}=${v} `).join('');
+      process.stderr.write(`[bench:probe] ${scenario.name}: ${INTERVALS} intervals of ${INTERVAL_SECONDS} s after a warm-up collection (${malloc}node ${flags.join(' ')})\n`);
       rows.push(await runScenario(scenario, bundle, flags));
     }
     process.stdout.write(`${table(rows)}\n`);

@@ -215,12 +215,18 @@ export class SocketOwners {
   /** Forgets inodes no table lists any more and processes that are gone, so nothing here outgrows the host. */
   /** @param liveInodes every inode the tables listed this collection, sorted */
   endCollection(liveInodes: Uint32Array, byPid: ReadonlyMap<number, ProcessEntry>): void {
-    for (const inode of this.owners.keys()) if (!sortedHas(liveInodes, inode)) this.owners.delete(inode);
-    for (const inode of this.unplaceable) if (!sortedHas(liveInodes, inode)) this.unplaceable.delete(inode);
-    for (const [pid, record] of this.walked) {
+    // forEach, not for…of: iterating 20,000 owners made an iterator result each, ~0.5 MB of garbage a collection.
+    // A Map or Set may lose the entry forEach is at.
+    this.owners.forEach((_pid, inode) => {
+      if (!sortedHas(liveInodes, inode)) this.owners.delete(inode);
+    });
+    this.unplaceable.forEach((inode) => {
+      if (!sortedHas(liveInodes, inode)) this.unplaceable.delete(inode);
+    });
+    this.walked.forEach((record, pid) => {
       const p = byPid.get(pid);
       if (!p || p.starttime !== record.starttime) this.walked.delete(pid);
-    }
+    });
   }
 }
 
