@@ -185,12 +185,22 @@ describe('fd tables are walked only as far as needed', () => {
     expectAllPlaced(quiet.report);
   });
 
-  test('re-dialled connections are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
+  test('re-dialled connections at the fds their closed sockets had are placed without listing any fd table', async () => {
     const collector = await afterFirstCollection();
     host.churn(20);
     const busy = await collectParsed(collector);
     expect(busy.collected.endpoints.unplaced).toBe(0);
+    expect(busy.collected.endpoints.fdWalks).toBe(0);
+    expectAllPlaced(busy.report);
+  });
+
+  test('re-dialled connections at new fds are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
+    const collector = await afterFirstCollection();
+    host.churn(20, { freshFds: true });
+    const busy = await collectParsed(collector);
+    expect(busy.collected.endpoints.unplaced).toBe(0);
     const holders = new Set(host.sockets.filter((s) => s.owner !== undefined).map((s) => s.owner));
+    expect(busy.collected.endpoints.fdWalks).toBeGreaterThan(0);
     expect(busy.collected.endpoints.fdWalks).toBeLessThan(holders.size / 2);
     expectAllPlaced(busy.report);
   });
