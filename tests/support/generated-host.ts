@@ -85,6 +85,8 @@ export class GeneratedHost {
   private readonly random: () => number;
   private nextInode = 500_000;
   private nextEphemeral = 32768;
+  /** While set, new sockets get the next unused fd rather than the lowest free one (churn's freshFds). */
+  private freshFds = false;
   /** The listening socket of each server process. */
   private readonly listeners = new Map<number, GenSocket>();
   /** Connections between two local processes: both ends. */
@@ -191,7 +193,13 @@ export class GeneratedHost {
 
   private socketFor(p: GenProcess, s: Omit<GenSocket, 'inode' | 'owner' | 'netns'>): GenSocket {
     const socket: GenSocket = { ...s, netns: p.netns, inode: this.nextInode++, owner: p.pid };
-    p.sockets.set(p.nextFd++, socket.inode);
+    // The lowest free fd, as the kernel gives it (POSIX): a process that re-dials opens its new socket at the fd its
+    // closed one had. `churn(n, { freshFds: true })` gives the next unused one instead, as if the process had
+    // opened something else at the freed fd first.
+    let fd = this.freshFds ? p.nextFd : 3;
+    while (p.sockets.has(fd)) fd++;
+    p.sockets.set(fd, socket.inode);
+    p.nextFd = Math.max(p.nextFd, fd + 1);
     this.sockets.push(socket);
     if (s.state === 10) this.listeners.set(p.pid, socket);
     return socket;
@@ -250,13 +258,15 @@ export class GeneratedHost {
    * Replaces `count` connections between local processes by new ones between the same two processes, as connection
    * pools and keep-alive recycling do on a busy host between two collections; rewrites what changed.
    */
-  churn(count: number): void {
+  churn(count: number, options: { freshFds?: boolean } = {}): void {
     const replaced = this.closeConnections(count);
+    this.freshFds = options.freshFds ?? false;
     for (const { client, server } of replaced) {
       const c = this.processes.get(client.owner!)!;
       const srv = this.processes.get(server.owner!)!;
       this.connectTo(c, srv);
     }
+    this.freshFds = false;
     this.rewrite();
   }
 

@@ -7,7 +7,7 @@
  *   GET  /api/topology/{name}/{id}           NodeDetails       (id URL-encoded)
  *   GET  /api/topology/{name}/ws?…           WebSocket: one TopologySnapshot, then TopologyDiff at most once a second
  *   GET  /api/probes                         ProbeList
- *   POST /api/report                         a probe report (services/lib/report), bearer token, gzip or identity
+ *   POST /api/report                         a probe report (services/lib/report), bearer token, br, gzip or identity
  */
 import type { Sample } from '../../lib/report/report-schema';
 

@@ -1,15 +1,16 @@
 /**
- * A report's body to its flat form, or the refusal it earns: decompression within the size limit (413), gzip that
- * is not (400), JSON (400), the schema's major version and then the schema (400 naming the field). This is the
+ * A report's body to its flat form, or the refusal it earns: decompression within the size limit (413), brotli or
+ * gzip that is not (400), JSON (400), the schema's major version and then the schema (400 naming the field). This is the
  * decode worker's work (report-decode-worker.ts); it is a plain function so that it reads, and is tested, as one.
  */
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ReportError, ReportVersionError } from '../../lib/report/report-schema';
 import { FlatReport, flattenReport } from './flat-report';
 import type { RefusalReason } from './metrics';
 import type { ReportValidator } from './report-validation';
 
-export type ContentEncoding = 'gzip' | 'identity';
+/** The probe sends br (services/probe/src/report-compression.ts), gzip to an app that takes nothing else. */
+export type ContentEncoding = 'br' | 'gzip' | 'identity';
 
 export type DecodeOutcome =
   | { ok: true; flat: FlatReport; decodedBytes: number }
@@ -17,14 +18,14 @@ export type DecodeOutcome =
 
 export function decodeReport(body: Uint8Array, encoding: ContentEncoding, maxReportBytes: number, validator: ReportValidator): DecodeOutcome {
   let text: Buffer;
-  if (encoding === 'gzip') {
+  if (encoding !== 'identity') {
     try {
-      text = gunzipSync(body, { maxOutputLength: maxReportBytes });
+      text = encoding === 'br' ? brotliDecompressSync(body, { maxOutputLength: maxReportBytes }) : gunzipSync(body, { maxOutputLength: maxReportBytes });
     } catch (err) {
       const tooLarge = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
       return tooLarge
         ? { ok: false, status: 413, reason: 'too_large', message: `the report is larger than ${maxReportBytes} bytes once decompressed` }
-        : { ok: false, status: 400, reason: 'bad_json', message: `body is not valid gzip: ${(err as Error).message}` };
+        : { ok: false, status: 400, reason: 'bad_json', message: `body is not valid ${encoding === 'br' ? 'brotli' : 'gzip'}: ${(err as Error).message}` };
     }
   } else {
     text = Buffer.from(body.buffer, body.byteOffset, body.byteLength);

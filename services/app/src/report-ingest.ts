@@ -58,7 +58,7 @@ function refuse(request: FastifyRequest, reason: RefusalReason, status: number, 
 /** The report schema as documentation of the body (the route validates with report-validation.ts). */
 function documentedBody(): Record<string, unknown> {
   const { $schema: _s, $id: _i, ...schema } = reportJsonSchema();
-  return { ...schema, description: 'One probe report (services/lib/report/report.schema.json), as JSON, gzip-compressed or not' };
+  return { ...schema, description: 'One probe report (services/lib/report/report.schema.json), as JSON, brotli- or gzip-compressed or not' };
 }
 
 const REASON_BY_STATUS: Record<number, RefusalReason> = { 401: 'unauthorized', 413: 'too_large', 415: 'unsupported_encoding', 503: 'overloaded' };
@@ -75,10 +75,11 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
       const raw = body as Buffer;
       const encoding = String(request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
       metrics.reportBytes.inc({ encoding }, raw.length);
-      if (encoding === 'gzip' || encoding === 'x-gzip') s.encoding = 'gzip';
+      if (encoding === 'br') s.encoding = 'br';
+      else if (encoding === 'gzip' || encoding === 'x-gzip') s.encoding = 'gzip';
       else if (encoding === 'identity') s.encoding = 'identity';
       else {
-        done(refuse(request, 'unsupported_encoding', 415, `Content-Encoding must be gzip or identity (got ${JSON.stringify(encoding)})`));
+        done(refuse(request, 'unsupported_encoding', 415, `Content-Encoding must be br, gzip or identity (got ${JSON.stringify(encoding)})`));
         return;
       }
       done(null, raw);
@@ -90,7 +91,7 @@ export async function registerReportIngest(app: FastifyInstance, options: Report
         bodyLimit: maxReportBytes,
         schema: {
           tags: ['ingest'],
-          summary: 'A probe report into the sliding window (bearer token; gzip or identity; 503 with Retry-After when saturated)',
+          summary: 'A probe report into the sliding window (bearer token; br, gzip or identity; 503 with Retry-After when saturated)',
           headers: { type: 'object', properties: { authorization: { type: 'string', description: 'Bearer <APP_PROBE_TOKEN>' }, [APP.probeIdHeader]: { type: 'string', description: 'The probe\'s id, so refusals are counted against it' } } },
           body: documentedBody(),
           response: { 202: reportAcceptedSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema, 415: errorSchema, 503: errorSchema },

@@ -14,6 +14,7 @@
  *   BENCH_INTERVAL_SECONDS=15    the probe's PROBE_INTERVAL_SECONDS
  *   BENCH_ONLY=real,large,large-v1,large-quiet,large-scattered   (comma-separated; default all)
  *   BENCH_NODE_FLAGS="…"         try other node flags than the image's (the table then is not the image's)
+ *   MALLOC_*                     glibc malloc tunables: the Dockerfile's ENV values, overridden by the bench's own
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo, createServer as createNetServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { buildSync } from 'esbuild';
 import { GeneratedHost } from '../../../tests/support/generated-host';
 
@@ -61,7 +62,9 @@ interface Result {
   cpuMsPerInterval: number;
   rssMb: { median: number; max: number };
   reportRawKb: number;
-  reportGzipKb: number;
+  /** As sent, compressed (`reportEncoding`). */
+  reportSentKb: number;
+  reportEncoding: string;
   load: { start: number[]; end: number[] };
 }
 
@@ -71,6 +74,15 @@ function imageNodeFlags(): string[] {
   const line = dockerfile.split('\n').find((l) => l.startsWith('ENTRYPOINT'))!;
   const argv = JSON.parse(line.slice('ENTRYPOINT'.length).trim()) as string[];
   return argv.slice(1, -1);
+}
+
+/** glibc's malloc tunables the image sets (ENV MALLOC_…=… in the Dockerfile), then any the bench itself was given. */
+function mallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(join(ROOT, 'services/probe/Dockerfile'), 'utf8');
+  const out: Record<string, string> = {};
+  for (const m of dockerfile.matchAll(/^(?:ENV\s+|\s+)(MALLOC_[A-Z_]+)=(\S+)/gm)) out[m[1]] = m[2];
+  for (const [k, v] of Object.entries(process.env)) if (k.startsWith('MALLOC_') && v !== undefined) out[k] = v;
+  return out;
 }
 
 function procCpuSeconds(pid: number): number {
@@ -105,14 +117,15 @@ async function metric(port: number, name: string): Promise<number> {
 
 async function runScenario(scenario: Scenario, bundle: string, flags: string[]): Promise<Result> {
   const host = scenario.host?.();
-  const reports: Array<{ raw: number; gzip: number; at: number }> = [];
+  const reports: Array<{ raw: number; sent: number; encoding: string; at: number }> = [];
   let onReport: () => void = () => {};
   const app: Server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (b: Buffer) => parts.push(b));
     req.on('end', () => {
       const body = Buffer.concat(parts);
-      reports.push({ raw: gunzipSync(body).length, gzip: body.length, at: Date.now() });
+      const encoding = String(req.headers['content-encoding']);
+      reports.push({ raw: (encoding === 'br' ? brotliDecompressSync(body) : gunzipSync(body)).length, sent: body.length, encoding, at: Date.now() });
       res.writeHead(202).end('{}');
       onReport();
     });
@@ -128,6 +141,7 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: String(port),
     LOG_LEVEL: 'error',
+    ...mallocEnv(),
     ...(host ? { PROBE_PROC_ROOT: host.procRoot, PROBE_SYS_ROOT: host.sysRoot, PROBE_DOCKER_SOCKET: join(host.root, 'no-docker.sock') } : {}),
   };
   const loadStart = loadavg().map((l) => Math.round(l * 10) / 10);
@@ -204,13 +218,14 @@ async function runScenario(scenario: Scenario, bundle: string, flags: string[]):
     cpuMsPerInterval: Math.round((cpu / seconds) * INTERVAL_SECONDS * 1000),
     rssMb: { median: Math.round(median(rss) * 10) / 10, max: Math.round(Math.max(...rss) * 10) / 10 },
     reportRawKb: Math.round(median(sizes.map((s) => s.raw)) / 1024),
-    reportGzipKb: Math.round(median(sizes.map((s) => s.gzip)) / 1024),
+    reportSentKb: Math.round(median(sizes.map((s) => s.sent)) / 1024),
+    reportEncoding: sizes[0]?.encoding ?? '',
     load: { start: loadStart, end: loadavg().map((l) => Math.round(l * 10) / 10) },
   };
 }
 
 function table(rows: Result[]): string {
-  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'fd walks/coll.', 'CPU at interval', 'RSS median (max)', 'report raw / gzip', 'load 1m start→end'];
+  const head = ['scenario', 'procs', 'sockets', 'ctrs', 'first coll. CPU', 'CPU/coll. median (max)', 'fd walks/coll.', 'CPU at interval', 'RSS median (max)', 'report raw / sent', 'load 1m start→end'];
   const body = rows.map((r) => [
     r.scenario,
     String(r.processes),
@@ -221,7 +236,7 @@ function table(rows: Result[]): string {
     String(r.fdWalksPerCollection),
     `${r.cpuPercentOfCore} % of a core (${r.cpuMsPerInterval} ms / ${r.intervalSeconds} s)`,
     `${r.rssMb.median} MB (${r.rssMb.max})`,
-    `${r.reportRawKb} KB / ${r.reportGzipKb} KB`,
+    `${r.reportRawKb} KB / ${r.reportSentKb} KB ${r.reportEncoding}`,
     `${r.load.start[0]} → ${r.load.end[0]}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -238,7 +253,8 @@ async function main(): Promise<void> {
     const only = process.env.BENCH_ONLY?.split(',');
     const rows: Result[] = [];
     for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.key))) {
-      process.stderr.write(`[bench:probe] ${scenario.name}: ${INTERVALS} intervals of ${INTERVAL_SECONDS} s after a warm-up collection (node ${flags.join(' ')})\n`);
+      const malloc = Object.entries(mallocEnv()).map(([k, v]) => `${k}=${v} `).join('');
+      process.stderr.write(`[bench:probe] ${scenario.name}: ${INTERVALS} intervals of ${INTERVAL_SECONDS} s after a warm-up collection (${malloc}node ${flags.join(' ')})\n`);
       rows.push(await runScenario(scenario, bundle, flags));
     }
     process.stdout.write(`${table(rows)}\n`);

@@ -1,5 +1,5 @@
 /**
- * One collection: every reporter in turn, written into one report, gzipped. Reporters share the collection's plain
+ * One collection: every reporter in turn, written into one report, compressed. Reporters share the collection's plain
  * data (the process table, the namespaces) and each writes the one topology it owns. A reporter that throws loses
  * its topology for this collection and says why in `stats.collectionErrors`; the others still report.
  *
@@ -20,6 +20,7 @@ import { discoverNamespaces, NamespaceFiles, NetNamespace } from './net-namespac
 import { FileReader } from './proc-files';
 import { ProcessEntry, ProcessTable } from './process-reporter';
 import { PROBE_VERSION } from './probe-version';
+import { ReportEncoding, reportCompressor } from './report-compression';
 import { ReportWriter } from './report-writer';
 import { UserNames } from './user-names';
 
@@ -32,13 +33,15 @@ export interface CollectorOptions {
   intervalSeconds: number;
   /** Deadline of each Docker API call. */
   dockerTimeoutMs?: number;
-  /** zlib level; 1 costs about half the CPU of the default 6 for a report ~15 % larger (bench). */
-  gzipLevel?: number;
+  /** How reports are compressed (report-compression.ts); `br` unless the app takes only gzip. */
+  encoding?: ReportEncoding;
 }
 
 export interface CollectedReport {
-  /** The report, gzipped: what is POSTed. */
+  /** The report compressed: what is POSTed. */
   body: Buffer;
+  /** The body's Content-Encoding. */
+  encoding: ReportEncoding;
   rawBytes: number;
   timestamp: number;
   /** CPU seconds (user + system) of the whole collection, compression included (the report's stats count up to
@@ -61,9 +64,13 @@ export class Collector {
   private readonly containers: ContainerReporter;
   private readonly docker: DockerContainers;
   private readonly users: UserNames;
+  private encoding: ReportEncoding;
+  /** The last report's JSON size: the brotli encoder sizes its window to it. */
+  private lastRawBytes = 0;
 
   constructor(private readonly options: CollectorOptions) {
     const { procRoot, host } = options;
+    this.encoding = options.encoding ?? 'br';
     this.users = new UserNames(hostFiles(procRoot, 'etc/passwd'), this.reader);
     this.host = new HostReporter(procRoot, host, this.reader, hostFiles(procRoot, 'etc/os-release'));
     this.processes = new ProcessTable(procRoot, host, this.reader, this.users);
@@ -72,6 +79,11 @@ export class Collector {
     const cgroupRoot = `${options.sysRoot}/fs/cgroup`;
     this.containers = new ContainerReporter(new CgroupMetrics(cgroupRoot, this.reader, this.cgroupOffset(cgroupVersion(cgroupRoot))));
     this.docker = new DockerContainers(new DockerApi(options.dockerSocket, options.dockerTimeoutMs ?? Math.min(2000, options.intervalSeconds * 250)));
+  }
+
+  /** Compress the next reports as `encoding` (the transport learned that the app takes only gzip). */
+  useEncoding(encoding: ReportEncoding): void {
+    this.encoding = encoding;
   }
 
   /** @param droppedReports the transport's count so far, carried in the report's stats. */
@@ -89,7 +101,7 @@ export class Collector {
         timestamp,
         intervalSeconds: this.options.intervalSeconds,
       },
-      this.options.gzipLevel ?? 1,
+      reportCompressor(this.encoding, this.lastRawBytes),
       this.memberBuffer,
     );
     const attempt = <T>(reporter: string, fallback: T, run: () => T): T => {
@@ -124,10 +136,12 @@ export class Collector {
     );
     const collectionErrors = errors.toRecord();
     const beforeStats = process.cpuUsage(cpuStart);
-    const { body, rawBytes } = writer.finish({ droppedReports, collectionErrors, collectionCpuSeconds: (beforeStats.user + beforeStats.system) / 1e6 });
+    const { body, encoding, rawBytes } = writer.finish({ droppedReports, collectionErrors, collectionCpuSeconds: (beforeStats.user + beforeStats.system) / 1e6 });
     const cpu = process.cpuUsage(cpuStart);
+    this.lastRawBytes = rawBytes;
     return {
       body,
+      encoding,
       rawBytes,
       timestamp,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,

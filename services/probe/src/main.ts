@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     logger,
     metrics,
   });
-  const server = createProbeHttp({ registry: metrics.registry, ready: () => service.readiness(), latestReport: () => service.latest?.body });
+  const server = createProbeHttp({ registry: metrics.registry, ready: () => service.readiness(), latestReport: () => service.latest });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.httpPort, config.httpHost, resolve);

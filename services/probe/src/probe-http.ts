@@ -4,14 +4,14 @@
  * costs ~12 MB of RSS bundled, a fifth of the probe's budget, for four fixed routes without bodies.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { gunzipSync } from 'node:zlib';
 import type { MetricsRegistry } from './prometheus-text';
+import { decompressReport, ReportEncoding } from './report-compression';
 
 export interface ProbeHttpOptions {
   registry: MetricsRegistry;
   ready: () => { ready: boolean; reason?: string };
-  /** The latest report, gzipped, if any. */
-  latestReport: () => Buffer | undefined;
+  /** The latest report as it was sent, if any. */
+  latestReport: () => { body: Buffer; encoding: ReportEncoding } | undefined;
 }
 
 export function createProbeHttp(options: ProbeHttpOptions): Server {
@@ -37,13 +37,14 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ProbeHt
       return;
     }
     case '/api/report': {
-      const body = options.latestReport();
-      if (!body) return json(res, 404, { error: 'Not Found', message: 'no report collected yet' });
-      if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'content-length': body.length });
+      const latest = options.latestReport();
+      if (!latest) return json(res, 404, { error: 'Not Found', message: 'no report collected yet' });
+      const { body, encoding } = latest;
+      if (acceptsEncoding(req.headers['accept-encoding'], encoding)) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding, 'content-length': body.length });
         res.end(body);
       } else {
-        const raw = gunzipSync(body);
+        const raw = decompressReport(body, encoding);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': raw.length });
         res.end(raw);
       }
@@ -52,6 +53,15 @@ async function route(req: IncomingMessage, res: ServerResponse, options: ProbeHt
     default:
       return json(res, 404, { error: 'Not Found', message: `no route ${path}` });
   }
+}
+
+/** Whether an Accept-Encoding header lists `encoding` without `;q=0`. */
+function acceptsEncoding(header: string | string[] | undefined, encoding: string): boolean {
+  for (const part of String(header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name.trim() === encoding && !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p))) return true;
+  }
+  return false;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

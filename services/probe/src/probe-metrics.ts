@@ -10,7 +10,7 @@ export function createProbeMetrics() {
     collectionDurationSeconds: r(new Histogram('probe_collection_duration_seconds', 'Wall time per collection', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5])),
     collections: r(new Counter('probe_collections_total', 'Collections run')),
     collectionErrors: r(new Counter('probe_collection_errors_total', 'Collections in which a reporter reported an error, by reporter')),
-    reportBytes: r(new Histogram('probe_report_bytes', 'Size of each report, as JSON (raw) and as sent (gzip)', [1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 2e6, 5e6, 1e7])),
+    reportBytes: r(new Histogram('probe_report_bytes', 'Size of each report, as JSON (raw) and as sent (br, or gzip to an app that takes only gzip)', [1e3, 1e4, 5e4, 1e5, 5e5, 1e6, 2e6, 5e6, 1e7])),
     nodes: r(new Gauge('probe_report_nodes', 'Nodes in the latest report, by topology')),
     sockets: r(new Gauge('probe_tcp_sockets', 'TCP sockets read in the latest collection')),
     unplacedSockets: r(new Gauge('probe_unplaced_sockets', 'Sockets with an inode no process could be found for, latest collection')),

@@ -9,7 +9,7 @@ import { ReportTransport, TransportOptions } from './report-transport';
 
 export interface ProbeServiceOptions {
   collector: CollectorOptions;
-  transport: Omit<TransportOptions, 'logger' | 'onOutcome'>;
+  transport: Omit<TransportOptions, 'logger' | 'onOutcome' | 'onGzipOnly'>;
   logger: Logger;
   metrics: ProbeMetrics;
 }
@@ -29,6 +29,7 @@ export class ProbeService {
     this.transport = new ReportTransport({
       ...options.transport,
       logger: options.logger,
+      onGzipOnly: () => this.collector.useEncoding('gzip'),
       onOutcome: (outcome) => {
         if (outcome.kind === 'delivered') metrics.reportsDelivered.inc();
         else if (outcome.kind === 'refused') metrics.reportsRefused.inc({ status: String(outcome.status) });
@@ -66,15 +67,15 @@ export class ProbeService {
     metrics.collectionCpuSeconds.observe(report.cpuSeconds);
     metrics.collectionDurationSeconds.observe(report.wallSeconds);
     metrics.reportBytes.observe({ encoding: 'raw' }, report.rawBytes);
-    metrics.reportBytes.observe({ encoding: 'gzip' }, report.body.length);
+    metrics.reportBytes.observe({ encoding: report.encoding }, report.body.length);
     for (const [topology, n] of Object.entries(report.nodes)) metrics.nodes.set({ topology }, n);
     metrics.sockets.set(report.endpoints.sockets);
     metrics.unplacedSockets.set(report.endpoints.unplaced);
     metrics.fdWalks.inc(report.endpoints.fdWalks);
     for (const reporter of Object.keys(report.collectionErrors)) metrics.collectionErrors.inc({ reporter });
     if (Object.keys(report.collectionErrors).length > 0) logger.warn({ collectionErrors: report.collectionErrors }, 'collection degraded');
-    logger.debug({ cpuSeconds: report.cpuSeconds, wallSeconds: report.wallSeconds, rawBytes: report.rawBytes, gzipBytes: report.body.length, nodes: report.nodes }, 'collected');
-    this.transport.enqueue(report.body, report.timestamp);
+    logger.debug({ cpuSeconds: report.cpuSeconds, wallSeconds: report.wallSeconds, rawBytes: report.rawBytes, bodyBytes: report.body.length, encoding: report.encoding, nodes: report.nodes }, 'collected');
+    this.transport.enqueue(report.body, report.timestamp, report.encoding);
     metrics.reportsDropped.set(this.transport.droppedReports);
     metrics.bufferedReports.set(this.transport.buffered);
     return report;

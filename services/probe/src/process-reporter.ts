@@ -134,7 +134,9 @@ export class ProcessTable {
       live.push(entry);
       seen.add(pid);
     }
-    for (const pid of this.entries.keys()) if (!seen.has(pid)) this.entries.delete(pid);
+    this.entries.forEach((_entry, pid) => {
+      if (!seen.has(pid)) this.entries.delete(pid);
+    });
     this.stats.sweep();
     return live;
   }

@@ -1,9 +1,11 @@
 /**
- * Delivers reports to the app: `POST <app>/api/report`, gzip, bearer token. Reports wait in a bounded buffer while
- * the app is unreachable; when it is full the oldest is dropped and counted, so an app down for an hour costs
- * PROBE_BUFFER_REPORTS reports' memory and no more. Oldest first, one at a time.
+ * Delivers reports to the app: `POST <app>/api/report`, brotli or gzip, bearer token. Reports wait in a bounded
+ * buffer while the app is unreachable; when it is full the oldest is dropped and counted, so an app down for an hour
+ * costs PROBE_BUFFER_REPORTS reports' memory and no more. Oldest first, one at a time.
  *
  *   2xx                      delivered
+ *   415 to a brotli report   the app takes only gzip (an app older than the probe): the buffered reports are
+ *                            recompressed as gzip, `onGzipOnly` tells the collector, and delivery goes on at once
  *   400, 413, 422, other 4xx refused: the report itself is bad; dropped with an error line naming what the app said
  *   401, 403                 refused: the token is wrong; kept (the app's secret may be rotated to match) and retried
  *   503 / 429 + Retry-After  the app is saturated: wait as long as it asks (capped), then retry
@@ -11,7 +13,9 @@
  */
 import { Agent as HttpAgent, request as httpRequest, IncomingMessage } from 'node:http';
 import type { RequestOptions } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { Logger } from '../../lib/logger';
+import { decompressReport, ReportEncoding } from './report-compression';
 
 export interface TransportOptions {
   /** The app's base URL. */
@@ -28,6 +32,8 @@ export interface TransportOptions {
   random?: () => number;
   /** Called after each delivery attempt. */
   onOutcome?: (outcome: Outcome) => void;
+  /** Called once, when the app refuses brotli: reports from then on should be gzip. */
+  onGzipOnly?: () => void;
 }
 
 export type Outcome =
@@ -35,8 +41,12 @@ export type Outcome =
   | { kind: 'refused'; status: number; message: string; dropped: boolean }
   | { kind: 'retry'; reason: string; delayMs: number; status?: number };
 
+/** The reason of the retry that follows a 415 to brotli: at once, as gzip. */
+const GZIP_ONLY = 'the app takes gzip only';
+
 interface Queued {
   body: Buffer;
+  encoding: ReportEncoding;
   timestamp: number;
 }
 
@@ -58,6 +68,8 @@ export class ReportTransport {
   deliveredReports = 0;
   /** When the app last took a report (ms), 0 before the first. */
   lastDelivered = 0;
+  /** The app answered 415 to brotli. */
+  private gzipOnly = false;
 
   constructor(private readonly options: TransportOptions) {
     this.url = new URL('/api/report', options.appUrl.endsWith('/') ? options.appUrl : `${options.appUrl}/`);
@@ -79,8 +91,12 @@ export class ReportTransport {
   }
 
   /** Queues a report and sends when not waiting out a backoff. */
-  enqueue(body: Buffer, timestamp: number): void {
-    this.queue.push({ body, timestamp });
+  enqueue(body: Buffer, timestamp: number, encoding: ReportEncoding = 'gzip'): void {
+    if (encoding === 'br' && this.gzipOnly) {
+      body = toGzip(body, encoding);
+      encoding = 'gzip';
+    }
+    this.queue.push({ body, encoding, timestamp });
     while (this.queue.length > this.options.bufferReports) {
       this.queue.shift();
       this.droppedReports++;
@@ -103,7 +119,7 @@ export class ReportTransport {
     if (this.sending) await Promise.race([this.sending, sleep(deadlineMs)]);
     while (this.queue.length > 0 && Date.now() < end) {
       const outcome = await this.sendHead(Math.max(1, Math.min(this.requestTimeoutMs, end - Date.now())));
-      if (outcome.kind === 'retry') break;
+      if (outcome.kind === 'retry' && outcome.reason !== GZIP_ONLY) break;
     }
     this.agent.destroy();
     return this.queue.length;
@@ -130,7 +146,7 @@ export class ReportTransport {
 
   private async sendHead(timeoutMs: number): Promise<Outcome> {
     const head = this.queue[0];
-    const outcome = await this.post(head.body, timeoutMs).then(
+    const outcome = await this.post(head, timeoutMs).then(
       (res) => this.judge(res, head),
       (err: Error) => this.retry(`${err.message}`, undefined, undefined),
     );
@@ -148,6 +164,7 @@ export class ReportTransport {
       return { kind: 'delivered', status: res.status, bytes: head.body.length };
     }
     const message = appMessage(res.body);
+    if (res.status === 415 && head.encoding === 'br') return this.fallBackToGzip(message);
     if (res.status === 401 || res.status === 403) {
       log.error({ status: res.status, appMessage: message, url: this.url.href }, `the app refused the report's token (${res.status}): PROBE_TOKEN must match the app's APP_PROBE_TOKEN; keeping reports and retrying`);
       this.refusedReports++;
@@ -163,6 +180,18 @@ export class ReportTransport {
       return { kind: 'refused', status: res.status, message, dropped: true };
     }
     return this.retry(`app answered ${res.status}`, undefined, res.status);
+  }
+
+  private fallBackToGzip(message: string): Outcome {
+    this.gzipOnly = true;
+    for (const queued of this.queue) {
+      if (queued.encoding !== 'br') continue;
+      queued.body = toGzip(queued.body, queued.encoding);
+      queued.encoding = 'gzip';
+    }
+    this.options.logger.warn({ status: 415, appMessage: message, url: this.url.href }, 'the app does not take brotli reports (415); sending gzip from now on, at about twice the compression CPU: update the app');
+    this.options.onGzipOnly?.();
+    return { kind: 'retry', reason: GZIP_ONLY, delayMs: 0, status: 415 };
   }
 
   private retry(reason: string, retryAfterMs: number | undefined, status: number | undefined): Outcome {
@@ -181,7 +210,7 @@ export class ReportTransport {
     return { kind: 'retry', reason, delayMs, status };
   }
 
-  private post(body: Buffer, timeoutMs: number): Promise<{ status: number; body: string; retryAfter?: string }> {
+  private post({ body, encoding }: Queued, timeoutMs: number): Promise<{ status: number; body: string; retryAfter?: string }> {
     const url = this.url;
     const options: RequestOptions = {
       method: 'POST',
@@ -191,7 +220,7 @@ export class ReportTransport {
       agent: this.agent,
       headers: {
         'content-type': 'application/json',
-        'content-encoding': 'gzip',
+        'content-encoding': encoding,
         'content-length': body.length,
         authorization: `Bearer ${this.options.token}`,
       },
@@ -257,6 +286,11 @@ function appMessage(body: string): string {
     // not JSON
   }
   return body.trim().slice(0, 500) || '(no message)';
+}
+
+/** A brotli body as gzip, for an app that takes only gzip. */
+function toGzip(body: Buffer, encoding: ReportEncoding): Buffer {
+  return gzipSync(decompressReport(body, encoding), { level: 1 });
 }
 
 function sleep(ms: number): Promise<void> {

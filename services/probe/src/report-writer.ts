@@ -1,17 +1,13 @@
 /**
- * Writes a report as gzipped JSON while the reporters produce it, node by node, so a collection never holds the
+ * Writes a report as compressed JSON while the reporters produce it, node by node, so a collection never holds the
  * report as objects or as one long string: each node's text goes into a 256 KB byte buffer the moment it is made,
- * and each full buffer is compressed at once as one gzip member. The pieces of text die young (cheap to collect);
- * what grows is only the compressed body, ~8 % of the JSON.
- *
- * A body of several members is plain gzip (RFC 1952 §2.2: "a series of members"); zlib's gunzip, Node's
- * `zlib.gunzip*`/`createGunzip`, Go's and Python's readers all decompress it whole. Members restart the
- * compressor's window, which costs ~1 % of size at 256 KB.
+ * and each full buffer goes to the compressor at once (report-compression.ts: one brotli stream, or gzip members).
+ * The pieces of text die young (cheap to collect); what grows is only the compressed body, 6–8 % of the JSON.
  *
  * The output is exactly a ProbeReportInput (services/lib/report/report-schema.ts) in JSON.
  */
-import { gzipSync } from 'node:zlib';
 import type { ProbeReportInput } from '../../lib/report/report-schema';
+import { ReportCompressor, ReportEncoding } from './report-compression';
 
 type NodeInput = ProbeReportInput['topologies'][string][string];
 type Header = Omit<ProbeReportInput, 'topologies' | 'stats'>;
@@ -20,14 +16,15 @@ type Stats = NonNullable<ProbeReportInput['stats']>;
 const MEMBER_BYTES = 256 * 1024;
 
 export interface WrittenReport {
-  /** The report gzipped: what is POSTed. */
+  /** The report compressed: what is POSTed. */
   body: Buffer;
+  /** What `body` is: the POST's Content-Encoding. */
+  encoding: ReportEncoding;
   /** Bytes of JSON before compression. */
   rawBytes: number;
 }
 
 export class ReportWriter {
-  private readonly members: Buffer[] = [];
   private readonly buf: Buffer;
   private pos = 0;
   private rawBytes = 0;
@@ -38,10 +35,9 @@ export class ReportWriter {
   /** Nodes written, by topology. */
   readonly nodeCounts: Record<string, number> = {};
 
-  /** @param level zlib level: 1 costs about half the CPU of the default 6 for a body ~15 % larger (bench). */
   constructor(
     header: Header,
-    private readonly level = 1,
+    private readonly compressor: ReportCompressor,
     buffer: Buffer = Buffer.allocUnsafe(MEMBER_BYTES),
   ) {
     this.buf = buffer;
@@ -79,7 +75,7 @@ export class ReportWriter {
    * Starts a node the caller writes piece by piece (`"<id>":{…}`) with bytes, text and int: the endpoint reporter's
    * 20,000 sockets then make no string at all, only copies of bytes encoded once per address, namespace and process.
    * Strings built per node were most of a collection's garbage, and with a 1 MB young generation garbage is CPU.
-   * A node may span two gzip members: members are cut in a byte stream, anywhere.
+   * A node may span two chunks: the compressor takes a byte stream, cut anywhere.
    */
   beginNode(): void {
     if (!this.firstNode) this.byte(44 /* , */);
@@ -93,7 +89,7 @@ export class ReportWriter {
     if (this.pos + n > this.buf.length) {
       this.flush();
       if (n > this.buf.length) {
-        this.members.push(gzipSync(b, { level: this.level }));
+        this.compressor.write(b);
         this.rawBytes += n;
         return;
       }
@@ -147,7 +143,7 @@ export class ReportWriter {
     this.endTopology();
     this.append(`},"stats":${JSON.stringify(stats)}}`);
     this.flush();
-    return { body: this.members.length === 1 ? this.members[0] : Buffer.concat(this.members), rawBytes: this.rawBytes };
+    return { body: this.compressor.finish(), encoding: this.compressor.encoding, rawBytes: this.rawBytes };
   }
 
   private append(text: string): void {
@@ -157,7 +153,7 @@ export class ReportWriter {
       if (text.length * 3 > this.buf.length) {
         const bytes = Buffer.from(text, 'utf8');
         this.rawBytes += bytes.length;
-        this.members.push(gzipSync(bytes, { level: this.level }));
+        this.compressor.write(bytes);
         return;
       }
     }
@@ -167,7 +163,7 @@ export class ReportWriter {
   private flush(): void {
     if (this.pos === 0) return;
     this.rawBytes += this.pos;
-    this.members.push(gzipSync(this.buf.subarray(0, this.pos), { level: this.level }));
+    this.compressor.write(this.buf.subarray(0, this.pos));
     this.pos = 0;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * POST /api/report over real HTTP with real gzip: the token, the size limit, the encodings, the schema and its
+ * POST /api/report over real HTTP with real brotli and gzip: the token, the size limit, the encodings, the schema and its
  * version, back-pressure, and the counting of every refusal.
  */
 import { request } from 'node:http';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { REPORT_LIMITS } from '../../../services/lib/report/report-schema';
 import { AppHarness, getJson, postReport, PROBE_TOKEN, startApp } from './support/app-harness';
 import { IDS, reportA, reportB } from './support/fixed-reports';
@@ -32,6 +32,20 @@ describe('accepting reports', () => {
     expect(hosts.body.nodes.map((n: { id: string }) => n.id)).toEqual(expect.arrayContaining([IDS.hostA, IDS.hostB]));
   });
 });
+
+describe('accepting brotli reports', () => {
+  test('a brotli report (what the probe sends) is accepted like a gzip one', async () => {
+    const res = await postRaw(brotliCompressSync(JSON.stringify(reportA())), 'br');
+    expect(res.status).toBe(202);
+    const hosts = await getJson(h.url, '/api/topology/hosts');
+    expect(hosts.body.nodes.map((n: { id: string }) => n.id)).toContain(IDS.hostA);
+  });
+});
+
+/** A body sent exactly as given, with the probe's token and this Content-Encoding. */
+function postRaw(body: Uint8Array | string, encoding: string): Promise<Response> {
+  return fetch(`${h.url}/api/report`, { method: 'POST', headers: { authorization: `Bearer ${PROBE_TOKEN}`, 'content-type': 'application/json', 'content-encoding': encoding }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+}
 
 describe('refusing reports', () => {
   test('without the token, or with a wrong one of any length, the answer is 401 and nothing is stored', async () => {
@@ -62,17 +76,17 @@ describe('refusing reports', () => {
     // Compresses to ~1 KB; decompressed it is over the limit.
     const bomb = await postReport(h.url, large, { gzip: true });
     expect(await refusal(bomb)).toEqual({ status: 413, message: expect.stringMatching(/larger than 262144 bytes once decompressed/) });
+    expect(await refusal(await postRaw(brotliCompressSync(large), 'br'))).toEqual({ status: 413, message: expect.stringMatching(/larger than 262144 bytes once decompressed/) });
   });
 
-  test('an encoding other than gzip or identity is 415', async () => {
-    const res = await fetch(`${h.url}/api/report`, { method: 'POST', headers: { authorization: `Bearer ${PROBE_TOKEN}`, 'content-type': 'application/json', 'content-encoding': 'br' }, body: '{}' });
-    expect(await refusal(res)).toEqual({ status: 415, message: 'Content-Encoding must be gzip or identity (got "br")' });
+  test('an encoding other than br, gzip or identity is 415', async () => {
+    expect(await refusal(await postRaw('{}', 'deflate'))).toEqual({ status: 415, message: 'Content-Encoding must be br, gzip or identity (got "deflate")' });
   });
 
-  test('a body that is not JSON, or not gzip when it says so, is 400', async () => {
+  test('a body that is not JSON, or not brotli or gzip when it says so, is 400', async () => {
     expect(await refusal(await postReport(h.url, '{"schemaVersion": ', { gzip: false }))).toEqual({ status: 400, message: expect.stringMatching(/^body is not valid JSON/) });
-    const res = await fetch(`${h.url}/api/report`, { method: 'POST', headers: { authorization: `Bearer ${PROBE_TOKEN}`, 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{}' });
-    expect(await refusal(res)).toEqual({ status: 400, message: expect.stringMatching(/^body is not valid gzip/) });
+    expect(await refusal(await postRaw('{}', 'gzip'))).toEqual({ status: 400, message: expect.stringMatching(/^body is not valid gzip/) });
+    expect(await refusal(await postRaw(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 'br'))).toEqual({ status: 400, message: expect.stringMatching(/^body is not valid brotli/) });
   });
 
   test('a report breaking the schema is 400 naming the field and the rule', async () => {

@@ -5,13 +5,14 @@
  */
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
-import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { containerId, endpointId, netnsScope, processId, UNKNOWN_NETNS } from '../../../services/lib/report/node-ids';
 import { ProbeReport } from '../../../services/lib/report/report-schema';
 import { ContainerLayout, GeneratedHost, GenContainer, GenSocket, HOST_NETNS } from '../../support/generated-host';
 import { Collector } from '../../../services/probe/src/collector';
+import { ADDRESS_REFRESH_COLLECTIONS } from '../../../services/probe/src/net-namespaces';
 import { collectorFor, collectParsed } from './collect-report';
 
 const EXPECTED_RUNTIME: Record<ContainerLayout, string> = { docker: 'docker', 'docker-systemd': 'docker', kubepods: 'cgroup', 'kubepods-systemd': 'containerd', mesos: 'mesos' };
@@ -130,6 +131,32 @@ describe.each(['v1', 'v2'] as const)('a generated host on cgroup %s', (cgroup) =
   });
 });
 
+describe("a namespace's addresses", () => {
+  test('are read when it is first seen, then again in its turn once in ADDRESS_REFRESH_COLLECTIONS collections', async () => {
+    const host = new GeneratedHost({ processes: 40, sockets: 100, containers: 4, cgroup: 'v2', seed: 5 });
+    try {
+      const collector = collectorFor({ procRoot: host.procRoot, sysRoot: host.sysRoot, host: host.hostname });
+      // Collection n reads the addresses of namespace `inode` when (n + inode) % ADDRESS_REFRESH_COLLECTIONS is 0.
+      // The change below comes before collection 1; a container whose turn is not collection 1 shows the old
+      // addresses until its turn, which proves they were not read in between.
+      const turnOf = (netns: number): number => (ADDRESS_REFRESH_COLLECTIONS - ((1 + netns) % ADDRESS_REFRESH_COLLECTIONS)) % ADDRESS_REFRESH_COLLECTIONS;
+      const c = host.containers.find((x) => turnOf(x.netns) > 0)!;
+      const id = containerId(c.id);
+      const before = (await collectParsed(collector)).report.topologies.container[id].labels.addresses;
+      expect(before).toMatch(/^10\./);
+      // The container's namespace gets a second address, as `ip addr add` would give it.
+      const fib = join(host.procRoot, 'netns', String(c.netns), 'fib_trie');
+      writeFileSync(fib, readFileSync(fib, 'latin1').replace('Local:\n', 'Local:\n     |-- 10.9.9.9\n        /32 host LOCAL\n'));
+      const seen: string[] = [];
+      for (let i = 0; i < ADDRESS_REFRESH_COLLECTIONS; i++) seen.push((await collectParsed(collector)).report.topologies.container[id].labels.addresses);
+      const turn = turnOf(c.netns);
+      expect(seen).toEqual(seen.map((_, i) => (i < turn ? before : `${before},10.9.9.9`)));
+    } finally {
+      host.remove();
+    }
+  });
+});
+
 describe('fd tables are walked only as far as needed', () => {
   let host: GeneratedHost;
   afterEach(() => host.remove());
@@ -158,12 +185,22 @@ describe('fd tables are walked only as far as needed', () => {
     expectAllPlaced(quiet.report);
   });
 
-  test('re-dialled connections are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
+  test('re-dialled connections at the fds their closed sockets had are placed without listing any fd table', async () => {
     const collector = await afterFirstCollection();
     host.churn(20);
     const busy = await collectParsed(collector);
     expect(busy.collected.endpoints.unplaced).toBe(0);
+    expect(busy.collected.endpoints.fdWalks).toBe(0);
+    expectAllPlaced(busy.report);
+  });
+
+  test('re-dialled connections at new fds are placed by walking the listener\'s process and the peer\'s known clients, not every holder', async () => {
+    const collector = await afterFirstCollection();
+    host.churn(20, { freshFds: true });
+    const busy = await collectParsed(collector);
+    expect(busy.collected.endpoints.unplaced).toBe(0);
     const holders = new Set(host.sockets.filter((s) => s.owner !== undefined).map((s) => s.owner));
+    expect(busy.collected.endpoints.fdWalks).toBeGreaterThan(0);
     expect(busy.collected.endpoints.fdWalks).toBeLessThan(holders.size / 2);
     expectAllPlaced(busy.report);
   });

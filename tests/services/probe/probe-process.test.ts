@@ -62,7 +62,7 @@ describe('the probe process', () => {
           res.writeHead(503, { 'retry-after': '3600' }).end('{"error":"Service Unavailable","message":"busy"}');
           return;
         }
-        received.push(readReport(Buffer.concat(parts)));
+        received.push(readReport(Buffer.concat(parts), req.headers['content-encoding']));
         res.writeHead(202).end('{}');
       });
     });
@@ -123,14 +123,20 @@ describe('the probe process', () => {
     expect(metrics).toMatch(/^probe_collection_cpu_seconds_count [1-9]\d*$/m);
     expect(metrics).toMatch(/^probe_collection_cpu_seconds_sum \d/m);
     expect(metrics).toMatch(/^probe_report_bytes_sum\{encoding="raw"\} [1-9]/m);
-    expect(metrics).toMatch(/^probe_report_bytes_sum\{encoding="gzip"\} [1-9]/m);
+    expect(metrics).toMatch(/^probe_report_bytes_sum\{encoding="br"\} [1-9]/m);
     expect(metrics).toMatch(/^probe_reports_delivered_total [1-9]/m);
     expect(metrics).toMatch(/^process_resident_memory_bytes [1-9]/m);
     expect(metrics).toMatch(/^probe_report_nodes\{topology="process"\} 40$/m);
-    const latest = await get(port, '/api/report');
-    expect(readReport(Buffer.from(require('node:zlib').gzipSync(latest.body))).topologies.process).toBeDefined();
+    const latest = await get(port, '/api/report', { 'accept-encoding': 'identity' });
+    expect(latest.headers.get('content-encoding')).toBeNull();
+    expect(readReport(Buffer.from(latest.body), undefined).topologies.process).toBeDefined();
+    // As sent (brotli) to a client that takes it; as JSON to one that takes only gzip.
+    const br = await fetch(`http://127.0.0.1:${port}/api/report`, { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(br.headers.get('content-encoding')).toBe('br');
+    expect(JSON.parse(await br.text()).host).toBe('proc-test');
     const gz = await fetch(`http://127.0.0.1:${port}/api/report`, { headers: { 'accept-encoding': 'gzip' } });
-    expect(gz.headers.get('content-encoding')).toBe('gzip');
+    expect(gz.headers.get('content-encoding')).toBeNull();
+    expect(JSON.parse(await gz.text()).host).toBe('proc-test');
     expect((await get(port, '/nope')).status).toBe(404);
     const started = logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'probe started');
     expect(started).toMatchObject({ level: 30, service: 'probe', host: 'proc-test' });

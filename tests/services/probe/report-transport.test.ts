@@ -1,21 +1,25 @@
 /**
- * Delivery to a real local HTTP server that behaves as the app's POST /api/report does: takes a gzipped report with
- * the right bearer token, refuses a bad token (401) or a bad report (400 naming the field), answers 503 with
- * Retry-After when saturated, hangs, or is down.
+ * Delivery to a real local HTTP server that behaves as the app's POST /api/report does: takes a brotli or gzip report
+ * with the right bearer token, refuses a bad token (401), an encoding it does not take (415) or a bad report (400
+ * naming the field), answers 503 with Retry-After when saturated, hangs, or is down.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { ProbeReport } from '../../../services/lib/report/report-schema';
+import { ReportEncoding, reportCompressor } from '../../../services/probe/src/report-compression';
 import { ReportWriter } from '../../../services/probe/src/report-writer';
 import { Outcome, ReportTransport, TransportOptions } from '../../../services/probe/src/report-transport';
 import { readReport } from './collect-report';
 
 const TOKEN = 'probe-secret-1';
 
-function reportBody(timestamp: number): Buffer {
-  const writer = new ReportWriter({ schemaVersion: '1.0', probe: { id: 'node-1', version: '0.1.0' }, host: 'node-1', timestamp, intervalSeconds: 15 });
+function reportBody(timestamp: number, encoding: ReportEncoding = 'gzip'): Buffer {
+  const compressor = reportCompressor(encoding);
+  // The brotli tests are about brotli: a Node where the probe would fall back to gzip fails them here.
+  expect(compressor.encoding).toBe(encoding);
+  const writer = new ReportWriter({ schemaVersion: '1.0', probe: { id: 'node-1', version: '0.1.0' }, host: 'node-1', timestamp, intervalSeconds: 15 }, compressor);
   writer.beginTopology('host');
   writer.node('host:node-1', { timestamp, labels: { name: 'node-1' } });
   writer.endTopology();
@@ -27,6 +31,10 @@ type Behaviour = (req: IncomingMessage, body: Buffer, res: ServerResponse) => vo
 class FakeApp {
   server!: Server;
   received: ProbeReport[] = [];
+  /** The Content-Encoding of each request. */
+  encodings: string[] = [];
+  /** What this app decompresses; another encoding is answered 415. */
+  takes = new Set(['br', 'gzip']);
   requests = 0;
   behaviour: Behaviour = (_req, _body, res) => res.writeHead(202).end('{"status":"accepted"}');
   private held: ServerResponse[] = [];
@@ -38,8 +46,10 @@ class FakeApp {
       req.on('end', () => {
         this.requests++;
         const body = Buffer.concat(parts);
+        const encoding = String(req.headers['content-encoding']);
+        this.encodings.push(encoding);
         if (req.headers.authorization !== `Bearer ${TOKEN}`) res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"Unauthorized","message":"bearer token required"}');
-        else if (req.headers['content-encoding'] !== 'gzip') res.writeHead(415).end();
+        else if (!this.takes.has(encoding)) res.writeHead(415, { 'content-type': 'application/json' }).end(`{"error":"Unsupported Media Type","message":"Content-Encoding must be gzip or identity (got \\"${encoding}\\")"}`);
         else this.behaviour(req, body, res);
       });
     });
@@ -47,8 +57,8 @@ class FakeApp {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  accept: Behaviour = (_req, body, res) => {
-    this.received.push(readReport(body));
+  accept: Behaviour = (req, body, res) => {
+    this.received.push(readReport(body, req.headers['content-encoding']));
     res.writeHead(202).end('{"status":"accepted"}');
   };
 
@@ -115,6 +125,40 @@ describe('report delivery', () => {
     expect(app.received[0]).toMatchObject({ host: 'node-1', timestamp: 1000 });
     expect(outcomes).toEqual([{ kind: 'delivered', status: 202, bytes: expect.any(Number) }]);
     expect(t.buffered).toBe(0);
+  });
+
+  test('a brotli report arrives as brotli to an app that takes it', async () => {
+    const url = await app.start();
+    app.behaviour = app.accept;
+    const t = transportTo(url);
+    t.enqueue(reportBody(1000, 'br'), 1000, 'br');
+    await waitFor(() => app.received.length === 1);
+    expect(app.encodings).toEqual(['br']);
+    expect(app.received[0]).toMatchObject({ host: 'node-1', timestamp: 1000 });
+  });
+
+  test('an app that takes only gzip gets every buffered report as gzip, once it refuses brotli', async () => {
+    const url = await app.start();
+    app.takes = new Set(['gzip']);
+    app.behaviour = app.accept;
+    const { logger, lines } = capturedLogger();
+    let gzipOnly = 0;
+    // Both reports are buffered when the first attempt is refused, so both are converted.
+    const t = transportTo(url, { logger, onGzipOnly: () => gzipOnly++ });
+    t.enqueue(reportBody(1, 'br'), 1, 'br');
+    t.enqueue(reportBody(2, 'br'), 2, 'br');
+    await waitFor(() => app.received.length === 2);
+    // Later brotli reports are converted on the way in, and the collector is told once.
+    t.enqueue(reportBody(3, 'br'), 3, 'br');
+    await waitFor(() => app.received.length === 3);
+    expect(app.received.map((r) => r.timestamp)).toEqual([1, 2, 3]);
+    expect(app.encodings).toEqual(['br', 'gzip', 'gzip', 'gzip']);
+    expect(gzipOnly).toBe(1);
+    expect(t.refusedReports).toBe(0);
+    const warning = lines.filter((l) => l.level === 40);
+    expect(warning).toHaveLength(1);
+    expect(warning[0].msg).toBe('the app does not take brotli reports (415); sending gzip from now on, at about twice the compression CPU: update the app');
+    expect(warning[0].appMessage).toBe('Content-Encoding must be gzip or identity (got "br")');
   });
 
   test('a report the app refuses as bad is dropped with a log line that carries the app\'s message', async () => {
