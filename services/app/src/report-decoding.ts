@@ -1,7 +1,8 @@
 /**
  * A report's body to its flat form, or the refusal it earns: decompression within the size limit (413), brotli or
- * gzip that is not (400), JSON (400), the schema's major version and then the schema (400 naming the field). This is the
- * decode worker's work (report-decode-worker.ts); it is a plain function so that it reads, and is tested, as one.
+ * gzip that is not (400), JSON (400), the schema's major version and then the schema (400 naming the field). This
+ * is the decode worker's work (report-decode-worker.ts); it is a plain function so that it reads, and is tested, as
+ * one.
  */
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { ReportError, ReportVersionError } from '../../lib/report/report-schema';
