@@ -65,8 +65,6 @@ export class Collector {
   private readonly docker: DockerContainers;
   private readonly users: UserNames;
   private encoding: ReportEncoding;
-  /** The last report's JSON size: the brotli encoder sizes its window to it. */
-  private lastRawBytes = 0;
 
   constructor(private readonly options: CollectorOptions) {
     const { procRoot, host } = options;
@@ -101,7 +99,7 @@ export class Collector {
         timestamp,
         intervalSeconds: this.options.intervalSeconds,
       },
-      reportCompressor(this.encoding, this.lastRawBytes),
+      reportCompressor(this.encoding),
       this.memberBuffer,
     );
     const attempt = <T>(reporter: string, fallback: T, run: () => T): T => {
@@ -138,7 +136,6 @@ export class Collector {
     const beforeStats = process.cpuUsage(cpuStart);
     const { body, encoding, rawBytes } = writer.finish({ droppedReports, collectionErrors, collectionCpuSeconds: (beforeStats.user + beforeStats.system) / 1e6 });
     const cpu = process.cpuUsage(cpuStart);
-    this.lastRawBytes = rawBytes;
     return {
       body,
       encoding,

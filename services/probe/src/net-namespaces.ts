@@ -64,12 +64,13 @@ export class NamespaceFiles {
   /**
    * The addresses of namespace `inode` (its own, loopback excluded), read through `pid`; undefined when that
    * process's files are gone. They are read again when their turn comes (ADDRESS_REFRESH_COLLECTIONS), when
-   * the namespace was not seen in the last collection, or when another process now stands first in it.
+   * the namespace is new (`sweep` forgets one a collection did not see), or when another process now stands first
+   * in it.
    */
   addresses(inode: number, pid: number): string[] | undefined {
     const known = this.known.get(inode);
     const due = (this.collection + inode) % ADDRESS_REFRESH_COLLECTIONS === 0;
-    if (known && known.readerPid === pid && known.used === this.collection - 1 && !due) {
+    if (known && known.readerPid === pid && !due) {
       known.used = this.collection;
       return known.addresses;
     }

@@ -36,8 +36,8 @@ const OUT_BYTES = 64 * 1024;
  * A compressor for `encoding`. Brotli falls back to gzip when Node's encoder cannot be driven chunk by chunk (a
  * Node whose internals differ); the result's `encoding` is what the body really is.
  */
-export function reportCompressor(encoding: ReportEncoding, sizeHint = 0): ReportCompressor {
-  if (encoding === 'br' && brotliStreamWorks()) return new BrotliStream(sizeHint);
+export function reportCompressor(encoding: ReportEncoding): ReportCompressor {
+  if (encoding === 'br' && brotliStreamWorks()) return new BrotliStream();
   return new GzipMembers();
 }
 
@@ -78,10 +78,8 @@ class BrotliStream implements ReportCompressor {
   private outOffset = 0;
   private error?: Error;
 
-  constructor(sizeHint: number) {
-    const params: Record<number, number> = { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW_BITS };
-    if (sizeHint > 0) params[constants.BROTLI_PARAM_SIZE_HINT] = sizeHint;
-    this.stream = createBrotliCompress({ params }) as DrivableStream;
+  constructor() {
+    this.stream = createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW_BITS } }) as DrivableStream;
     const { _handle: handle, _writeState: state } = this.stream;
     // Not `instanceof`: the state array comes from Node's own realm, which is not a test runner's.
     if (typeof handle?.writeSync !== 'function' || !ArrayBuffer.isView(state) || state.length < 2) {
@@ -138,7 +136,7 @@ function brotliStreamWorks(): boolean {
   if (brotliChecked !== undefined) return brotliChecked;
   try {
     const sample = Buffer.from(JSON.stringify({ check: 'brotli stream', n: Array.from({ length: 512 }, (_, i) => i) }));
-    const stream = new BrotliStream(0);
+    const stream = new BrotliStream();
     stream.write(sample.subarray(0, 700));
     stream.write(sample.subarray(700));
     brotliChecked = brotliDecompressSync(stream.finish()).equals(sample);

@@ -17,7 +17,7 @@
  *   as unplaceable, so it does not set off a full walk every collection.
  */
 import { CollectionErrors } from './collection-errors';
-import { isGone, listDir, readLink } from './proc-files';
+import { isGone, linkInode, listDir, readLink } from './proc-files';
 import type { ProcessEntry } from './process-reporter';
 import { LISTEN, SocketColumns } from './tcp-table';
 
@@ -100,7 +100,10 @@ export class SocketOwners {
     const likely = this.likelyHolders(cols, unplacedAt, members, ownerAt, listed);
     // A process that closed a socket and dialled again got the lowest free fd, most often the closed one's: those
     // fds are read first, without listing the table (a walk is a readdir and a readlink per unknown fd).
-    for (const p of likely) if (this.readClosedFds(p, unplaced, listed) && unplaced.size === 0) return;
+    for (const p of likely) {
+      this.readClosedFds(p, unplaced, listed);
+      if (unplaced.size === 0) return;
+    }
     if (walkAll(likely, true)) return;
     const holders: ProcessEntry[] = [];
     const fresh: ProcessEntry[] = [];
@@ -167,14 +170,12 @@ export class SocketOwners {
 
   /**
    * Reads again the fds of `p`'s last walk that pointed at sockets the namespace no longer lists, and places the
-   * new sockets found there; true if it read any. Nothing else of the table is read, so its record is updated only
-   * at those fds.
+   * new sockets found there. Nothing else of the table is read, so its record is updated only at those fds.
    */
-  private readClosedFds(p: ProcessEntry, unplaced: Set<number>, listed: Uint32Array): boolean {
+  private readClosedFds(p: ProcessEntry, unplaced: Set<number>, listed: Uint32Array): void {
     const record = this.walked.get(p.pid);
-    if (!record || record.starttime !== p.starttime) return false;
+    if (!record || record.starttime !== p.starttime) return;
     const n = record.sockets;
-    let read = false;
     for (let k = 0; k < n; k++) {
       if (sortedHas(listed, record.fdInodes[n + k])) continue;
       let target: string | undefined;
@@ -184,7 +185,6 @@ export class SocketOwners {
         // The walk that may follow reports what cannot be read.
         continue;
       }
-      read = true;
       const inode = target === undefined ? 0 : socketInode(target);
       if (inode === 0) continue;
       record.fdInodes[n + k] = inode;
@@ -192,7 +192,6 @@ export class SocketOwners {
       this.owners.set(inode, p.pid);
       unplaced.delete(inode);
     }
-    return read;
   }
 
   /**
@@ -301,7 +300,5 @@ function sortedHas(sorted: Uint32Array, value: number): boolean {
 
 /** The inode of an fd link `socket:[12345]`; 0 for any other link. */
 function socketInode(target: string): number {
-  if (target.charCodeAt(0) !== 115 || !target.startsWith('socket:[')) return 0;
-  const inode = Number(target.slice(8, -1));
-  return Number.isInteger(inode) && inode > 0 ? inode : 0;
+  return target.charCodeAt(0) === 115 && target.startsWith('socket:[') ? linkInode(target) : 0;
 }
